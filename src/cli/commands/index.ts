@@ -1,0 +1,6 @@
+import type { CAC } from 'cac';
+
+/** Each command module registers itself on the cac instance; the action lazy-imports its app code. */
+export type RegisterCommand = (cli: CAC) => void;
+
+export const COMMANDS: RegisterCommand[] = [];

@@ -1,0 +1,37 @@
+import { cac } from 'cac';
+import { createRequire } from 'node:module';
+import { UsageError } from '../core/errors.js';
+import { COMMANDS } from './commands/index.js';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../package.json') as { version: string };
+
+/** Builds the cac instance with the global flags and every command, then runs the matched one. */
+export async function main(argv: string[]): Promise<void> {
+  const cli = cac('quire');
+  cli
+    .option('-w, --workspace <dir>', 'Workspace folder (default: nearest folder upward with quire.yaml, blocks/ or workflows/)')
+    .option('--db <file>', 'Database file (default: <workspace>/data/quire.db, or QUIRE_DB)')
+    .option('--json', 'Machine-readable output')
+    .option('--no-color', 'No colours (also NO_COLOR)')
+    .option('--quiet', 'Print only what was asked for');
+
+  for (const register of COMMANDS) register(cli);
+
+  cli.help();
+  cli.version(version);
+
+  const parsed = cli.parse(argv, { run: false });
+  if (!cli.matchedCommand) {
+    if (parsed.options['help'] || parsed.options['version']) return;
+    const name = parsed.args[0];
+    if (name === undefined) {
+      cli.outputHelp();
+      return;
+    }
+    throw new UsageError(`unknown command \`${String(name)}\``, { hint: 'run `quire --help` for the list of commands' });
+  }
+  await cli.runMatchedCommand();
+}
+
+export { version as QUIRE_VERSION };

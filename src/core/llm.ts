@@ -1,0 +1,75 @@
+/**
+ * The contract between the runner and the LLM server adapters (types only).
+ *
+ * One adapter per server API. The runner never knows which server it talks to:
+ * it hands over a request and receives streamed tokens and one result.
+ */
+
+/** The server APIs quire speaks. */
+export type ApiKind = 'kobold' | 'openai' | 'openai-chat' | 'ollama' | 'llamacpp';
+
+/** `auto` is resolved to an ApiKind by probing the server once per endpoint. */
+export type ApiSetting = ApiKind | 'auto';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface CompletionRequest {
+  /** The fully wrapped prompt, for raw-completion APIs. */
+  prompt: string;
+  /** The same prompt as chat messages, for chat APIs (the server applies its template). */
+  messages: ChatMessage[];
+  /** Max new tokens (the payload's response_length). Always sent. */
+  maxTokens: number;
+  /** Always sent. */
+  temperature: number;
+  /** Stop sequences: the format's plus the payload's. */
+  stop: string[];
+  /** Payload `params`, passed through after field-name mapping (seed, top_p, repetition penalty...). */
+  params: Record<string, unknown>;
+  /** Model name, for servers that need one (Ollama, vLLM). */
+  model?: string;
+}
+
+export type FinishReason = 'stop' | 'length' | 'cancelled' | 'error' | 'unknown';
+
+export interface CompletionResult {
+  text: string;
+  finishReason: FinishReason;
+  /** The server's own finish/stop reason, verbatim, when it gives one. */
+  rawFinishReason?: string;
+  promptTokens?: number;
+  completionTokens?: number;
+  /** Milliseconds from sending the request to the first streamed token. */
+  timeToFirstTokenMs?: number;
+  totalMs: number;
+  /** The model the server reports, when it reports one. */
+  model?: string;
+  /** HTTP attempts made, 1 when the first one succeeded. */
+  attempts: number;
+}
+
+export interface CompletionOptions {
+  /** Aborting cancels the generation on the server too. */
+  signal?: AbortSignal;
+  /** When set, the adapter streams and calls this with each piece of text. */
+  onToken?: (text: string) => void;
+}
+
+export interface ContextInfo {
+  /** The server's real context size in tokens, if it exposes one. */
+  contextLength?: number;
+  /** Token count of the given prompt, if the server can count. */
+  promptTokens?: number;
+}
+
+export interface LlmClient {
+  readonly api: ApiKind;
+  /** Base URL, e.g. http://127.0.0.1:5001 (never contains credentials). */
+  readonly url: string;
+  complete(request: CompletionRequest, options?: CompletionOptions): Promise<CompletionResult>;
+  /** Context size and prompt token count where the server exposes them; `{}` otherwise. */
+  inspectContext(prompt: string, options?: { signal?: AbortSignal }): Promise<ContextInfo>;
+}
