@@ -1,6 +1,8 @@
 import type { CAC } from 'cac';
+import { registerSync } from './sync.js';
+import { registerValidate } from './validate.js';
 
 /** Each command module registers itself on the cac instance; the action lazy-imports its app code. */
 export type RegisterCommand = (cli: CAC) => void;
 
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [registerValidate, registerSync];

@@ -1,0 +1,132 @@
+/**
+ * The database schema's history: an append-only list of named migrations, applied in
+ * list order, each in one transaction with the row that records it. Never edit or
+ * reorder a released migration; add a new one.
+ */
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  name: string;
+  up(db: Database.Database): void;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    name: 'm001_original_schema',
+    up(db) {
+      // The original system's seven tables, exactly as its database document gives them,
+      // so its tools and queries keep working. IF NOT EXISTS: a database made by the
+      // original system already has them (with rows) and is adopted as it is.
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS blocks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            title TEXT NOT NULL,
+            content TEXT,
+            tags TEXT,
+            folder_path TEXT,
+            created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+            updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+        );
+        CREATE TABLE IF NOT EXISTS payloads (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL,
+            temperature REAL DEFAULT 0.6,
+            response_length INTEGER DEFAULT 1000,
+            llm_port INTEGER DEFAULT 5001,
+            model_format TEXT DEFAULT 'default',
+            created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+            updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+        );
+        CREATE TABLE IF NOT EXISTS payload_blocks (
+            payload_id INTEGER,
+            block_id INTEGER,
+            order_index INTEGER,
+            FOREIGN KEY (payload_id) REFERENCES payloads (id) ON DELETE CASCADE,
+            FOREIGN KEY (block_id) REFERENCES blocks (id) ON DELETE CASCADE
+        );
+        CREATE TABLE IF NOT EXISTS workflows (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL,
+            created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+            updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+        );
+        CREATE TABLE IF NOT EXISTS workflow_payloads (
+            workflow_id INTEGER,
+            payload_id INTEGER,
+            order_index INTEGER,
+            FOREIGN KEY (workflow_id) REFERENCES workflows (id) ON DELETE CASCADE,
+            FOREIGN KEY (payload_id) REFERENCES payloads (id) ON DELETE CASCADE
+        );
+        CREATE TABLE IF NOT EXISTS runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            workflow_id INTEGER,
+            status TEXT NOT NULL,
+            started_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+            completed_at TIMESTAMP,
+            metadata TEXT,
+            FOREIGN KEY (workflow_id) REFERENCES workflows (id) ON DELETE CASCADE
+        );
+        CREATE TABLE IF NOT EXISTS responses (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id INTEGER,
+            payload_id INTEGER,
+            content TEXT,
+            metadata TEXT,
+            created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+            FOREIGN KEY (run_id) REFERENCES runs (id) ON DELETE CASCADE,
+            FOREIGN KEY (payload_id) REFERENCES payloads (id) ON DELETE SET NULL
+        );
+      `);
+    },
+  },
+  {
+    name: 'm002_file_mirror',
+    up(db) {
+      // Files are the source of truth; these columns tie each row to its file so sync can
+      // be incremental (content_hash) and never touch rows typed into the original system
+      // (source_path IS NULL). `key` is the block's path under blocks/ without .md.
+      // `includes` and `body_line` cache what parsing found, so an unchanged file is not re-parsed.
+      // `archived` keeps payloads and workflows whose file is gone but that have run history.
+      db.exec(`
+        ALTER TABLE blocks ADD COLUMN key TEXT;
+        ALTER TABLE blocks ADD COLUMN source_path TEXT;
+        ALTER TABLE blocks ADD COLUMN content_hash TEXT;
+        ALTER TABLE blocks ADD COLUMN includes TEXT;
+        ALTER TABLE blocks ADD COLUMN body_line INTEGER;
+        CREATE UNIQUE INDEX blocks_by_source_path ON blocks (source_path) WHERE source_path IS NOT NULL;
+
+        ALTER TABLE payloads ADD COLUMN source_path TEXT;
+        ALTER TABLE payloads ADD COLUMN content_hash TEXT;
+        ALTER TABLE payloads ADD COLUMN options TEXT;
+        ALTER TABLE payloads ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX payloads_by_name ON payloads (name);
+
+        ALTER TABLE workflows ADD COLUMN source_path TEXT;
+        ALTER TABLE workflows ADD COLUMN content_hash TEXT;
+        ALTER TABLE workflows ADD COLUMN description TEXT;
+        ALTER TABLE workflows ADD COLUMN definition TEXT;
+        ALTER TABLE workflows ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX workflows_by_name ON workflows (name);
+
+        CREATE INDEX payload_blocks_by_payload ON payload_blocks (payload_id, order_index);
+        CREATE INDEX payload_blocks_by_block ON payload_blocks (block_id);
+        CREATE INDEX workflow_payloads_by_workflow ON workflow_payloads (workflow_id, order_index);
+        CREATE INDEX workflow_payloads_by_payload ON workflow_payloads (payload_id);
+      `);
+    },
+  },
+  {
+    name: 'm003_run_records',
+    up(db) {
+      // The exact text sent to the model is kept with each response, so a run can be
+      // inspected and diffed later even after the block files change.
+      db.exec(`
+        ALTER TABLE responses ADD COLUMN prompt TEXT;
+        CREATE INDEX responses_by_run ON responses (run_id, id);
+        CREATE INDEX responses_by_payload ON responses (payload_id);
+        CREATE INDEX runs_by_workflow ON runs (workflow_id, id);
+        CREATE INDEX runs_by_status ON runs (status);
+      `);
+    },
+  },
+];

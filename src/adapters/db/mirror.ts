@@ -1,0 +1,307 @@
+/**
+ * Mirroring a validated workspace into the database, in one transaction, touching only
+ * what changed. Rows typed into the original system (source_path IS NULL) are left
+ * alone, except that a file written by `quire export` adopts its row (same id).
+ */
+import type { Db } from './open.js';
+import { exportBlockKeys, exportNames } from '../../core/export-names.js';
+import type { Block, BlockRef, Payload, Workflow, Workspace } from '../../core/types.js';
+
+export interface KindCounts {
+  added: number;
+  updated: number;
+  adopted: number;
+  archived: number;
+  removed: number;
+  unchanged: number;
+}
+
+export interface SyncReport {
+  blocks: KindCounts;
+  payloads: KindCounts;
+  workflows: KindCounts;
+}
+
+const emptyCounts = (): KindCounts => ({ added: 0, updated: 0, adopted: 0, archived: 0, removed: 0, unchanged: 0 });
+
+/** Applies the workspace to the database in one immediate transaction. */
+export function mirrorWorkspace(db: Db, workspace: Workspace): SyncReport {
+  const report: SyncReport = { blocks: emptyCounts(), payloads: emptyCounts(), workflows: emptyCounts() };
+  db.transaction(() => {
+    const blockIds = mirrorBlocks(db, workspace, report.blocks);
+    const payloadIds = mirrorPayloads(db, workspace, blockIds, report.payloads);
+    mirrorWorkflows(db, workspace, payloadIds, report.workflows);
+  }).immediate();
+  return report;
+}
+
+// --- Blocks ---
+
+interface BlockRow {
+  id: number;
+  key: string | null;
+  source_path: string | null;
+  content_hash: string | null;
+  title: string;
+  folder_path: string | null;
+}
+
+function mirrorBlocks(db: Db, workspace: Workspace, counts: KindCounts): Map<string, number> {
+  const rows = db.prepare('SELECT id, key, source_path, content_hash, title, folder_path FROM blocks').all() as BlockRow[];
+  const byPath = new Map<string, BlockRow>();
+  const dbOnly: BlockRow[] = [];
+  for (const row of rows) {
+    if (row.source_path === null) dbOnly.push(row);
+    else byPath.set(row.source_path, row);
+  }
+  const adoptable = invert(exportBlockKeys(dbOnly));
+
+  const insert = db.prepare(
+    'INSERT INTO blocks (title, content, tags, folder_path, key, source_path, content_hash, includes, body_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const update = db.prepare(
+    'UPDATE blocks SET title = ?, content = ?, tags = ?, folder_path = ?, key = ?, source_path = ?, content_hash = ?, includes = ?, body_line = ?, updated_at = CURRENT_TIMESTAMP WHERE id = ?',
+  );
+  const values = (b: Block) => [b.title, b.content, b.tags.join(','), b.folderPath, b.key, b.sourcePath, b.contentHash, JSON.stringify(b.includes), b.bodyLine] as const;
+
+  const ids = new Map<string, number>();
+  const seenPaths = new Set<string>();
+  for (const block of workspace.blocks.values()) {
+    seenPaths.add(block.sourcePath);
+    const row = byPath.get(block.sourcePath);
+    if (row) {
+      ids.set(block.key, row.id);
+      if (row.content_hash === block.contentHash && row.key === block.key) counts.unchanged++;
+      else {
+        update.run(...values(block), row.id);
+        counts.updated++;
+      }
+      continue;
+    }
+    const adoptId = adoptable.get(block.key);
+    if (adoptId !== undefined) {
+      adoptable.delete(block.key);
+      update.run(...values(block), adoptId);
+      ids.set(block.key, adoptId);
+      counts.adopted++;
+      continue;
+    }
+    ids.set(block.key, Number(insert.run(...values(block)).lastInsertRowid));
+    counts.added++;
+  }
+
+  const remove = db.prepare('DELETE FROM blocks WHERE id = ?');
+  for (const [path, row] of byPath) {
+    if (!seenPaths.has(path)) {
+      remove.run(row.id);
+      counts.removed++;
+    }
+  }
+  return ids;
+}
+
+// --- Payloads ---
+
+interface PayloadRow {
+  id: number;
+  name: string;
+  temperature: number | null;
+  response_length: number | null;
+  llm_port: number | null;
+  model_format: string | null;
+  source_path: string | null;
+  content_hash: string | null;
+  options: string | null;
+  archived: number;
+}
+
+/** What a payload row stores beyond the original columns (everything needed to run it). */
+export function payloadOptions(payload: Payload): string {
+  const ref = (r: BlockRef) => (r.kind === 'block' ? { block: r.key } : r.kind === 'tag' ? { tag: r.tag } : { text: r.text });
+  return JSON.stringify({ system: payload.system.map(ref), blocks: payload.blocks.map(ref), params: payload.params, ...(payload.inlineIn ? { workflow: payload.inlineIn } : {}) });
+}
+
+function mirrorPayloads(db: Db, workspace: Workspace, blockIds: Map<string, number>, counts: KindCounts): Map<string, number> {
+  const rows = db.prepare('SELECT id, name, temperature, response_length, llm_port, model_format, source_path, content_hash, options, archived FROM payloads').all() as PayloadRow[];
+  const byName = new Map<string, PayloadRow>();
+  const dbOnly: PayloadRow[] = [];
+  for (const row of rows) {
+    if (row.source_path === null) dbOnly.push(row);
+    // Prefer the live row when an archived one shares its name.
+    else if (!byName.has(row.name) || byName.get(row.name)!.archived) byName.set(row.name, row);
+  }
+  const adoptable = invert(exportNames(dbOnly));
+  const links = readLinks(db, 'SELECT payload_id AS owner, block_id AS target FROM payload_blocks ORDER BY payload_id, order_index');
+
+  const insert = db.prepare(
+    'INSERT INTO payloads (name, temperature, response_length, llm_port, model_format, source_path, content_hash, options, archived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)',
+  );
+  const update = db.prepare(
+    'UPDATE payloads SET name = ?, temperature = ?, response_length = ?, llm_port = ?, model_format = ?, source_path = ?, content_hash = ?, options = ?, archived = 0, updated_at = CURRENT_TIMESTAMP WHERE id = ?',
+  );
+  const clearLinks = db.prepare('DELETE FROM payload_blocks WHERE payload_id = ?');
+  const addLink = db.prepare('INSERT INTO payload_blocks (payload_id, block_id, order_index) VALUES (?, ?, ?)');
+  const writeLinks = (id: number, targets: number[]) => {
+    clearLinks.run(id);
+    targets.forEach((target, index) => addLink.run(id, target, index));
+  };
+
+  const ids = new Map<string, number>();
+  const seen = new Set<number>();
+  for (const payload of workspace.payloads.values()) {
+    const options = payloadOptions(payload);
+    const targets = resolveBlockIds(payload, workspace, blockIds);
+    const values = [payload.name, payload.temperature, payload.responseLength, payload.llmPort, payload.modelFormat, payload.sourcePath, payload.contentHash, options] as const;
+    const row = byName.get(payload.name);
+    if (row) {
+      ids.set(payload.name, row.id);
+      seen.add(row.id);
+      const same =
+        !row.archived && row.temperature === payload.temperature && row.response_length === payload.responseLength && row.llm_port === payload.llmPort &&
+        row.model_format === payload.modelFormat && row.source_path === payload.sourcePath && row.content_hash === payload.contentHash && row.options === options &&
+        sameList(links.get(row.id), targets);
+      if (same) counts.unchanged++;
+      else {
+        update.run(...values, row.id);
+        if (!sameList(links.get(row.id), targets)) writeLinks(row.id, targets);
+        counts.updated++;
+      }
+      continue;
+    }
+    const adoptId = adoptable.get(payload.name);
+    const id = adoptId ?? Number(insert.run(...values).lastInsertRowid);
+    if (adoptId !== undefined) {
+      adoptable.delete(payload.name);
+      update.run(...values, adoptId);
+      counts.adopted++;
+    } else counts.added++;
+    writeLinks(id, targets);
+    ids.set(payload.name, id);
+    seen.add(id);
+  }
+
+  retireRows(db, 'payloads', rows.filter((r) => r.source_path !== null && !r.archived && !seen.has(r.id)), (id) =>
+    db.prepare('SELECT 1 FROM responses WHERE payload_id = ? UNION ALL SELECT 1 FROM workflow_payloads wp JOIN runs r ON r.workflow_id = wp.workflow_id WHERE wp.payload_id = ? LIMIT 1').get(id, id) !== undefined,
+    counts);
+  return ids;
+}
+
+/** The block ids a payload uses, in order: system blocks, then prompt blocks; tags expand by key. */
+function resolveBlockIds(payload: Payload, workspace: Workspace, blockIds: Map<string, number>): number[] {
+  const keys: string[] = [];
+  for (const ref of [...payload.system, ...payload.blocks]) {
+    if (ref.kind === 'block') keys.push(ref.key);
+    else if (ref.kind === 'tag') keys.push(...(workspace.tags.get(ref.tag) ?? []));
+  }
+  return keys.map((key) => blockIds.get(key)!).filter((id) => id !== undefined);
+}
+
+// --- Workflows ---
+
+interface WorkflowRow {
+  id: number;
+  name: string;
+  source_path: string | null;
+  content_hash: string | null;
+  description: string | null;
+  definition: string | null;
+  archived: number;
+}
+
+/** What a workflow row stores beyond the original columns. */
+export function workflowDefinition(workflow: Workflow): string {
+  return JSON.stringify({ inputs: workflow.inputs, steps: workflow.steps.map((s) => ({ name: s.name, payload: s.payload, vars: s.vars })) });
+}
+
+function mirrorWorkflows(db: Db, workspace: Workspace, payloadIds: Map<string, number>, counts: KindCounts): void {
+  const rows = db.prepare('SELECT id, name, source_path, content_hash, description, definition, archived FROM workflows').all() as WorkflowRow[];
+  const byName = new Map<string, WorkflowRow>();
+  const dbOnly: WorkflowRow[] = [];
+  for (const row of rows) {
+    if (row.source_path === null) dbOnly.push(row);
+    else if (!byName.has(row.name) || byName.get(row.name)!.archived) byName.set(row.name, row);
+  }
+  const adoptable = invert(exportNames(dbOnly));
+  const links = readLinks(db, 'SELECT workflow_id AS owner, payload_id AS target FROM workflow_payloads ORDER BY workflow_id, order_index');
+
+  const insert = db.prepare('INSERT INTO workflows (name, source_path, content_hash, description, definition, archived) VALUES (?, ?, ?, ?, ?, 0)');
+  const update = db.prepare(
+    'UPDATE workflows SET name = ?, source_path = ?, content_hash = ?, description = ?, definition = ?, archived = 0, updated_at = CURRENT_TIMESTAMP WHERE id = ?',
+  );
+  const clearLinks = db.prepare('DELETE FROM workflow_payloads WHERE workflow_id = ?');
+  const addLink = db.prepare('INSERT INTO workflow_payloads (workflow_id, payload_id, order_index) VALUES (?, ?, ?)');
+  const writeLinks = (id: number, targets: number[]) => {
+    clearLinks.run(id);
+    targets.forEach((target, index) => addLink.run(id, target, index));
+  };
+
+  const seen = new Set<number>();
+  for (const workflow of workspace.workflows.values()) {
+    const definition = workflowDefinition(workflow);
+    const targets = workflow.steps.map((step) => payloadIds.get(step.payload)!);
+    const values = [workflow.name, workflow.sourcePath, workflow.contentHash, workflow.description, definition] as const;
+    const row = byName.get(workflow.name);
+    if (row) {
+      seen.add(row.id);
+      const same = !row.archived && row.source_path === workflow.sourcePath && row.content_hash === workflow.contentHash && row.description === workflow.description &&
+        row.definition === definition && sameList(links.get(row.id), targets);
+      if (same) counts.unchanged++;
+      else {
+        update.run(...values, row.id);
+        if (!sameList(links.get(row.id), targets)) writeLinks(row.id, targets);
+        counts.updated++;
+      }
+      continue;
+    }
+    const adoptId = adoptable.get(workflow.name);
+    const id = adoptId ?? Number(insert.run(...values).lastInsertRowid);
+    if (adoptId !== undefined) {
+      adoptable.delete(workflow.name);
+      update.run(...values, adoptId);
+      counts.adopted++;
+    } else counts.added++;
+    writeLinks(id, targets);
+    seen.add(id);
+  }
+
+  retireRows(db, 'workflows', rows.filter((r) => r.source_path !== null && !r.archived && !seen.has(r.id)), (id) =>
+    db.prepare('SELECT 1 FROM runs WHERE workflow_id = ? LIMIT 1').get(id) !== undefined, counts);
+}
+
+// --- Internal helpers ---
+
+/** Rows whose file is gone: archived when they have history, deleted otherwise. */
+function retireRows(db: Db, table: 'payloads' | 'workflows', rows: { id: number }[], hasHistory: (id: number) => boolean, counts: KindCounts): void {
+  const archive = db.prepare(`UPDATE ${table} SET archived = 1, updated_at = CURRENT_TIMESTAMP WHERE id = ?`);
+  const remove = db.prepare(`DELETE FROM ${table} WHERE id = ?`);
+  for (const row of rows) {
+    if (hasHistory(row.id)) {
+      archive.run(row.id);
+      counts.archived++;
+    } else {
+      remove.run(row.id);
+      counts.removed++;
+    }
+  }
+}
+
+function readLinks(db: Db, sql: string): Map<number, number[]> {
+  const links = new Map<number, number[]>();
+  for (const { owner, target } of db.prepare(sql).iterate() as Iterable<{ owner: number; target: number }>) {
+    const list = links.get(owner);
+    if (list) list.push(target);
+    else links.set(owner, [target]);
+  }
+  return links;
+}
+
+function sameList(a: number[] | undefined, b: number[]): boolean {
+  const left = a ?? [];
+  return left.length === b.length && left.every((value, index) => value === b[index]);
+}
+
+function invert(map: Map<number, string>): Map<string, number> {
+  const inverted = new Map<string, number>();
+  for (const [id, name] of map) inverted.set(name, id);
+  return inverted;
+}

@@ -1,0 +1,127 @@
+/**
+ * Reading a workspace's files from disk: the only place that walks the workspace tree.
+ * Returns bytes; decoding and parsing are the core's job.
+ */
+import { lstatSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import type { Problem } from '../../core/errors.js';
+import type { FileKind, SourceFile } from '../../core/types.js';
+
+export interface WorkspaceFiles {
+  files: SourceFile[];
+  problems: Problem[];
+}
+
+/** Which files of the workspace quire reads, by path relative to the root. */
+export function classifyPath(path: string): FileKind | undefined {
+  if (path === 'quire.yaml') return 'config';
+  if (path.startsWith('blocks/') && path.endsWith('.md')) return 'block';
+  if (path.startsWith('workflows/') && path.endsWith('.payload.yaml')) return 'payload';
+  if (path.startsWith('workflows/') && path.endsWith('.workflow.yaml')) return 'workflow';
+  if (/^formats\/[^/]+\.yaml$/.test(path)) return 'format';
+  return undefined;
+}
+
+/** Editor droppings and hidden files that must never be read as workspace files. */
+export function isIgnoredName(name: string): boolean {
+  return name.startsWith('.') || name.endsWith('~') || name.startsWith('#') || name.endsWith('.swp') || name.endsWith('.tmp');
+}
+
+/**
+ * Reads every workspace file under `root`. Symlinks are followed only while they stay
+ * inside the workspace; one pointing outside is a problem, never read.
+ */
+export function readWorkspaceFiles(root: string): WorkspaceFiles {
+  const files: SourceFile[] = [];
+  const problems: Problem[] = [];
+  const realRoot = realpathSync(root);
+  const visitedDirs = new Set<string>();
+
+  const toRelative = (absolute: string) => relative(root, absolute).split(sep).join('/');
+
+  const readFile = (absolute: string, kind: FileKind) => {
+    const path = toRelative(absolute);
+    try {
+      files.push({ path, kind, bytes: readFileSync(absolute) });
+    } catch (error) {
+      problems.push({ file: path, line: 1, col: 1, code: 'IO', message: `cannot read file: ${(error as Error).message}` });
+    }
+  };
+
+  /** For a symlink: its target if inside the workspace, else a problem and undefined. */
+  const resolveLink = (absolute: string): string | undefined => {
+    const path = toRelative(absolute);
+    let target: string;
+    try {
+      target = realpathSync(absolute);
+    } catch {
+      problems.push({ file: path, line: 1, col: 1, code: 'BAD_PATH', message: 'broken symbolic link' });
+      return undefined;
+    }
+    if (target !== realRoot && !target.startsWith(realRoot + sep)) {
+      problems.push({ file: path, line: 1, col: 1, code: 'BAD_PATH', message: `symbolic link points outside the workspace (${target}); copy the file in instead` });
+      return undefined;
+    }
+    return target;
+  };
+
+  const walk = (dir: string) => {
+    let real: string;
+    try {
+      real = realpathSync(dir);
+    } catch {
+      return;
+    }
+    if (visitedDirs.has(real)) return; // a symlink loop inside the workspace
+    visitedDirs.add(real);
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (error) {
+      problems.push({ file: toRelative(dir), line: 1, col: 1, code: 'IO', message: `cannot read folder: ${(error as Error).message}` });
+      return;
+    }
+    for (const entry of entries) {
+      if (isIgnoredName(entry.name)) continue;
+      const absolute = join(dir, entry.name);
+      let isDir = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        const kind = classifyPath(toRelative(absolute));
+        const target = resolveLink(absolute);
+        if (target === undefined) continue;
+        const stats = statSync(target);
+        isDir = stats.isDirectory();
+        isFile = stats.isFile();
+        if (isFile && kind === undefined) continue;
+      }
+      if (isDir) walk(absolute);
+      else if (isFile) {
+        const kind = classifyPath(toRelative(absolute));
+        if (kind) readFile(absolute, kind);
+      }
+    }
+  };
+
+  for (const top of ['blocks', 'workflows', 'formats']) {
+    const absolute = join(root, top);
+    if (!exists(absolute)) continue;
+    if (lstatSync(absolute).isSymbolicLink() && resolveLink(absolute) === undefined) continue;
+    walk(absolute);
+  }
+  const config = join(root, 'quire.yaml');
+  if (exists(config)) {
+    if (lstatSync(config).isSymbolicLink() && resolveLink(config) === undefined) return { files, problems };
+    readFile(config, 'config');
+  }
+  return { files, problems };
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Parsing one block file (`blocks/**\/*.md`) into a Block.
+ */
+import type { Problem } from './errors.js';
+import { splitFrontmatter } from './frontmatter.js';
+import { findIncludes } from './includes.js';
+import { checkSchema } from './schema-check.js';
+import type { Block } from './types.js';
+import { parseYamlSource } from './yaml-source.js';
+
+export const BLOCKS_DIR = 'blocks';
+
+/** `blocks/Phase 1/summarize.md` -> `Phase 1/summarize`. */
+export function blockKeyFromPath(path: string): string {
+  return path.slice(BLOCKS_DIR.length + 1).replace(/\.md$/i, '');
+}
+
+/** Tags from a list or a comma-separated string: trimmed, de-duplicated, case kept. */
+export function normalizeTags(tags: unknown): string[] {
+  const raw = Array.isArray(tags) ? tags.map(String) : typeof tags === 'string' ? tags.split(',') : [];
+  const seen = new Set<string>();
+  for (const tag of raw) {
+    const trimmed = tag.trim();
+    if (trimmed) seen.add(trimmed);
+  }
+  return [...seen];
+}
+
+export type BlockParse = { ok: true; block: Block } | { ok: false; problems: Problem[] };
+
+/** Parses a block's text; every problem in it is returned at once. Never throws. */
+export function parseBlock(path: string, text: string, contentHash: string): BlockParse {
+  if (text.trim() === '') {
+    return { ok: false, problems: [{ file: path, line: 1, col: 1, code: 'SCHEMA', message: 'block file is empty; write the prompt text (optionally after --- front matter ---)' }] };
+  }
+  const split = splitFrontmatter(path, text);
+  if (!split.ok) return { ok: false, problems: [split.problem] };
+  const { yaml, body, bodyLine } = split.split;
+
+  let meta: Record<string, unknown> = {};
+  const problems: Problem[] = [];
+  if (yaml !== undefined && yaml.trim() !== '') {
+    const parsed = parseYamlSource(path, yaml, 1);
+    if (!parsed.ok) return { ok: false, problems: parsed.problems };
+    if (parsed.source.value !== null && parsed.source.value !== undefined) {
+      problems.push(...checkSchema('block', path, parsed.source));
+      if (problems.length === 0) meta = parsed.source.value as Record<string, unknown>;
+    }
+  }
+  const scan = findIncludes(path, body, bodyLine);
+  if (!scan.ok) problems.push(scan.problem);
+  if (problems.length > 0 || !scan.ok) return { ok: false, problems };
+
+  const key = blockKeyFromPath(path);
+  const slash = key.lastIndexOf('/');
+  return {
+    ok: true,
+    block: {
+      key,
+      title: typeof meta['title'] === 'string' ? meta['title'] : key.slice(slash + 1),
+      tags: normalizeTags(meta['tags']),
+      content: body,
+      folderPath: slash === -1 ? '' : key.slice(0, slash),
+      sourcePath: path,
+      contentHash,
+      bodyLine,
+      includes: scan.includes,
+    },
+  };
+}

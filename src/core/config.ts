@@ -1,0 +1,35 @@
+/**
+ * The optional workspace config, `quire.yaml`.
+ */
+import type { Problem } from './errors.js';
+import { parseYamlDocument } from './payload.js';
+import { checkSchema } from './schema-check.js';
+import type { EndpointConfig, WorkspaceConfig } from './types.js';
+
+export const CONFIG_FILE = 'quire.yaml';
+
+export const DEFAULT_CONFIG: WorkspaceConfig = {
+  llm: { host: '127.0.0.1', api: 'auto', timeout_ms: 300_000, retries: 2 },
+  endpoints: {},
+};
+
+export type ConfigParse = { ok: true; config: WorkspaceConfig } | { ok: false; problems: Problem[] };
+
+/** Parses quire.yaml, filling defaults. An empty file is a valid, default config. */
+export function parseConfig(path: string, text: string, contentHash: string): ConfigParse {
+  if (text.trim() === '') return { ok: true, config: { ...DEFAULT_CONFIG, sourcePath: path, contentHash } };
+  const parsed = parseYamlDocument(path, text);
+  if (!parsed.ok) return parsed;
+  const problems = checkSchema('config', path, parsed.source);
+  if (problems.length > 0) return { ok: false, problems };
+  const value = parsed.source.value as { llm?: Partial<WorkspaceConfig['llm']>; endpoints?: Record<string, EndpointConfig> };
+  return {
+    ok: true,
+    config: {
+      llm: { ...DEFAULT_CONFIG.llm, ...value.llm },
+      endpoints: value.endpoints ?? {},
+      sourcePath: path,
+      contentHash,
+    },
+  };
+}

@@ -1,0 +1,201 @@
+/**
+ * Workspace formats (`formats/<name>.yaml`), from their parsed YAML value.
+ *
+ * A file holds one of two shapes (FORMAT_SCHEMA below states the same contract for ajv and editors):
+ *
+ * Prefix/suffix fields, every one optional, all strings unless noted:
+ *   bos_token          written first; left out for raw-completion endpoints (default '')
+ *   system_prefix, system_suffix
+ *   system_placement   own-turn (default) | first-user | last-user: a turn of its own, or the
+ *                      system text (with its affixes) opens the first / last user turn's body
+ *   default_system     system text used when the prompt has none
+ *   user_prefix, user_suffix, assistant_prefix, assistant_suffix
+ *   generation_prompt  ends every prompt (default: assistant_prefix)
+ *   trim               boolean: trim whitespace around every message text (default false)
+ *   stop               list of stop sequences (default none)
+ *
+ * Or a model's own Jinja chat template:
+ *   chat_template      rendered with @huggingface/jinja, messages + add_generation_prompt: true
+ *   bos_token, eos_token   passed to the template; a leading bos_token is left out for raw endpoints
+ *   stop               default: [eos_token] when one is given
+ *
+ * Both shapes accept `description`. No file I/O here: the caller parses the YAML.
+ */
+import { Template } from '@huggingface/jinja';
+import { AppError } from '../errors.js';
+import type { JinjaFormat, ModelFormat, SystemPlacement, TurnFormat } from './render.js';
+
+/** Keys of the prefix/suffix shape. */
+const PREFIX_FORMAT_KEYS = [
+  'description', 'bos_token', 'system_prefix', 'system_suffix', 'system_placement', 'default_system',
+  'user_prefix', 'user_suffix', 'assistant_prefix', 'assistant_suffix', 'generation_prompt', 'trim', 'stop',
+] as const;
+
+/** Keys of the Jinja shape. */
+const JINJA_FORMAT_KEYS = ['description', 'chat_template', 'bos_token', 'eos_token', 'stop'] as const;
+
+const SYSTEM_PLACEMENTS: readonly SystemPlacement[] = ['own-turn', 'first-user', 'last-user'];
+
+const affix = (what: string) => ({ type: 'string', description: `Written ${what}` });
+
+/**
+ * JSON Schema (draft-07) of `formats/<name>.yaml`, also written to schemas/format.schema.json.
+ * The if/then/else limits the keys to one shape, so mixing chat_template with prefix fields
+ * is reported as the offending key.
+ */
+export const FORMAT_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://github.com/quire-dev/quire/schemas/format.schema.json',
+  title: 'quire model format (formats/<name>.yaml)',
+  description: 'Either prefix/suffix fields or chat_template (a Jinja chat template), not both',
+  type: 'object',
+  properties: {
+    description: { type: 'string' },
+    bos_token: {
+      type: 'string',
+      description: 'BOS string written first (prefix shape) or passed to the template; left out for raw-completion endpoints',
+    },
+    system_prefix: affix('before the system text'),
+    system_suffix: affix('after the system text'),
+    system_placement: {
+      enum: [...SYSTEM_PLACEMENTS],
+      default: 'own-turn',
+      description: 'own-turn: a turn of its own; first-user / last-user: the wrapped system text opens that user turn',
+    },
+    default_system: { type: 'string', description: 'System text used when the prompt has none' },
+    user_prefix: affix('before each user message'),
+    user_suffix: affix('after each user message'),
+    assistant_prefix: affix('before each past assistant reply'),
+    assistant_suffix: affix('after each past assistant reply'),
+    generation_prompt: { type: 'string', description: 'Ends every prompt; default: assistant_prefix' },
+    trim: { type: 'boolean', default: false, description: 'Trim whitespace around every message text' },
+    stop: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      description: 'Stop sequences; for chat_template formats the default is [eos_token]',
+    },
+    chat_template: {
+      type: 'string',
+      pattern: '\\S',
+      description: "A model's Jinja chat template, rendered with @huggingface/jinja (add_generation_prompt: true)",
+    },
+    eos_token: { type: 'string', description: 'Passed to the chat template as eos_token' },
+  },
+  additionalProperties: false,
+  // ajv's strict mode wants a required key declared in the same subschema.
+  if: { type: 'object', properties: { chat_template: true }, required: ['chat_template'] },
+  then: { type: 'object', propertyNames: { enum: [...JINJA_FORMAT_KEYS] } },
+  else: { type: 'object', propertyNames: { enum: [...PREFIX_FORMAT_KEYS] } },
+};
+
+/**
+ * Builds a workspace format from its parsed YAML value. A Jinja template is compiled here,
+ * once, so a broken template is reported when the workspace loads, not mid-run.
+ *
+ * @returns the format, ready for renderMessages.
+ * @throws AppError `FORMAT` when the value has the wrong shape or the template does not parse.
+ */
+export function createCustomFormat(name: string, definition: unknown): ModelFormat {
+  if (!isPlainObject(definition)) {
+    throw formatError(name, 'expected a mapping of format fields');
+  }
+  return 'chat_template' in definition ? createJinjaFormat(name, definition) : createPrefixFormat(name, definition);
+}
+
+// --- Internal helpers ---
+
+function createJinjaFormat(name: string, definition: Record<string, unknown>): JinjaFormat {
+  rejectUnknownKeys(name, definition, JINJA_FORMAT_KEYS, 'a chat_template format');
+  const source = readString(name, definition, 'chat_template') ?? '';
+  if (source.trim() === '') throw formatError(name, 'chat_template is empty');
+  const bosToken = readString(name, definition, 'bos_token');
+  const eosToken = readString(name, definition, 'eos_token');
+  const stop = readStop(name, definition) ?? (eosToken ? [eosToken] : []);
+
+  let template: Template;
+  try {
+    template = new Template(source);
+  } catch (error) {
+    throw formatError(name, `chat_template does not parse: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+      hint: 'quire renders chat templates with @huggingface/jinja, which supports most but not all of Python Jinja',
+    });
+  }
+
+  return {
+    kind: 'jinja',
+    name,
+    template,
+    ...(bosToken === undefined ? {} : { bosToken }),
+    ...(eosToken === undefined ? {} : { eosToken }),
+    stop,
+  };
+}
+
+function createPrefixFormat(name: string, definition: Record<string, unknown>): TurnFormat {
+  rejectUnknownKeys(name, definition, PREFIX_FORMAT_KEYS, 'a prefix/suffix format');
+  const text = (key: string): string => readString(name, definition, key) ?? '';
+
+  const placement = definition['system_placement'] ?? 'own-turn';
+  if (!SYSTEM_PLACEMENTS.includes(placement as SystemPlacement)) {
+    throw formatError(name, `system_placement must be one of ${SYSTEM_PLACEMENTS.join(', ')}`);
+  }
+  const trim = definition['trim'] ?? false;
+  if (typeof trim !== 'boolean') throw formatError(name, 'trim must be true or false');
+  const defaultText = readString(name, definition, 'default_system');
+
+  return {
+    kind: 'turns',
+    name,
+    bos: text('bos_token'),
+    system: {
+      placement: placement as SystemPlacement,
+      prefix: text('system_prefix'),
+      suffix: text('system_suffix'),
+      ...(defaultText === undefined ? {} : { defaultText }),
+    },
+    user: { prefix: text('user_prefix'), suffix: text('user_suffix') },
+    assistant: { prefix: text('assistant_prefix'), suffix: text('assistant_suffix') },
+    generationPrompt: readString(name, definition, 'generation_prompt') ?? text('assistant_prefix'),
+    trim: { system: trim, messages: trim },
+    stop: readStop(name, definition) ?? [],
+  };
+}
+
+function rejectUnknownKeys(
+  name: string,
+  definition: Record<string, unknown>,
+  allowed: readonly string[],
+  shape: string,
+): void {
+  const unknown = Object.keys(definition).filter((key) => !allowed.includes(key));
+  if (unknown.length > 0) {
+    throw formatError(name, `unknown field${unknown.length === 1 ? '' : 's'} for ${shape}: ${unknown.join(', ')}`, {
+      hint: `Allowed: ${allowed.join(', ')}. A format has either chat_template or prefix/suffix fields, not both.`,
+    });
+  }
+}
+
+function readString(name: string, definition: Record<string, unknown>, key: string): string | undefined {
+  const value = definition[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw formatError(name, `${key} must be a string`);
+  return value;
+}
+
+function readStop(name: string, definition: Record<string, unknown>): string[] | undefined {
+  const value = definition['stop'];
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item !== '')) {
+    throw formatError(name, 'stop must be a list of non-empty strings');
+  }
+  return [...(value as string[])];
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function formatError(name: string, message: string, options: { hint?: string; cause?: unknown } = {}): AppError {
+  return new AppError('FORMAT', `Format "${name}": ${message}`, options);
+}

@@ -1,0 +1,18 @@
+/**
+ * Model formats: how quire turns a system text and a prompt (or a short chat) into the
+ * text a model sees on a raw-completion endpoint, and which stop sequences go with it.
+ */
+export type {
+  AssistantRule,
+  JinjaFormat,
+  ModelFormat,
+  RenderOptions,
+  SystemPlacement,
+  SystemRule,
+  TrimRule,
+  TurnAffixes,
+  TurnFormat,
+} from './render.js';
+export { formatTemplateDate, renderMessages, stopSequences } from './render.js';
+export { BUILTIN_FORMATS, getBuiltinFormat } from './builtin.js';
+export { createCustomFormat, FORMAT_SCHEMA } from './custom.js';

@@ -1,0 +1,245 @@
+/**
+ * Model formats and how they turn chat messages into the text a model sees.
+ *
+ * Two kinds of format exist:
+ * - a `TurnFormat` is plain data (prefixes, suffixes, where the system text goes, trimming
+ *   rules); the built-ins and the prefix/suffix workspace formats are of this kind;
+ * - a `JinjaFormat` carries a model's own chat template, compiled once, for workspace
+ *   formats that paste one in.
+ *
+ * Rendering always ends with the format's generation prompt (the open assistant header),
+ * because quire sends the text to raw-completion endpoints and wants the model's reply next.
+ */
+import type { Template } from '@huggingface/jinja';
+import { AppError } from '../errors.js';
+import type { ChatMessage } from '../llm.js';
+
+/** Where a turn format puts the system text. */
+export type SystemPlacement =
+  /** A turn of its own before the conversation (ChatML, Llama 3, Alpaca's preamble...). */
+  | 'own-turn'
+  /** Folded into the body of the first user turn (Llama 2 `<<SYS>>`, Mistral v1, Gemma). */
+  | 'first-user'
+  /** Folded into the body of the last user turn (Mistral v3 and Tekken templates). */
+  | 'last-user';
+
+/** Text written before and after a turn's body. */
+export interface TurnAffixes {
+  prefix: string;
+  suffix: string;
+}
+
+/**
+ * The system text's affixes and placement. For folded placements the affixes wrap the
+ * system text inside the user turn's body, e.g. Llama 2's `<<SYS>>\n` ... `\n<</SYS>>\n\n`.
+ */
+export interface SystemRule extends TurnAffixes {
+  placement: SystemPlacement;
+  /** Used when the conversation has no system message (Qwen's identity line, Alpaca's preamble). */
+  defaultText?: string;
+  /** Write the system turn even with no system text: Llama 3.1 always writes its date header. */
+  always?: boolean;
+  /** Written at the start of the system turn, before the system text; `{date}` becomes the render date. */
+  preamble?: string;
+}
+
+export interface AssistantRule extends TurnAffixes {
+  /**
+   * Keep only the text after the last occurrence of this marker in a past reply:
+   * DeepSeek-R1's template drops the reasoning (`...</think>`) from the history.
+   */
+  keepAfter?: string;
+}
+
+/** Whitespace trimming the official template applies (trimming is JS `String.trim`, as in `@huggingface/jinja`). */
+export interface TrimRule {
+  /** Trim the system text itself. */
+  system: boolean;
+  /** Trim user and assistant text. */
+  messages: boolean;
+  /**
+   * Trim a user turn's body after the system text is folded into it, not the user text alone:
+   * Llama 2's template `.strip()`s the combined `<<SYS>>...` + user string, so the user text's
+   * leading whitespace survives when a system text precedes it.
+   */
+  afterFold?: boolean;
+}
+
+/** A format described as data: the built-ins and prefix/suffix workspace formats. */
+export interface TurnFormat {
+  kind: 'turns';
+  name: string;
+  /** The BOS string the official template starts with ('' if it writes none). Left out for raw endpoints. */
+  bos: string;
+  /** Llama 2 writes BOS before every user turn; only the first one is the server's BOS, later ones stay. */
+  bosBeforeEachUserTurn?: boolean;
+  system: SystemRule;
+  user: TurnAffixes;
+  assistant: AssistantRule;
+  /** Ends every prompt: the open assistant header ('' for formats whose user turn already ends with it). */
+  generationPrompt: string;
+  trim: TrimRule;
+  /** End-of-turn string and next-turn header(s), sent as stop sequences. */
+  stop: readonly string[];
+}
+
+/** A workspace format holding a model's own Jinja chat template, compiled once. */
+export interface JinjaFormat {
+  kind: 'jinja';
+  name: string;
+  template: Template;
+  /** Passed to the template as `bos_token`; a leading copy is left out for raw endpoints. */
+  bosToken?: string;
+  /** Passed to the template as `eos_token`. */
+  eosToken?: string;
+  stop: readonly string[];
+}
+
+export type ModelFormat = TurnFormat | JinjaFormat;
+
+export interface RenderOptions {
+  /**
+   * Whether the leading BOS string is written. Raw-completion endpoints add their own BOS
+   * token, and a second one (parsed from the text) degrades output, so quire passes false there.
+   */
+  includeBos: boolean;
+  /**
+   * The "today" Llama 3.1's system header prints. Default: now. (A Jinja template's
+   * `strftime_now` reads the clock itself: @huggingface/jinja does not let a caller replace it.)
+   */
+  date?: Date;
+}
+
+/**
+ * Renders messages in the format, ending with the generation prompt.
+ * Everything after the leading BOS equals the official template's output byte for byte.
+ *
+ * @returns the prompt text.
+ * @throws AppError `FORMAT` when a turn format gets a system message that is not the first
+ *   message, or when a Jinja template raises (for example "System role not supported").
+ */
+export function renderMessages(format: ModelFormat, messages: readonly ChatMessage[], options: RenderOptions): string {
+  return format.kind === 'turns' ? renderTurns(format, messages, options) : renderJinja(format, messages, options);
+}
+
+/** The format's stop sequences, as a fresh array the caller may extend with its own. */
+export function stopSequences(format: ModelFormat): string[] {
+  return [...format.stop];
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Formats a date the way Llama 3.1's template prints it: `26 Jul 2024` (strftime `%d %b %Y`). */
+export function formatTemplateDate(date: Date): string {
+  // Local time and English month names whatever the machine's locale, as strftime in the C locale.
+  return `${String(date.getDate()).padStart(2, '0')} ${MONTHS[date.getMonth()]} ${date.getFullYear()}`;
+}
+
+// --- Internal helpers ---
+
+function renderTurns(format: TurnFormat, messages: readonly ChatMessage[], options: RenderOptions): string {
+  const { systemMessage, conversation } = splitLeadingSystem(format.name, messages);
+  const rawSystem = systemMessage ?? format.system.defaultText;
+  const systemText = rawSystem !== undefined && format.trim.system ? rawSystem.trim() : rawSystem;
+  const { system, user, assistant, trim } = format;
+
+  let text = options.includeBos ? format.bos : '';
+
+  if (system.placement === 'own-turn' && (systemText !== undefined || system.always)) {
+    text += system.prefix + preambleText(system, options) + (systemText ?? '') + system.suffix;
+  }
+
+  const foldIndex = systemText === undefined ? -1 : foldTargetIndex(system.placement, conversation);
+  conversation.forEach((message, index) => {
+    if (message.role === 'user') {
+      const folded = index === foldIndex ? system.prefix + systemText + system.suffix : '';
+      if (format.bosBeforeEachUserTurn && index > 0) text += format.bos;
+      text += user.prefix + userBody(folded, message.content, trim) + user.suffix;
+    } else {
+      text += assistant.prefix + assistantBody(message.content, assistant, trim) + assistant.suffix;
+    }
+  });
+
+  return text + format.generationPrompt;
+}
+
+/**
+ * Takes a leading system message off the conversation. Turn formats place exactly one
+ * system text, so a system message anywhere else is refused rather than silently moved.
+ */
+function splitLeadingSystem(
+  formatName: string,
+  messages: readonly ChatMessage[],
+): { systemMessage: string | undefined; conversation: readonly ChatMessage[] } {
+  const misplaced = messages.findIndex((message, index) => index > 0 && message.role === 'system');
+  if (misplaced !== -1) {
+    throw new AppError(
+      'FORMAT',
+      `Format "${formatName}" takes a system message only as the first message; message ${misplaced + 1} is a system message`,
+    );
+  }
+  const first = messages[0];
+  return first?.role === 'system'
+    ? { systemMessage: first.content, conversation: messages.slice(1) }
+    : { systemMessage: undefined, conversation: messages };
+}
+
+/** Index of the user message that receives a folded system text, or -1. */
+function foldTargetIndex(placement: SystemPlacement, conversation: readonly ChatMessage[]): number {
+  if (placement === 'first-user') return conversation.findIndex((message) => message.role === 'user');
+  if (placement === 'last-user') {
+    for (let index = conversation.length - 1; index >= 0; index--) {
+      if (conversation[index]?.role === 'user') return index;
+    }
+  }
+  return -1;
+}
+
+function userBody(folded: string, content: string, trim: TrimRule): string {
+  if (!trim.messages) return folded + content;
+  return trim.afterFold ? (folded + content).trim() : folded + content.trim();
+}
+
+function assistantBody(content: string, assistant: AssistantRule, trim: TrimRule): string {
+  let body = content;
+  if (assistant.keepAfter !== undefined) {
+    const at = body.lastIndexOf(assistant.keepAfter);
+    if (at !== -1) body = body.slice(at + assistant.keepAfter.length);
+  }
+  return trim.messages ? body.trim() : body;
+}
+
+function preambleText(system: SystemRule, options: RenderOptions): string {
+  if (system.preamble === undefined) return '';
+  return system.preamble.replaceAll('{date}', () => formatTemplateDate(options.date ?? new Date()));
+}
+
+function renderJinja(format: JinjaFormat, messages: readonly ChatMessage[], options: RenderOptions): string {
+  const context: Record<string, unknown> = {
+    // Plain copies: the template sees exactly role and content, nothing of the caller's objects.
+    messages: messages.map(({ role, content }) => ({ role, content })),
+    add_generation_prompt: true,
+  };
+  // A token the format does not define stays undefined in the template (Qwen's tokenizer has no BOS).
+  if (format.bosToken !== undefined) context['bos_token'] = format.bosToken;
+  if (format.eosToken !== undefined) context['eos_token'] = format.eosToken;
+
+  let text: string;
+  try {
+    text = format.template.render(context);
+  } catch (error) {
+    throw new AppError('FORMAT', `Format "${format.name}": the chat template failed: ${errorMessage(error)}`, {
+      cause: error,
+      hint: 'The template may not support these messages (many refuse a system message or non-alternating roles).',
+    });
+  }
+  // Only a BOS at the very start is the server's; BOS strings later in the text must stay.
+  if (!options.includeBos && format.bosToken && text.startsWith(format.bosToken)) {
+    text = text.slice(format.bosToken.length);
+  }
+  return text;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

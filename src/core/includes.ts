@@ -1,0 +1,63 @@
+/**
+ * Finding `{{block "key"}}` and `{{tag "name"}}` in a template by walking the Handlebars
+ * AST (not by regex, so comments, raw blocks and escaped mustaches are not mistaken for includes).
+ */
+import Handlebars from 'handlebars';
+import type { Problem } from './errors.js';
+import type { Include } from './types.js';
+
+export const INCLUDE_HELPERS = ['block', 'tag'] as const;
+
+interface AstNode {
+  type: string;
+  loc?: { start: { line: number; column: number } };
+  path?: { type: string; original?: string };
+  params?: AstNode[];
+  hash?: { pairs: { value: AstNode }[] };
+  value?: unknown;
+  program?: { body: AstNode[] };
+  inverse?: { body: AstNode[] };
+  body?: AstNode[];
+}
+
+export type IncludeScan = { ok: true; includes: Include[] } | { ok: false; problem: Problem };
+
+/**
+ * Lists the includes of a template, with 1-based positions shifted by `lineOffset`
+ * (the body's first line in its file). A syntax error is returned as a problem.
+ */
+export function findIncludes(file: string, template: string, lineOffset = 1): IncludeScan {
+  let ast: AstNode;
+  try {
+    ast = Handlebars.parse(template) as unknown as AstNode;
+  } catch (error) {
+    return { ok: false, problem: templateSyntaxProblem(file, error, lineOffset) };
+  }
+  const includes: Include[] = [];
+  const visit = (node: AstNode | undefined): void => {
+    if (!node) return;
+    if ((node.type === 'MustacheStatement' || node.type === 'SubExpression' || node.type === 'BlockStatement') && node.path?.type === 'PathExpression') {
+      const helper = node.path.original;
+      const first = node.params?.[0];
+      if ((helper === 'block' || helper === 'tag') && first?.type === 'StringLiteral' && node.loc) {
+        includes.push({ kind: helper, name: String(first.value), line: node.loc.start.line + lineOffset - 1, col: node.loc.start.column + 1 });
+      }
+    }
+    node.params?.forEach(visit);
+    node.hash?.pairs.forEach((pair) => visit(pair.value));
+    node.program?.body.forEach(visit);
+    node.inverse?.body.forEach(visit);
+    node.body?.forEach(visit);
+  };
+  visit(ast);
+  return { ok: true, includes };
+}
+
+/** Handlebars parse errors carry the line only in their message ("Parse error on line 3:"). */
+export function templateSyntaxProblem(file: string, error: unknown, lineOffset: number): Problem {
+  const message = error instanceof Error ? error.message : String(error);
+  const lineMatch = /on line (\d+)/.exec(message);
+  const line = lineMatch ? Number(lineMatch[1]) + lineOffset - 1 : lineOffset;
+  const expecting = message.split('\n').at(-1) ?? message;
+  return { file, line, col: 1, code: 'TEMPLATE', message: `template syntax error: ${expecting}` };
+}

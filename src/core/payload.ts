@@ -1,0 +1,86 @@
+/**
+ * Parsing payload files (`workflows/**\/*.payload.yaml`), and the payload settings that
+ * inline payloads inside workflows share with them.
+ */
+import type { Problem, SourceLocation } from './errors.js';
+import { checkSchema } from './schema-check.js';
+import type { BlockRef, Payload, PayloadSettings } from './types.js';
+import { parseYamlSource, type YamlSource } from './yaml-source.js';
+
+/** Spec section 3 defaults; they match the original system's column defaults. */
+export const PAYLOAD_DEFAULTS = {
+  temperature: 0.6,
+  responseLength: 1000,
+  llmPort: 5001,
+  modelFormat: 'default',
+} as const;
+
+export const PAYLOAD_SUFFIX = '.payload.yaml';
+
+/** Reads payload settings from a validated mapping found at `path` inside `source`. */
+export function readPayloadSettings(file: string, source: YamlSource, value: Record<string, unknown>, path: (string | number)[]): PayloadSettings {
+  const refs = (field: 'system' | 'blocks'): BlockRef[] => {
+    const list = (value[field] as unknown[] | undefined) ?? [];
+    return list.map((entry, index) => toBlockRef(entry, { file, ...source.locate([...path, field, index]) }));
+  };
+  return {
+    temperature: (value['temperature'] as number | undefined) ?? PAYLOAD_DEFAULTS.temperature,
+    responseLength: (value['response_length'] as number | undefined) ?? PAYLOAD_DEFAULTS.responseLength,
+    llmPort: (value['llm_port'] as number | undefined) ?? PAYLOAD_DEFAULTS.llmPort,
+    modelFormat: (value['model_format'] as string | undefined) ?? PAYLOAD_DEFAULTS.modelFormat,
+    system: refs('system'),
+    blocks: refs('blocks'),
+    params: (value['params'] as Record<string, unknown> | undefined) ?? {},
+  };
+}
+
+function toBlockRef(entry: unknown, at: SourceLocation): BlockRef {
+  if (typeof entry === 'string') return { kind: 'block', key: entry, at };
+  const object = entry as Record<string, string>;
+  if (object['tag'] !== undefined) return { kind: 'tag', tag: object['tag'], at };
+  if (object['text'] !== undefined) return { kind: 'text', text: object['text'], at };
+  return { kind: 'block', key: String(object['block']), at };
+}
+
+/** `workflows/a/summarize.payload.yaml` -> `summarize`. */
+export function nameFromPath(path: string, suffix: string): string {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  return base.slice(0, base.length - suffix.length);
+}
+
+export type PayloadParse = { ok: true; payload: Payload } | { ok: false; problems: Problem[] };
+
+/** Parses a payload file; every problem in it is returned at once. Never throws. */
+export function parsePayload(path: string, text: string, contentHash: string): PayloadParse {
+  const parsed = parseYamlDocument(path, text);
+  if (!parsed.ok) return parsed;
+  const { source } = parsed;
+  const problems = checkSchema('payload', path, source);
+  if (problems.length > 0) return { ok: false, problems };
+  const value = source.value as Record<string, unknown>;
+  return {
+    ok: true,
+    payload: {
+      name: (value['name'] as string | undefined) ?? nameFromPath(path, PAYLOAD_SUFFIX),
+      ...readPayloadSettings(path, source, value, []),
+      sourcePath: path,
+      contentHash,
+      at: { file: path, line: 1, col: 1 },
+      formatAt: { file: path, ...source.locate(['model_format']) },
+    },
+  };
+}
+
+/** Parses a YAML file that must hold a mapping; empty files are a problem, not `null`. */
+export function parseYamlDocument(path: string, text: string): { ok: true; source: YamlSource } | { ok: false; problems: Problem[] } {
+  if (text.trim() === '') {
+    return { ok: false, problems: [{ file: path, line: 1, col: 1, code: 'SCHEMA', message: 'file is empty' }] };
+  }
+  const parsed = parseYamlSource(path, text);
+  if (!parsed.ok) return parsed;
+  const value = parsed.source.value;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, problems: [{ file: path, ...parsed.source.locate([]), code: 'SCHEMA', message: 'the file must be a YAML mapping (key: value lines)' }] };
+  }
+  return parsed;
+}

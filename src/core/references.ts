@@ -1,0 +1,148 @@
+/**
+ * Cross-file checks: every reference resolves, names are unique, includes do not loop.
+ */
+import type { Problem, SourceLocation } from './errors.js';
+import { BUILTIN_FORMATS } from './formats/index.js';
+import type { Block, BlockRef, Workspace } from './types.js';
+
+/** A block key must be a plain path under blocks/: no `..`, no absolute path, no backslashes. */
+export function badBlockKeyReason(key: string): string | undefined {
+  if (key.startsWith('/') || /^[A-Za-z]:[\\/]/.test(key)) return 'is an absolute path; block keys are paths under blocks/ without .md';
+  if (key.includes('\\')) return 'uses "\\"; block keys use "/" between folders';
+  if (key.split('/').some((part) => part === '..' || part === '.')) return 'contains "." or ".." segments; block keys are paths under blocks/ without .md';
+  if (/\.md$/i.test(key)) return 'ends in .md; write the key without the extension';
+  return undefined;
+}
+
+/** Names whose files failed to parse: their problems are already reported. */
+export interface BrokenNames {
+  blocks: Set<string>;
+  payloads: Set<string>;
+  /** Some block failed, so a tag may be missing only because of it. */
+  anyBlock: boolean;
+}
+
+const NONE_BROKEN: BrokenNames = { blocks: new Set(), payloads: new Set(), anyBlock: false };
+
+/** Checks payload references, step references, formats and block includes. */
+export function checkReferences(workspace: Workspace, broken: BrokenNames = NONE_BROKEN): Problem[] {
+  const builtinFormats = new Set(Object.keys(BUILTIN_FORMATS));
+  const problems: Problem[] = [];
+  const problem = (at: SourceLocation, code: Problem['code'], message: string) => problems.push({ ...at, code, message });
+
+  const checkRef = (ref: BlockRef) => {
+    if (ref.kind === 'block') {
+      const bad = badBlockKeyReason(ref.key);
+      if (bad) problem(ref.at, 'BAD_PATH', `block key "${ref.key}" ${bad}`);
+      else if (!workspace.blocks.has(ref.key) && !broken.blocks.has(ref.key)) problem(ref.at, 'MISSING_BLOCK', `unknown block "${ref.key}"${suggest(ref.key, workspace.blocks.keys())}`);
+    } else if (ref.kind === 'tag' && !workspace.tags.has(ref.tag) && !broken.anyBlock) {
+      problem(ref.at, 'MISSING_TAG', `no block has the tag "${ref.tag}"${suggest(ref.tag, workspace.tags.keys())}`);
+    }
+  };
+
+  for (const payload of workspace.payloads.values()) {
+    payload.system.forEach(checkRef);
+    payload.blocks.forEach(checkRef);
+    if (!builtinFormats.has(payload.modelFormat) && !workspace.formats.has(payload.modelFormat)) {
+      const known = [...builtinFormats, ...workspace.formats.keys()].sort();
+      problem(payload.formatAt ?? payload.at, 'UNKNOWN_FORMAT', `unknown model_format "${payload.modelFormat}" (known: ${known.join(', ')}; or add formats/${payload.modelFormat}.yaml)`);
+    }
+  }
+
+  for (const workflow of workspace.workflows.values()) {
+    for (const step of workflow.steps) {
+      if (!workspace.payloads.has(step.payload) && !broken.payloads.has(step.payload)) {
+        problem(step.at, 'MISSING_PAYLOAD', `unknown payload "${step.payload}"${suggest(step.payload, workspace.payloads.keys())}`);
+      }
+    }
+  }
+
+  for (const block of workspace.blocks.values()) {
+    for (const include of block.includes) {
+      const at = { file: block.sourcePath, line: include.line, col: include.col };
+      if (include.kind === 'block') {
+        const bad = badBlockKeyReason(include.name);
+        if (bad) problem(at, 'BAD_PATH', `block key "${include.name}" ${bad}`);
+        else if (!workspace.blocks.has(include.name) && !broken.blocks.has(include.name)) problem(at, 'MISSING_BLOCK', `unknown block "${include.name}"${suggest(include.name, workspace.blocks.keys())}`);
+      } else if (!workspace.tags.has(include.name) && !broken.anyBlock) {
+        problem(at, 'MISSING_TAG', `no block has the tag "${include.name}"${suggest(include.name, workspace.tags.keys())}`);
+      }
+    }
+  }
+
+  problems.push(...findIncludeCycles(workspace));
+  return problems;
+}
+
+/**
+ * Include cycles between blocks, each reported once at the include that closes it,
+ * printed as `a -> b -> a`. Tag includes count as including every block with the tag.
+ */
+export function findIncludeCycles(workspace: Workspace): Problem[] {
+  const problems: Problem[] = [];
+  const state = new Map<string, 'active' | 'done'>();
+  const stack: string[] = [];
+  const reported = new Set<string>();
+
+  const edges = (block: Block) =>
+    block.includes.flatMap((include) =>
+      (include.kind === 'block' ? [include.name] : (workspace.tags.get(include.name) ?? [])).map((target) => ({ target, include })),
+    );
+
+  const visit = (key: string) => {
+    state.set(key, 'active');
+    stack.push(key);
+    const block = workspace.blocks.get(key)!;
+    for (const { target, include } of edges(block)) {
+      if (!workspace.blocks.has(target)) continue;
+      const targetState = state.get(target);
+      if (targetState === 'active') {
+        const cycle = [...stack.slice(stack.indexOf(target)), target];
+        const id = [...cycle.slice(0, -1)].sort().join('\u0000');
+        if (!reported.has(id)) {
+          reported.add(id);
+          const how = include.kind === 'tag' ? ` (through {{tag "${include.name}"}})` : '';
+          problems.push({ file: block.sourcePath, line: include.line, col: include.col, code: 'INCLUDE_CYCLE', message: `include cycle: ${cycle.join(' -> ')}${how}` });
+        }
+      } else if (targetState === undefined) {
+        visit(target);
+      }
+    }
+    stack.pop();
+    state.set(key, 'done');
+  };
+
+  for (const key of [...workspace.blocks.keys()].sort()) if (!state.has(key)) visit(key);
+  return problems;
+}
+
+/** `; did you mean "x"?` for the closest known name, or ''. */
+function suggest(name: string, known: Iterable<string>): string {
+  const lower = name.toLowerCase();
+  let best: string | undefined;
+  let bestScore = Infinity;
+  for (const candidate of known) {
+    const c = candidate.toLowerCase();
+    const score = c === lower ? 0 : c.endsWith(`/${lower}`) ? 1 : levenshtein(lower, c);
+    if (score < bestScore) {
+      best = candidate;
+      bestScore = score;
+    }
+  }
+  return best !== undefined && bestScore <= Math.max(2, Math.floor(name.length / 4)) ? `; did you mean "${best}"?` : '';
+}
+
+function levenshtein(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 8) return Infinity;
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const saved = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = saved;
+    }
+  }
+  return row[b.length]!;
+}

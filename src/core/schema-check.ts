@@ -1,0 +1,157 @@
+/**
+ * Schema validation: one ajv instance, every schema compiled once, errors turned into
+ * located problems with messages a person can act on.
+ */
+import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Problem } from './errors.js';
+import { BLOCK_SCHEMA, CONFIG_SCHEMA, FORMAT_SCHEMA, PAYLOAD_SCHEMA, WORKFLOW_SCHEMA } from './schemas.js';
+import type { YamlSource } from './yaml-source.js';
+
+export type SchemaName = 'block' | 'payload' | 'workflow' | 'config' | 'format';
+
+// ajv is CommonJS; under NodeNext its default export is the module object.
+const Ajv = AjvModule.default;
+
+let validators: Map<SchemaName, ValidateFunction> | undefined;
+
+function getValidator(name: SchemaName): ValidateFunction {
+  if (!validators) {
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
+    validators = new Map<SchemaName, ValidateFunction>([
+      ['block', ajv.compile(BLOCK_SCHEMA)],
+      ['payload', ajv.compile(PAYLOAD_SCHEMA)],
+      ['workflow', ajv.compile(WORKFLOW_SCHEMA)],
+      ['config', ajv.compile(CONFIG_SCHEMA)],
+      ['format', ajv.compile(FORMAT_SCHEMA)],
+    ]);
+  }
+  const validate = validators.get(name);
+  if (!validate) throw new Error(`no schema registered for ${name}`);
+  return validate;
+}
+
+/** Validates a parsed YAML value; returns every problem, located in the file. */
+export function checkSchema(name: SchemaName, file: string, source: YamlSource): Problem[] {
+  const validate = getValidator(name);
+  if (validate(source.value)) return [];
+  return simplifyErrors(validate.errors ?? []).map((error) => toProblem(file, source, error));
+}
+
+/**
+ * ajv reports every failed branch of an `anyOf` and the inner errors of `if/then`.
+ * A person wants one message per place: keep the `anyOf` summary and drop its branches.
+ */
+function simplifyErrors(errors: ErrorObject[]): ErrorObject[] {
+  const anyOfPaths = errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath);
+  const kept = errors.filter((e) => {
+    if (e.keyword === 'if') return false;
+    if (e.keyword === 'anyOf') return true;
+    return !anyOfPaths.some((p) => e.schemaPath.includes('/anyOf/') && (e.instancePath === p || e.instancePath.startsWith(`${p}/`)));
+  });
+  const seen = new Set<string>();
+  return kept.filter((e) => {
+    const id = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+function toPath(instancePath: string): (string | number)[] {
+  if (instancePath === '') return [];
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+function describePath(path: (string | number)[]): string {
+  if (path.length === 0) return 'the file';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+function toProblem(file: string, source: YamlSource, error: ErrorObject): Problem {
+  const path = toPath(error.instancePath);
+  const where = describePath(path);
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = String(params['additionalProperty']);
+      const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      const suggestion = closest(key, known);
+      const hint = suggestion ? `; did you mean "${suggestion}"?` : known.length ? ` (known: ${known.join(', ')})` : '';
+      return { file, ...source.locate([...path, key], 'key'), code: 'SCHEMA', message: `unknown key "${key}"${path.length ? ` in ${where}` : ''}${hint}` };
+    }
+    case 'required':
+      return { file, ...source.locate(path), code: 'SCHEMA', message: `missing required key "${String(params['missingProperty'])}"${path.length ? ` in ${where}` : ''}` };
+    case 'type':
+      return { file, ...source.locate(path), code: 'SCHEMA', message: `${where} must be ${article(String(params['type']))}, got ${typeName(valueAt(source.value, path))}` };
+    case 'enum':
+      return { file, ...source.locate(path), code: 'SCHEMA', message: `${where} must be one of: ${(params['allowedValues'] as unknown[]).join(', ')}` };
+    case 'anyOf': {
+      const description = (error.parentSchema as { description?: string } | undefined)?.description;
+      return { file, ...source.locate(path), code: 'SCHEMA', message: `${where} must be ${description ? lowerFirst(description) : 'one of the allowed forms'}` };
+    }
+    case 'pattern':
+      if (where.endsWith('name') || where.endsWith('as')) {
+        return { file, ...source.locate(path), code: 'SCHEMA', message: `${where} must be a name without "/" or leading spaces` };
+      }
+      return { file, ...source.locate(path), code: 'SCHEMA', message: `${where} ${error.message ?? 'is invalid'}` };
+    case 'propertyNames':
+      return { file, ...source.locate(path), code: 'SCHEMA', message: `${where} keys must be port numbers` };
+    default:
+      return { file, ...source.locate(path), code: 'SCHEMA', message: `${where} ${error.message ?? 'is invalid'}` };
+  }
+}
+
+function valueAt(value: unknown, path: (string | number)[]): unknown {
+  let current = value;
+  for (const part of path) current = (current as Record<string | number, unknown> | undefined)?.[part];
+  return current;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+function article(type: string): string {
+  const names: Record<string, string> = { object: 'a mapping', array: 'a list', string: 'a string', integer: 'an integer', number: 'a number', boolean: 'true or false' };
+  return type.split(',').map((t) => names[t] ?? t).join(' or ');
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+/** The known key nearest to a typo (edit distance <= 2), for "did you mean". */
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const saved = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = saved;
+    }
+  }
+  return row[b.length]!;
+}

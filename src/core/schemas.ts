@@ -1,0 +1,184 @@
+/**
+ * JSON Schemas of the workspace files. These objects are the source of truth: ajv
+ * validates with them, and `npm run schemas` writes them to `schemas/*.json` for editors
+ * (a test keeps the two identical). Unknown keys are errors everywhere, so typos fail loudly.
+ */
+
+import { FORMAT_SCHEMA } from './formats/custom.js';
+
+const DRAFT = 'http://json-schema.org/draft-07/schema#';
+const BASE_ID = 'https://github.com/quire-dev/quire/schemas/';
+
+const blockRef = {
+  description: 'A block key (its path under blocks/ without .md), a tag selection, or inline text',
+  anyOf: [
+    { type: 'string', minLength: 1, description: 'A block key, e.g. "Phase 1/Instructions/summarize"' },
+    {
+      type: 'object',
+      properties: { tag: { type: 'string', minLength: 1, description: 'Every block with this tag, ordered by key' } },
+      required: ['tag'],
+      additionalProperties: false,
+    },
+    {
+      type: 'object',
+      properties: { text: { type: 'string', description: 'Inline Handlebars text' } },
+      required: ['text'],
+      additionalProperties: false,
+    },
+    {
+      type: 'object',
+      properties: { block: { type: 'string', minLength: 1, description: 'A block key' } },
+      required: ['block'],
+      additionalProperties: false,
+    },
+  ],
+};
+
+const payloadProperties = {
+  temperature: { type: 'number', minimum: 0, maximum: 5, default: 0.6, description: 'Sampling temperature' },
+  response_length: { type: 'integer', minimum: 1, default: 1000, description: 'Max new tokens' },
+  llm_port: { type: 'integer', minimum: 1, maximum: 65535, default: 5001, description: 'Port of the LLM endpoint (see quire.yaml endpoints)' },
+  model_format: { type: 'string', minLength: 1, default: 'default', description: 'Instruct format: a built-in (mistral, llama3, chatml...) or formats/<name>.yaml' },
+  system: { type: 'array', items: blockRef, description: 'Blocks for the system part' },
+  blocks: { type: 'array', items: blockRef, description: 'The prompt, in order, joined by one blank line' },
+  params: { type: 'object', description: 'Extra sampler parameters passed to the server (top_p, stop, seed...)' },
+} as const;
+
+const NAME = { type: 'string', minLength: 1, pattern: '^[^\\s/][^/]*$', description: 'Unique name (no "/")' };
+
+export const BLOCK_SCHEMA = {
+  $schema: DRAFT,
+  $id: `${BASE_ID}block.schema.json`,
+  title: 'quire block front matter',
+  type: 'object',
+  properties: {
+    title: { type: 'string', minLength: 1, description: 'Default: the file name without .md' },
+    tags: {
+      description: 'A list, or a comma-separated string',
+      anyOf: [{ type: 'array', items: { type: 'string', pattern: '^[^,]*$' } }, { type: 'string' }],
+    },
+    description: { type: 'string' },
+  },
+  additionalProperties: false,
+};
+
+export const PAYLOAD_SCHEMA = {
+  $schema: DRAFT,
+  $id: `${BASE_ID}payload.schema.json`,
+  title: 'quire payload',
+  type: 'object',
+  properties: { name: { ...NAME, description: 'Default: the file name without .payload.yaml' }, description: { type: 'string' }, ...payloadProperties },
+  required: ['blocks'],
+  additionalProperties: false,
+};
+
+const inputSpec = {
+  type: 'object',
+  properties: {
+    type: { enum: ['string', 'integer', 'number', 'boolean', 'object', 'array'], default: 'string' },
+    default: {},
+    description: { type: 'string' },
+    required: { type: 'boolean', description: 'Default: true unless a default is given' },
+  },
+  additionalProperties: false,
+};
+
+const stepRef = {
+  type: 'object',
+  properties: {
+    payload: { type: 'string', minLength: 1, description: 'A payload by name' },
+    as: { ...NAME, description: 'Step name (default: the payload name)' },
+    vars: { type: 'object', description: 'Available to templates as vars.*' },
+  },
+  required: ['payload'],
+  additionalProperties: false,
+};
+
+const inlinePayload = {
+  type: 'object',
+  description: 'An inline payload, synced as "<workflow>/<name>"',
+  properties: {
+    name: NAME,
+    as: { ...NAME, description: 'Step name (default: the name)' },
+    vars: { type: 'object' },
+    description: { type: 'string' },
+    ...payloadProperties,
+  },
+  required: ['name', 'blocks'],
+  additionalProperties: false,
+};
+
+export const WORKFLOW_SCHEMA = {
+  $schema: DRAFT,
+  $id: `${BASE_ID}workflow.schema.json`,
+  title: 'quire workflow',
+  type: 'object',
+  properties: {
+    name: { ...NAME, description: 'Default: the file name without .workflow.yaml' },
+    description: { type: 'string' },
+    inputs: { type: 'object', additionalProperties: inputSpec },
+    payloads: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        if: { type: 'object', required: ['payload'] },
+        then: stepRef,
+        else: { if: { type: 'object' }, then: inlinePayload, else: { type: 'string', minLength: 1 } },
+      },
+    },
+  },
+  required: ['payloads'],
+  additionalProperties: false,
+};
+
+const endpoint = {
+  type: 'object',
+  properties: {
+    api: { enum: ['auto', 'kobold', 'openai', 'openai-chat', 'ollama', 'llamacpp'] },
+    host: { type: 'string', minLength: 1 },
+    urls: { type: 'array', items: { type: 'string', pattern: '^https?://' }, minItems: 1 },
+    model: { type: 'string' },
+    concurrency: { type: 'integer', minimum: 1 },
+    timeout_ms: { type: 'integer', minimum: 1 },
+    retries: { type: 'integer', minimum: 0, maximum: 20 },
+    api_key_env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'Name of the environment variable holding the API key' },
+  },
+  additionalProperties: false,
+};
+
+export const CONFIG_SCHEMA = {
+  $schema: DRAFT,
+  $id: `${BASE_ID}config.schema.json`,
+  title: 'quire workspace config (quire.yaml)',
+  type: 'object',
+  properties: {
+    llm: {
+      type: 'object',
+      properties: {
+        host: { type: 'string', minLength: 1, default: '127.0.0.1' },
+        api: endpoint.properties.api,
+        timeout_ms: { type: 'integer', minimum: 1, default: 300000 },
+        retries: { type: 'integer', minimum: 0, maximum: 20, default: 2 },
+        api_key_env: endpoint.properties.api_key_env,
+      },
+      additionalProperties: false,
+    },
+    endpoints: {
+      type: 'object',
+      propertyNames: { pattern: '^[0-9]{1,5}$' },
+      additionalProperties: endpoint,
+    },
+  },
+  additionalProperties: false,
+};
+
+export { FORMAT_SCHEMA };
+
+/** Every schema, by the file name it is written to under schemas/. */
+export const SCHEMA_FILES: Record<string, object> = {
+  'block.schema.json': BLOCK_SCHEMA,
+  'payload.schema.json': PAYLOAD_SCHEMA,
+  'workflow.schema.json': WORKFLOW_SCHEMA,
+  'config.schema.json': CONFIG_SCHEMA,
+  'format.schema.json': FORMAT_SCHEMA,
+};

@@ -1,0 +1,89 @@
+/**
+ * Turning file bytes into text: strict UTF-8, a leading BOM dropped, and a size limit.
+ * CRLF line endings are kept as they are (YAML and the front matter splitter accept them).
+ */
+import type { Problem } from './errors.js';
+
+/**
+ * Largest file quire reads. A prompt this size is already far beyond any model's context
+ * window (roughly a million tokens); a bigger file is almost surely a mistake.
+ */
+export const MAX_FILE_BYTES = 4 * 1024 * 1024;
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+export type DecodeResult = { ok: true; text: string } | { ok: false; problem: Problem };
+
+/** Decodes a file's bytes, or returns a located problem (invalid UTF-8, too big). */
+export function decodeSource(file: string, bytes: Uint8Array): DecodeResult {
+  if (bytes.length > MAX_FILE_BYTES) {
+    const mb = (bytes.length / (1024 * 1024)).toFixed(1);
+    return {
+      ok: false,
+      problem: {
+        file, line: 1, col: 1, code: 'IO',
+        message: `file is ${mb} MB; quire reads files up to ${MAX_FILE_BYTES / (1024 * 1024)} MB (far more than any model's context)`,
+      },
+    };
+  }
+  try {
+    // ignoreBOM: false makes the decoder drop a leading U+FEFF, as editors on Windows write one.
+    return { ok: true, text: UTF8.decode(bytes) };
+  } catch {
+    const offset = firstInvalidUtf8Offset(bytes);
+    const { line, col } = positionOfByte(bytes, offset);
+    return {
+      ok: false,
+      problem: { file, line, col, code: 'ENCODING', message: `invalid UTF-8 byte 0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')}; save the file as UTF-8` },
+    };
+  }
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */
+export function firstInvalidUtf8Offset(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    let need = 0;
+    if (b < 0x80) need = 0;
+    else if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) need = 2;
+    else if (b >= 0xf0 && b <= 0xf4) need = 3;
+    else return i;
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+    }
+    // Overlongs and surrogates: the second byte's allowed range is narrower.
+    const c1 = bytes[i + 1] ?? 0;
+    if ((b === 0xe0 && c1 < 0xa0) || (b === 0xed && c1 > 0x9f) || (b === 0xf0 && c1 < 0x90) || (b === 0xf4 && c1 > 0x8f)) return i;
+    i += need + 1;
+  }
+  return bytes.length;
+}
+
+/** 1-based line and column (in characters) of a byte offset. */
+function positionOfByte(bytes: Uint8Array, offset: number): { line: number; col: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset; i++) {
+    if (bytes[i] === 0x0a) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  let col = 1;
+  for (let i = lineStart; i < offset; i++) if ((bytes[i]! & 0xc0) !== 0x80) col++;
+  return { line, col };
+}
+
+/** 1-based line and column of a character offset in a text. */
+export function positionOfOffset(text: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, col: offset - lineStart + 1 };
+}

@@ -1,0 +1,87 @@
+/**
+ * Parsing workflow files (`workflows/**\/*.workflow.yaml`), including the inline payloads
+ * they define (synced as `<workflow>/<name>`).
+ */
+import type { Problem } from './errors.js';
+import { nameFromPath, parseYamlDocument, readPayloadSettings } from './payload.js';
+import { checkSchema } from './schema-check.js';
+import type { InputSpec, InputType, Payload, Step, Workflow } from './types.js';
+
+export const WORKFLOW_SUFFIX = '.workflow.yaml';
+
+export type WorkflowParse = { ok: true; workflow: Workflow; inlinePayloads: Payload[] } | { ok: false; problems: Problem[] };
+
+/** Parses a workflow file; every problem in it is returned at once. Never throws. */
+export function parseWorkflow(path: string, text: string, contentHash: string): WorkflowParse {
+  const parsed = parseYamlDocument(path, text);
+  if (!parsed.ok) return parsed;
+  const { source } = parsed;
+  const problems = checkSchema('workflow', path, source);
+  if (problems.length > 0) return { ok: false, problems };
+  const value = source.value as Record<string, unknown>;
+  const name = (value['name'] as string | undefined) ?? nameFromPath(path, WORKFLOW_SUFFIX);
+
+  const inputs: Record<string, InputSpec> = {};
+  for (const [key, spec] of Object.entries((value['inputs'] as Record<string, Record<string, unknown>> | undefined) ?? {})) {
+    const hasDefault = Object.hasOwn(spec ?? {}, 'default');
+    inputs[key] = {
+      type: ((spec?.['type'] as InputType | undefined) ?? 'string'),
+      ...(hasDefault ? { default: spec['default'] } : {}),
+      ...(typeof spec?.['description'] === 'string' ? { description: spec['description'] } : {}),
+      required: (spec?.['required'] as boolean | undefined) ?? !hasDefault,
+    };
+  }
+
+  const steps: Step[] = [];
+  const inlinePayloads: Payload[] = [];
+  const entries = value['payloads'] as unknown[];
+  entries.forEach((entry, index) => {
+    const at = { file: path, ...source.locate(['payloads', index]) };
+    if (typeof entry === 'string') {
+      steps.push({ name: entry, payload: entry, vars: {}, at });
+      return;
+    }
+    const object = entry as Record<string, unknown>;
+    const vars = (object['vars'] as Record<string, unknown> | undefined) ?? {};
+    if (typeof object['payload'] === 'string') {
+      steps.push({ name: (object['as'] as string | undefined) ?? object['payload'], payload: object['payload'], vars, at });
+      return;
+    }
+    const localName = object['name'] as string;
+    const fullName = `${name}/${localName}`;
+    inlinePayloads.push({
+      name: fullName,
+      ...readPayloadSettings(path, source, object, ['payloads', index]),
+      sourcePath: path,
+      contentHash,
+      inlineIn: name,
+      at,
+      formatAt: { file: path, ...source.locate(['payloads', index, 'model_format']) },
+    });
+    steps.push({ name: (object['as'] as string | undefined) ?? localName, payload: fullName, vars, at });
+  });
+
+  const seen = new Map<string, Step>();
+  for (const step of steps) {
+    const earlier = seen.get(step.name);
+    if (earlier) {
+      problems.push({ ...step.at, code: 'DUPLICATE_NAME', message: `step name "${step.name}" is already used by step on line ${earlier.at.line}; give one of them "as: <name>" so steps.<name>.output is unambiguous` });
+    }
+    seen.set(step.name, step);
+  }
+  if (problems.length > 0) return { ok: false, problems };
+
+  return {
+    ok: true,
+    workflow: {
+      name,
+      description: (value['description'] as string | undefined) ?? '',
+      inputs,
+      steps,
+      sourcePath: path,
+      contentHash,
+      at: { file: path, line: 1, col: 1 },
+    },
+    inlinePayloads,
+  };
+}

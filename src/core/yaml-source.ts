@@ -1,0 +1,87 @@
+/**
+ * YAML parsing that keeps positions, so every problem can name `file:line:col`.
+ */
+import { LineCounter, isNode, isPair, isScalar, parseDocument, type Document, type Node } from 'yaml';
+import type { Problem } from './errors.js';
+
+export interface YamlSource {
+  value: unknown;
+  /** Position of the node at a JSON path (keys and indexes); the nearest existing parent if absent. */
+  locate(path: ReadonlyArray<string | number>, which?: 'key' | 'value'): { line: number; col: number };
+}
+
+export type YamlParseResult = { ok: true; source: YamlSource } | { ok: false; problems: Problem[] };
+
+/**
+ * Parses one YAML document. `lineOffset` shifts reported lines, for YAML that sits
+ * inside another file (block front matter starts on line 2).
+ * Duplicate keys, tabs and bad indentation are errors, reported all at once.
+ */
+export function parseYamlSource(file: string, text: string, lineOffset = 0): YamlParseResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  const position = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line: line + lineOffset, col };
+  };
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((error) => ({
+        file,
+        ...position(error.pos[0]),
+        code: 'YAML_PARSE' as const,
+        message: yamlMessage(error.code, error.message, text.slice(error.pos[0], error.pos[0] + 80)),
+      })),
+    };
+  }
+  const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  return {
+    ok: true,
+    source: {
+      value,
+      locate(path, which = 'value') {
+        return position(nodeOffset(doc, path, which));
+      },
+    },
+  };
+}
+
+/** Offset of the deepest existing node along `path`. */
+function nodeOffset(doc: Document, path: ReadonlyArray<string | number>, which: 'key' | 'value'): number {
+  let best = doc.contents && isNode(doc.contents) && doc.contents.range ? doc.contents.range[0] : 0;
+  for (let depth = 1; depth <= path.length; depth++) {
+    const prefix = path.slice(0, depth);
+    const last = depth === path.length;
+    if (last && which === 'key') {
+      const parent = depth === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+      const keyNode = findKeyNode(parent, path[depth - 1]!);
+      if (keyNode?.range) return keyNode.range[0];
+    }
+    const node = doc.getIn(prefix, true) as Node | undefined;
+    if (!node || !isNode(node) || !node.range) break;
+    best = node.range[0];
+  }
+  return best;
+}
+
+function findKeyNode(parent: unknown, key: string | number): Node | undefined {
+  const items = (parent as { items?: unknown[] } | undefined)?.items;
+  if (!Array.isArray(items)) return undefined;
+  for (const item of items) {
+    if (isPair(item) && isScalar(item.key) && String(item.key.value) === String(key)) return item.key;
+  }
+  return undefined;
+}
+
+/** The yaml library's messages embed positions and excerpts; keep only the sentence. */
+function yamlMessage(code: string, message: string, excerpt: string): string {
+  const first = message.split('\n')[0] ?? message;
+  const plain = first.replace(/ at line \d+, column \d+:?$/, '');
+  if (code === 'TAB_AS_INDENT') return 'tabs are not allowed for indentation in YAML; use spaces';
+  if (code === 'DUPLICATE_KEY') {
+    const key = /^["']?([^"':\n]+)/.exec(excerpt)?.[1]?.trim();
+    return key ? `duplicate key "${key}"; each key may appear once` : 'duplicate key; each key may appear once';
+  }
+  return `invalid YAML: ${plain}`;
+}

@@ -1,0 +1,167 @@
+/** Writing replies: JSON, error shapes, and the token playback with latency and faults. */
+import type { ServerResponse } from 'node:http';
+import type { Generation, MockApiMode, MockFamily, RouteContext } from './context.js';
+import type { MockReply } from './reply.js';
+
+export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  if (res.destroyed || res.headersSent) return;
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+export function sendText(res: ServerResponse, status: number, text: string, type = 'text/plain'): void {
+  if (res.destroyed || res.headersSent) return;
+  res.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+const DEFAULT_MESSAGES: Record<number, string> = {
+  400: 'Error parsing input.',
+  401: 'Authentication key is missing or invalid.',
+  404: 'Not found.',
+  429: 'Too many requests, please slow down.',
+  500: 'Simulated server failure.',
+  502: 'Bad gateway.',
+  503: 'Server is busy; please try again later.',
+};
+
+const KOBOLD_TYPES: Record<number, string> = { 400: 'bad_input', 401: 'unauthorized', 429: 'rate_limited', 500: 'bad_input', 503: 'service_unavailable' };
+const LLAMACPP_TYPES: Record<number, string> = {
+  400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_error', 404: 'not_found_error',
+  500: 'server_error', 501: 'not_supported_error', 503: 'unavailable_error',
+};
+const OPENAI_TYPES: Record<number, string> = { 400: 'invalid_request_error', 401: 'authentication_error', 404: 'not_found_error', 429: 'rate_limit_error' };
+
+export function defaultMessage(status: number): string {
+  return DEFAULT_MESSAGES[status] ?? `Simulated HTTP ${status}.`;
+}
+
+/**
+ * The error body each real server sends (protocols.md §7.10): KoboldCpp `{detail:{msg,type}}`,
+ * llama.cpp `{error:{code,message,type}}`, Ollama native `{error:"..."}`, OpenAI-style
+ * `{error:{message,type,param,code}}` (llama-server's OAI routes use its own shape).
+ */
+export function errorBody(family: MockFamily, mode: MockApiMode, status: number, message: string, type?: string): unknown {
+  if (family === 'kobold') return { detail: { msg: message, type: type ?? KOBOLD_TYPES[status] ?? 'server_error' } };
+  if (family === 'ollama') return { error: message };
+  if (family === 'llamacpp' || mode === 'llamacpp') {
+    return { error: { code: status, message, type: type ?? LLAMACPP_TYPES[status] ?? 'server_error' } };
+  }
+  return { error: { message, type: type ?? OPENAI_TYPES[status] ?? 'server_error', param: null, code: null } };
+}
+
+/** Server-side timings the mock reports: 1 ms per prompt token, `latency` (or 10) ms per generated token. */
+export function mockTimings(reply: MockReply, latencyMs: number | undefined): { promptMs: number; predictedMs: number } {
+  return { promptMs: reply.promptTokens, predictedMs: reply.completionTokens * (latencyMs || 10) };
+}
+
+/** How one generation route writes its reply. */
+export interface PlaybackSpec {
+  /** `false` for one JSON reply, else the streaming wire format. */
+  stream: false | 'sse' | 'ndjson';
+  /** SSE `event:` name (KoboldCpp sends `message`). */
+  sseEvent?: string;
+  /** The streamed message for one token. */
+  chunk?(piece: string, index: number): unknown;
+  /** Streamed messages after the last token (final event, usage chunk...). */
+  final?(reply: MockReply): unknown[];
+  /** End an SSE stream with `data: [DONE]` (OpenAI routes). */
+  done?: boolean;
+  /** The non-streaming reply body. */
+  body?(reply: MockReply): unknown;
+  /** KoboldCpp genkey, so `/api/extra/abort` can stop this generation. */
+  genkey?: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Plays a reply token by token (waiting `latency` ms before each), then writes it
+ * in the route's format, applying the `hang`, `drop` and `malformed` faults.
+ * A client disconnect or a KoboldCpp abort stops the playback early; the reply is then cut
+ * at the tokens already generated.
+ */
+export async function play(ctx: RouteContext, reply: MockReply, spec: PlaybackSpec): Promise<void> {
+  const { res, faults } = ctx;
+  if (faults.hang) return; // never answer; the server's close() destroys the socket
+  const generation: Generation = { stopped: false };
+  if (spec.genkey) ctx.generations.set(spec.genkey, generation);
+  res.on('close', () => { generation.stopped = true; });
+  try {
+    if (spec.stream === false) await playWhole(ctx, reply, spec, generation);
+    else await playStream(ctx, reply, spec, generation);
+  } finally {
+    if (spec.genkey && ctx.generations.get(spec.genkey) === generation) ctx.generations.delete(spec.genkey);
+  }
+}
+
+async function playWhole(ctx: RouteContext, reply: MockReply, spec: PlaybackSpec, generation: Generation): Promise<void> {
+  const { res, faults } = ctx;
+  let generated = 0;
+  for (; generated < reply.pieces.length; generated++) {
+    await sleep(faults.latencyMs);
+    if (generation.stopped) break;
+  }
+  if (res.destroyed) return;
+  const final = generated < reply.pieces.length ? truncate(reply, generated) : reply;
+  if (faults.malformed) return sendText(res, 200, '{"results": [{"text": "echo', 'application/json');
+  const body = JSON.stringify(spec.body!(final));
+  if (faults.dropAfter !== undefined) {
+    // Promise the whole body, send half, then cut the connection.
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.write(body.slice(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
+    return;
+  }
+  sendJson(res, 200, JSON.parse(body), spec.headers);
+}
+
+async function playStream(ctx: RouteContext, reply: MockReply, spec: PlaybackSpec, generation: Generation): Promise<void> {
+  const { res, faults } = ctx;
+  const sse = spec.stream === 'sse';
+  res.writeHead(200, {
+    'content-type': sse ? 'text/event-stream' : 'application/x-ndjson',
+    'cache-control': 'no-cache',
+    ...spec.headers,
+  });
+  res.flushHeaders();
+  const write = (value: unknown, raw?: string): void => {
+    const data = raw ?? JSON.stringify(value);
+    if (!sse) res.write(`${data}\n`);
+    else res.write(`${spec.sseEvent ? `event: ${spec.sseEvent}\n` : ''}data: ${data}\n\n`);
+  };
+  if (faults.malformed) {
+    write(undefined, '{"not json');
+    res.end();
+    return;
+  }
+
+  let sent = 0;
+  for (; sent < reply.pieces.length; sent++) {
+    if (faults.dropAfter !== undefined && sent >= faults.dropAfter) return drop(res);
+    await sleep(faults.latencyMs);
+    if (generation.stopped || res.destroyed) break;
+    write(spec.chunk!(reply.pieces[sent]!, sent));
+  }
+  if (res.destroyed) return;
+  if (faults.dropAfter !== undefined) return drop(res);
+  const final = sent < reply.pieces.length ? truncate(reply, sent) : reply;
+  for (const message of spec.final?.(final) ?? []) write(message);
+  if (spec.done) write(undefined, '[DONE]');
+  res.end();
+}
+
+/** Destroys the socket once what was written is flushed: the client sees a cut chunked body. */
+function drop(res: ServerResponse): void {
+  res.write('', () => res.socket?.destroy());
+}
+
+/** The reply as it stands after `generated` tokens, when a generation is stopped early. */
+function truncate(reply: MockReply, generated: number): MockReply {
+  const pieces = reply.pieces.slice(0, generated);
+  return { ...reply, pieces, text: pieces.join(''), finish: 'eos', completionTokens: generated };
+}
+
+function sleep(ms: number | undefined): Promise<void> {
+  if (!ms || ms <= 0) return Promise.resolve();
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

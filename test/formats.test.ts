@@ -1,0 +1,353 @@
+import { readFileSync } from 'node:fs';
+import AjvModule from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../src/core/errors.js';
+import type { ChatMessage } from '../src/core/llm.js';
+import {
+  BUILTIN_FORMATS,
+  createCustomFormat,
+  FORMAT_SCHEMA,
+  formatTemplateDate,
+  getBuiltinFormat,
+  renderMessages,
+  stopSequences,
+  type ModelFormat,
+} from '../src/core/formats/index.js';
+
+/** One record of shared/chat-templates/vectors.json (copied to test/fixtures). */
+interface Vector {
+  template_file: string;
+  conversation_id: string;
+  messages: ChatMessage[];
+  bos_token: string | null;
+  eos_token: string | null;
+  extra_vars: { date_string?: string };
+  rendered?: string;
+  error?: string;
+  starts_with_bos: boolean;
+  stop_strings: string[];
+}
+
+const FIXTURES = new URL('./fixtures/chat-templates/', import.meta.url);
+const VECTORS = JSON.parse(readFileSync(new URL('vectors.json', FIXTURES), 'utf8')) as Vector[];
+const templateSource = (file: string): string => readFileSync(new URL(file, FIXTURES), 'utf8');
+
+/** chat-templates/README.md: which official template defines which built-in. */
+const BUILTIN_BY_TEMPLATE: Record<string, string> = {
+  'llama2.jinja': 'llama2',
+  'llama3.llama-3.0.jinja': 'llama3',
+  'llama3.jinja': 'llama3.1',
+  'mistral.jinja': 'mistral',
+  'mistral.v3-mixtral-8x22b.jinja': 'mistral-v3',
+  'mistral.nemo-tekken.jinja': 'mistral-tekken',
+  'mistral.v7-small-24b-2501.jinja': 'mistral-v7',
+  'chatml.openhermes-2.5.jinja': 'chatml',
+  'chatml.jinja': 'qwen',
+  'gemma.gemma-3.jinja': 'gemma',
+  'phi3.jinja': 'phi3',
+  'command-r.jinja': 'command-r',
+  'deepseek.jinja': 'deepseek',
+};
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** The vectors' Llama 3.1 date ("26 Jul 2024") as a local Date; other records get the same fixed day. */
+function vectorDate(vector: Vector): Date {
+  const [day, month, year] = (vector.extra_vars.date_string ?? '26 Jul 2024').split(' ');
+  return new Date(Number(year), MONTHS.indexOf(month ?? ''), Number(day));
+}
+
+function withoutLeadingBos(vector: Vector, rendered: string): string {
+  return vector.starts_with_bos && vector.bos_token ? rendered.slice(vector.bos_token.length) : rendered;
+}
+
+function builtin(name: string): ModelFormat {
+  const format = getBuiltinFormat(name);
+  if (!format) throw new Error(`no built-in format ${name}`);
+  return format;
+}
+
+function jinjaFormatFor(vector: Vector): ModelFormat {
+  return createCustomFormat(vector.template_file, {
+    chat_template: templateSource(vector.template_file),
+    ...(vector.bos_token === null ? {} : { bos_token: vector.bos_token }),
+    ...(vector.eos_token === null ? {} : { eos_token: vector.eos_token }),
+  });
+}
+
+/** The error text a vector records, without the engine's "template parse error: SyntaxError: " framing. */
+function recordedErrorText(error: string): string {
+  return error.replace(/^template parse error: /, '').replace(/^\w*Error: /, '').replace(/:\s*\\n$/, '');
+}
+
+function catchError(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an error');
+}
+
+function expectFormatError(run: () => unknown, messagePart?: string): AppError {
+  const error = catchError(run);
+  expect(error).toBeInstanceOf(AppError);
+  expect((error as AppError).code).toBe('FORMAT');
+  if (messagePart !== undefined) expect((error as AppError).message).toContain(messagePart);
+  return error as AppError;
+}
+
+const user = (content: string): ChatMessage => ({ role: 'user', content });
+const assistant = (content: string): ChatMessage => ({ role: 'assistant', content });
+const system = (content: string): ChatMessage => ({ role: 'system', content });
+
+describe('vectors.json', () => {
+  it('holds 72 records, 52 of them defining a built-in', () => {
+    expect(VECTORS).toHaveLength(72);
+    expect(VECTORS.filter((v) => BUILTIN_BY_TEMPLATE[v.template_file])).toHaveLength(52);
+  });
+
+  it('maps every README template to an existing built-in', () => {
+    for (const name of Object.values(BUILTIN_BY_TEMPLATE)) expect(getBuiltinFormat(name)?.name).toBe(name);
+  });
+});
+
+describe('built-in formats reproduce their official template', () => {
+  const cases = VECTORS.filter((v) => BUILTIN_BY_TEMPLATE[v.template_file]).map(
+    (v) => [BUILTIN_BY_TEMPLATE[v.template_file]!, v.template_file, v.conversation_id, v] as const,
+  );
+
+  it.each(cases)('%s = %s, conversation %s', (name, _file, _conversation, vector) => {
+    const format = builtin(name);
+    const rendered = vector.rendered;
+    expect(vector.error).toBeUndefined();
+    if (rendered === undefined) throw new Error('vector has no rendered text');
+    const date = vectorDate(vector);
+
+    expect(renderMessages(format, vector.messages, { includeBos: false, date })).toBe(withoutLeadingBos(vector, rendered));
+    expect(renderMessages(format, vector.messages, { includeBos: true, date })).toBe(rendered);
+    expect(stopSequences(format)).toEqual(vector.stop_strings);
+  });
+});
+
+describe('every vector through a chat_template workspace format', () => {
+  const cases = VECTORS.map((v) => [v.template_file, v.conversation_id, v] as const);
+
+  it.each(cases)('%s, conversation %s', (_file, _conversation, vector) => {
+    const date = vectorDate(vector);
+    if (vector.error?.startsWith('template parse error')) {
+      // Mistral-Small-3.1's backslash-newline string literals do not parse in @huggingface/jinja.
+      expectFormatError(() => jinjaFormatFor(vector), recordedErrorText(vector.error));
+      return;
+    }
+    const format = jinjaFormatFor(vector);
+    if (vector.error !== undefined) {
+      // Gemma 2 raises "System role not supported" for a system message.
+      expectFormatError(() => renderMessages(format, vector.messages, { includeBos: true, date }), recordedErrorText(vector.error));
+      return;
+    }
+    const rendered = vector.rendered!;
+    expect(renderMessages(format, vector.messages, { includeBos: true, date })).toBe(rendered);
+    // DeepSeek V2.5 B/C start with leaked spaces before BOS: only a BOS at the very start is removed.
+    expect(renderMessages(format, vector.messages, { includeBos: false, date })).toBe(withoutLeadingBos(vector, rendered));
+    expect(stopSequences(format)).toEqual(vector.eos_token ? [vector.eos_token] : []);
+  });
+});
+
+describe('built-in formats beyond the vectors', () => {
+  // Whitespace around every message, including the system text and a past reply, plus a
+  // reasoning block: compared against the official template rendered by the Jinja engine.
+  const conversation = [
+    system('  Be brief.\n'),
+    user('\n Hi '),
+    assistant(' <think>greet back</think>\nHello!\n'),
+    user(' Name three colors.  '),
+  ];
+  const templates = Object.entries(BUILTIN_BY_TEMPLATE);
+
+  it.each(templates)('%s equals its template (as %s) on a whitespace-heavy chat', (file, name) => {
+    const vector = VECTORS.find((v) => v.template_file === file)!;
+    const official = renderMessages(jinjaFormatFor(vector), conversation, { includeBos: true, date: vectorDate(vector) });
+    expect(renderMessages(builtin(name), conversation, { includeBos: true, date: vectorDate(vector) })).toBe(official);
+  });
+
+  it('Llama 3.1 prints the render date like the template, default today', () => {
+    const format = builtin('llama3.1');
+    expect(renderMessages(format, [user('x')], { includeBos: false, date: new Date(2025, 0, 5) })).toContain(
+      'Cutting Knowledge Date: December 2023\nToday Date: 05 Jan 2025\n\n<|eot_id|>',
+    );
+    expect(formatTemplateDate(new Date(2024, 6, 26))).toBe('26 Jul 2024');
+    const today = renderMessages(format, [user('x')], { includeBos: false });
+    expect(today).toMatch(/Today Date: \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}\n\n/);
+  });
+
+  it('refuses a system message that is not the first message', () => {
+    expectFormatError(() => renderMessages(builtin('chatml'), [user('a'), system('b')], { includeBos: false }), 'message 2');
+  });
+
+  it('has the documented names', () => {
+    expect(Object.keys(BUILTIN_FORMATS).sort()).toEqual(
+      ['alpaca', 'chatml', 'command-r', 'deepseek', 'default', 'gemma', 'llama2', 'llama3', 'llama3.1', 'mistral',
+        'mistral-tekken', 'mistral-v3', 'mistral-v7', 'phi3', 'qwen', 'vicuna'].sort(),
+    );
+    expect(getBuiltinFormat('nope')).toBeUndefined();
+    expect(getBuiltinFormat('toString')).toBeUndefined();
+  });
+});
+
+describe('default, alpaca and vicuna (protocols.md 6.1-6.3)', () => {
+  const ALPACA_PREAMBLE =
+    'Below is an instruction that describes a task. Write a response that appropriately completes the request.';
+  const VICUNA_SYSTEM =
+    "A chat between a curious user and an artificial intelligence assistant. The assistant gives helpful, detailed, and polite answers to the user's questions.";
+  const render = (name: string, messages: ChatMessage[]) => renderMessages(builtin(name), messages, { includeBos: false });
+
+  it('default: the prompt verbatim, after the system text and a blank line', () => {
+    expect(render('default', [user('Summarize.\n')])).toBe('Summarize.\n');
+    expect(render('default', [system('Be brief.'), user('Summarize.')])).toBe('Be brief.\n\nSummarize.');
+    expect(render('default', [system('S'), user('u1'), assistant('a1'), user('u2')])).toBe('S\n\nu1\n\na1\n\nu2');
+    expect(renderMessages(builtin('default'), [user('x')], { includeBos: true })).toBe('x');
+    expect(stopSequences(builtin('default'))).toEqual([]);
+  });
+
+  it('alpaca single turn uses the preamble as the default system text', () => {
+    expect(render('alpaca', [user('Name three colors.')])).toBe(
+      `${ALPACA_PREAMBLE}\n\n### Instruction:\nName three colors.\n\n### Response:\n`,
+    );
+    expect(render('alpaca', [system('Be brief.'), user('u1')])).toBe('Be brief.\n\n### Instruction:\nu1\n\n### Response:\n');
+  });
+
+  it('alpaca multi-turn repeats instruction/response pairs', () => {
+    expect(render('alpaca', [user('u1'), assistant('a1'), user('u2')])).toBe(
+      `${ALPACA_PREAMBLE}\n\n### Instruction:\nu1\n\n### Response:\na1\n\n### Instruction:\nu2\n\n### Response:\n`,
+    );
+    expect(stopSequences(builtin('alpaca'))).toEqual(['### Instruction:', '\n### ']);
+  });
+
+  it('vicuna single and multi-turn follow FastChat vicuna_v1.1', () => {
+    expect(render('vicuna', [user('u1')])).toBe(`${VICUNA_SYSTEM} USER: u1 ASSISTANT:`);
+    expect(render('vicuna', [system('S'), user('u1'), assistant('a1'), user('u2')])).toBe(
+      'S USER: u1 ASSISTANT: a1</s>USER: u2 ASSISTANT:',
+    );
+    expect(stopSequences(builtin('vicuna'))).toEqual(['USER:', '</s>']);
+  });
+
+  it('stopSequences returns a copy the caller may extend', () => {
+    const stops = stopSequences(builtin('chatml'));
+    stops.push('###');
+    expect(stopSequences(builtin('chatml'))).toEqual(['<|im_end|>', '<|im_start|>']);
+  });
+});
+
+describe('prefix/suffix workspace formats', () => {
+  const zephyr = {
+    bos_token: '<s>',
+    system_prefix: '<|system|>\n',
+    system_suffix: '</s>\n',
+    user_prefix: '<|user|>\n',
+    user_suffix: '</s>\n',
+    assistant_prefix: '<|assistant|>\n',
+    assistant_suffix: '</s>\n',
+    stop: ['</s>', '<|user|>'],
+  };
+
+  it('wraps each turn and ends with the assistant prefix', () => {
+    const format = createCustomFormat('zephyr', zephyr);
+    const messages = [system('S'), user('u1'), assistant('a1'), user('u2')];
+    const body = '<|system|>\nS</s>\n<|user|>\nu1</s>\n<|assistant|>\na1</s>\n<|user|>\nu2</s>\n<|assistant|>\n';
+    expect(renderMessages(format, messages, { includeBos: false })).toBe(body);
+    expect(renderMessages(format, messages, { includeBos: true })).toBe(`<s>${body}`);
+    expect(stopSequences(format)).toEqual(['</s>', '<|user|>']);
+  });
+
+  it('folds the system text into a user turn, trims, and uses a default system text', () => {
+    const format = createCustomFormat('folded', {
+      system_placement: 'last-user',
+      system_suffix: '\n\n',
+      default_system: 'Default.',
+      user_prefix: '[U]',
+      user_suffix: '[/U]',
+      assistant_prefix: '[A]',
+      assistant_suffix: '[/A]',
+      generation_prompt: '[A]>',
+      trim: true,
+    });
+    expect(renderMessages(format, [user(' u1 '), assistant(' a1 '), user(' u2 ')], { includeBos: true })).toBe(
+      '[U]u1[/U][A]a1[/A][U]Default.\n\nu2[/U][A]>',
+    );
+    expect(stopSequences(format)).toEqual([]);
+  });
+
+  it('accepts an empty definition as "no wrapping"', () => {
+    expect(renderMessages(createCustomFormat('bare', {}), [user('x')], { includeBos: true })).toBe('x');
+  });
+
+  it('rejects unknown or mixed fields, wrong types and bad placements', () => {
+    expectFormatError(() => createCustomFormat('f', { user_prefx: 'x' }), 'user_prefx');
+    expectFormatError(() => createCustomFormat('f', { chat_template: '{{ x }}', user_prefix: 'x' }), 'user_prefix');
+    expectFormatError(() => createCustomFormat('f', { eos_token: '</s>' }), 'eos_token');
+    expectFormatError(() => createCustomFormat('f', { user_prefix: 3 }), 'user_prefix');
+    expectFormatError(() => createCustomFormat('f', { system_placement: 'middle' }), 'system_placement');
+    expectFormatError(() => createCustomFormat('f', { stop: 'x' }), 'stop');
+    expectFormatError(() => createCustomFormat('f', { trim: 'yes' }), 'trim');
+    expectFormatError(() => createCustomFormat('f', ['x']));
+    expectFormatError(() => createCustomFormat('f', null));
+  });
+});
+
+describe('chat_template workspace formats', () => {
+  it('reports a template that does not parse as a FORMAT error', () => {
+    expectFormatError(() => createCustomFormat('broken', { chat_template: '{{ messages[0].content ' }), 'Format "broken"');
+    expectFormatError(() => createCustomFormat('broken', { chat_template: '{% for m in messages %}x' }));
+    expectFormatError(() => createCustomFormat('empty', { chat_template: '' }), 'empty');
+  });
+
+  it('reports a template that raises while rendering as a FORMAT error, keeping the cause', () => {
+    const format = createCustomFormat('strict', { chat_template: "{{ raise_exception('no system here') }}" });
+    const error = expectFormatError(() => renderMessages(format, [user('x')], { includeBos: false }), 'no system here');
+    expect(error.cause).toBeInstanceOf(Error);
+  });
+
+  it('compiles once and renders many times with the tokens and messages it is given', () => {
+    const format = createCustomFormat('simple', {
+      chat_template:
+        "{{ bos_token }}{% for m in messages %}<{{ m.role }}>{{ m.content }}{{ eos_token }}{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}",
+      bos_token: '<s>',
+      eos_token: '</s>',
+      stop: ['<user>'],
+    });
+    expect(renderMessages(format, [user('a')], { includeBos: false })).toBe('<user>a</s><assistant>');
+    expect(renderMessages(format, [system('s'), user('b')], { includeBos: true })).toBe('<s><system>s</s><user>b</s><assistant>');
+    expect(stopSequences(format)).toEqual(['<user>']);
+    // Without `stop`, the end-of-sequence token is the stop sequence.
+    expect(stopSequences(createCustomFormat('eos', { chat_template: 'x', eos_token: '<|im_end|>' }))).toEqual(['<|im_end|>']);
+  });
+
+  it('keeps a BOS that is not at the very start (Llama 2 history)', () => {
+    const vector = VECTORS.find((v) => v.template_file === 'llama2.jinja' && v.conversation_id === 'C')!;
+    const text = renderMessages(jinjaFormatFor(vector), vector.messages, { includeBos: false });
+    expect(text.startsWith('[INST]')).toBe(true);
+    expect(text).toContain('</s><s>[INST]');
+  });
+});
+
+describe('FORMAT_SCHEMA', () => {
+  // ajv is CommonJS; under NodeNext its default export is the module object.
+  const ajv = new AjvModule.default({ allErrors: true, strict: true, allowUnionTypes: true });
+  const validate = ajv.compile(FORMAT_SCHEMA);
+
+  it('is what schemas/format.schema.json holds', () => {
+    const file = readFileSync(new URL('../schemas/format.schema.json', import.meta.url), 'utf8');
+    expect(JSON.parse(file)).toEqual(JSON.parse(JSON.stringify(FORMAT_SCHEMA)));
+  });
+
+  it('accepts both shapes and rejects the mixtures createCustomFormat rejects', () => {
+    expect(validate({ user_prefix: '[INST]', stop: ['</s>'], trim: true, system_placement: 'first-user' })).toBe(true);
+    expect(validate({ chat_template: '{{ x }}', bos_token: '<s>', eos_token: '</s>', stop: ['</s>'] })).toBe(true);
+    expect(validate({ chat_template: '{{ x }}', user_prefix: 'x' })).toBe(false);
+    expect(validate({ eos_token: '</s>' })).toBe(false);
+    expect(validate({ user_prefx: 'x' })).toBe(false);
+    expect(validate({ system_placement: 'middle' })).toBe(false);
+    expect(validate({ stop: [''] })).toBe(false);
+    expect(validate({ chat_template: ' \n' })).toBe(false);
+  });
+});
