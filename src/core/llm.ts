@@ -42,9 +42,16 @@ export interface CompletionResult {
   rawFinishReason?: string;
   promptTokens?: number;
   completionTokens?: number;
-  /** Milliseconds from sending the request to the first streamed token. */
+  /**
+   * Milliseconds to the first token: measured from sending the request when streaming;
+   * the server's own prompt-processing time otherwise (llama.cpp, Ollama), when it reports one.
+   */
   timeToFirstTokenMs?: number;
   totalMs: number;
+  /** Server-reported prompt processing time in ms (llama.cpp `timings.prompt_ms`, Ollama `prompt_eval_duration`). */
+  promptMs?: number;
+  /** Server-reported generation time in ms (llama.cpp `timings.predicted_ms`, Ollama `eval_duration`); tokens/s = completionTokens / generationMs * 1000. */
+  generationMs?: number;
   /** The model the server reports, when it reports one. */
   model?: string;
   /** HTTP attempts made, 1 when the first one succeeded. */

@@ -54,7 +54,8 @@ function mirrorBlocks(db: Db, workspace: Workspace, counts: KindCounts): Map<str
     if (row.source_path === null) dbOnly.push(row);
     else byPath.set(row.source_path, row);
   }
-  const adoptable = invert(exportBlockKeys(dbOnly));
+  // Same inputs as `quire export` used, so the keys match the files it wrote.
+  const adoptable = invert(exportBlockKeys(dbOnly, new Set([...byPath.values()].map((r) => r.key ?? ''))));
 
   const insert = db.prepare(
     'INSERT INTO blocks (title, content, tags, folder_path, key, source_path, content_hash, includes, body_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -130,7 +131,7 @@ function mirrorPayloads(db: Db, workspace: Workspace, blockIds: Map<string, numb
     // Prefer the live row when an archived one shares its name.
     else if (!byName.has(row.name) || byName.get(row.name)!.archived) byName.set(row.name, row);
   }
-  const adoptable = invert(exportNames(dbOnly));
+  const adoptable = invert(exportNames(dbOnly, new Set(rows.filter((r) => r.source_path !== null).map((r) => r.name))));
   const links = readLinks(db, 'SELECT payload_id AS owner, block_id AS target FROM payload_blocks ORDER BY payload_id, order_index');
 
   const insert = db.prepare(
@@ -221,7 +222,7 @@ function mirrorWorkflows(db: Db, workspace: Workspace, payloadIds: Map<string, n
     if (row.source_path === null) dbOnly.push(row);
     else if (!byName.has(row.name) || byName.get(row.name)!.archived) byName.set(row.name, row);
   }
-  const adoptable = invert(exportNames(dbOnly));
+  const adoptable = invert(exportNames(dbOnly, new Set(rows.filter((r) => r.source_path !== null).map((r) => r.name))));
   const links = readLinks(db, 'SELECT workflow_id AS owner, payload_id AS target FROM workflow_payloads ORDER BY workflow_id, order_index');
 
   const insert = db.prepare('INSERT INTO workflows (name, source_path, content_hash, description, definition, archived) VALUES (?, ?, ?, ?, ?, 0)');

@@ -1,8 +1,10 @@
 import type { CAC } from 'cac';
+import { registerExport } from './export.js';
+import { registerInit } from './init.js';
 import { registerSync } from './sync.js';
 import { registerValidate } from './validate.js';
 
 /** Each command module registers itself on the cac instance; the action lazy-imports its app code. */
 export type RegisterCommand = (cli: CAC) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerValidate, registerSync];
+export const COMMANDS: RegisterCommand[] = [registerInit, registerValidate, registerSync, registerExport];

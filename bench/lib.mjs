@@ -1,0 +1,173 @@
+/**
+ * Small helpers shared by the benchmarks: statistics, timing, child processes with
+ * peak RSS, table printing. No dependencies beyond Node itself.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+export const REPO_DIR = dirname(BENCH_DIR);
+export const CLI = join(REPO_DIR, 'dist', 'cli', 'bin.js');
+export const RSS_HOOK = join(BENCH_DIR, 'workers', 'rss-hook.mjs');
+
+// --- Statistics ---
+
+export function median(values) {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** { median, min, max, runs, samples } of a list of numbers. */
+export function stats(values) {
+  return {
+    median: median(values),
+    min: values.length ? Math.min(...values) : NaN,
+    max: values.length ? Math.max(...values) : NaN,
+    runs: values.length,
+    samples: values.map((v) => round(v, 2)),
+  };
+}
+
+export function round(value, digits = 1) {
+  if (!Number.isFinite(value)) return value;
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+// --- Timing ---
+
+/** Runs `fn` and returns [result, milliseconds]. */
+export function timeSync(fn) {
+  const start = performance.now();
+  const result = fn();
+  return [result, performance.now() - start];
+}
+
+export async function timeAsync(fn) {
+  const start = performance.now();
+  const result = await fn();
+  return [result, performance.now() - start];
+}
+
+// --- Child processes and peak RSS ---
+
+let rssMethodCache;
+
+/**
+ * How peak RSS of a child is measured: GNU time (`/usr/bin/time -v`, covers the whole
+ * process tree's biggest process) when it works here, else a `--import` hook in the
+ * node child that writes process.resourceUsage().maxRSS at exit.
+ */
+export function rssMethod() {
+  if (rssMethodCache) return rssMethodCache;
+  rssMethodCache = 'hook';
+  if (existsSync('/usr/bin/time')) {
+    const probe = spawnSync('/usr/bin/time', ['-v', process.execPath, '-e', '0'], { encoding: 'utf8' });
+    if (probe.status === 0 && /Maximum resident set size \(kbytes\): \d+/.test(probe.stderr)) rssMethodCache = 'gnu-time';
+  }
+  return rssMethodCache;
+}
+
+/**
+ * Runs `node <nodeArgs...> <args...>` in a fresh process. Returns wall time measured
+ * from the parent (spawn to exit, so process start is included), peak RSS in MB,
+ * stdout, stderr and status. Throws when the child fails, unless `allowFail`.
+ */
+export function runNode(args, { nodeArgs = [], env = {}, cwd = REPO_DIR, allowFail = false, measureRss = true } = {}) {
+  const method = measureRss ? rssMethod() : 'none';
+  let command = process.execPath;
+  let argv = [...nodeArgs, ...args];
+  let rssFile;
+  const childEnv = { ...process.env, NO_COLOR: '1', ...env };
+  if (method === 'gnu-time') {
+    command = '/usr/bin/time';
+    argv = ['-v', process.execPath, ...argv];
+  } else if (method === 'hook') {
+    rssFile = join(tmpdir(), `quire-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
+    argv = ['--import', RSS_HOOK, ...argv];
+    childEnv.QUIRE_BENCH_RSS_FILE = rssFile;
+  }
+  const start = performance.now();
+  const child = spawnSync(command, argv, { cwd, env: childEnv, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const wallMs = performance.now() - start;
+  let stderr = child.stderr ?? '';
+  let rssMb = NaN;
+  if (method === 'gnu-time') {
+    const match = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+    if (match) rssMb = Number(match[1]) / 1024;
+    // Keep only the child's own stderr (GNU time appends its report after it).
+    const cut = stderr.lastIndexOf('\tCommand being timed:');
+    if (cut !== -1) stderr = stderr.slice(0, cut);
+  } else if (method === 'hook' && rssFile && existsSync(rssFile)) {
+    rssMb = Number(readFileSync(rssFile, 'utf8')) / 1024;
+    rmSync(rssFile, { force: true });
+  }
+  if (child.error) throw child.error;
+  if (child.status !== 0 && !allowFail) {
+    throw new Error(`child failed (status ${child.status}): node ${args.join(' ')}\n${stderr}\n${child.stdout ?? ''}`.slice(0, 4000));
+  }
+  return { wallMs, rssMb, stdout: child.stdout ?? '', stderr, status: child.status };
+}
+
+/** Runs a node script that prints one JSON object as its last stdout line; returns it with wallMs/rssMb. */
+export function runNodeJson(args, options = {}) {
+  const result = runNode(args, options);
+  const lines = result.stdout.trim().split('\n');
+  let json;
+  try {
+    json = JSON.parse(lines.at(-1));
+  } catch {
+    throw new Error(`child printed no JSON: node ${args.join(' ')}\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-2000)}`);
+  }
+  return { ...json, wallMs: result.wallMs, rssMb: result.rssMb };
+}
+
+// --- Output ---
+
+/** Renders rows (arrays of strings) as an aligned text table; numeric-looking cells are right-aligned. */
+export function formatTable(header, rows) {
+  const all = [header, ...rows].map((row) => row.map((cell) => String(cell ?? '')));
+  const widths = header.map((_, i) => Math.max(...all.map((row) => row[i].length)));
+  const numeric = (s) => /^[-+]?[\d.,]+(?:\s?(?:ms|MB|x|%))?$/.test(s);
+  const line = (row) => row.map((cell, i) => (numeric(cell) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd();
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [line(all[0]), rule, ...all.slice(1).map(line)].join('\n');
+}
+
+export function fmt(value, unit = '', digits = 1) {
+  if (value === undefined || value === null || Number.isNaN(value)) return '-';
+  return `${round(value, digits).toFixed(digits)}${unit ? ` ${unit}` : ''}`;
+}
+
+export function writeJson(path, value) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A deterministic PRNG (mulberry32), so every run generates the same workspace. */
+export function createRandom(seed) {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (min, max) => min + Math.floor(next() * (max - min + 1));
+  const pick = (list) => list[Math.floor(next() * list.length)];
+  const chance = (p) => next() < p;
+  /** `count` distinct items of `list`. */
+  const sample = (list, count) => {
+    const chosen = new Set();
+    while (chosen.size < Math.min(count, list.length)) chosen.add(pick(list));
+    return [...chosen];
+  };
+  return { next, int, pick, chance, sample };
+}

@@ -1,0 +1,85 @@
+/** LLM errors with one message format, and readable text from each server's error body. */
+import { AppError, type AppErrorOptions, type ErrorCode } from '../../core/errors.js';
+
+/**
+ * An AppError from an LLM call. The message reads `[llm:<api>] <METHOD> <path> -> <detail>`;
+ * `status` and `attempts` are there for the run record.
+ */
+export class LlmError extends AppError {
+  readonly status: number | undefined;
+  readonly attempts: number;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions & { status?: number; attempts?: number } = {}) {
+    super(code, message, options);
+    this.name = 'LlmError';
+    this.status = options.status;
+    this.attempts = options.attempts ?? 0;
+  }
+}
+
+export interface FailureContext {
+  /** The `<api>` label: an ApiKind, or `auto` while detecting. */
+  label: string;
+  method: string;
+  path: string;
+  /** Redacted from every message, in case a server echoes it back. */
+  apiKey?: string | undefined;
+}
+
+export function llmError(
+  where: FailureContext,
+  code: ErrorCode,
+  detail: string,
+  options: AppErrorOptions & { status?: number; attempts?: number } = {},
+): LlmError {
+  const message = redact(`[llm:${where.label}] ${where.method} ${where.path} -> ${detail}`, where.apiKey);
+  return new LlmError(code, message, options);
+}
+
+function redact(text: string, secret: string | undefined): string {
+  return secret ? text.split(secret).join('***') : text;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function withType(message: string, type: unknown): string {
+  return typeof type === 'string' && type !== '' && !message.includes(type) ? `${message} (${type})` : message;
+}
+
+/**
+ * The readable part of an error body, for the four shapes of protocols.md §7.10:
+ * KoboldCpp `{detail:{msg,type}}`, llama.cpp `{error:{code,message,type}}`, Ollama
+ * `{error:"..."}`, OpenAI-style `{error:{message,type,...}}` or flat `{object:"error",message}`.
+ * Anything else is shown as trimmed text (HTML tags removed).
+ */
+export function describeErrorBody(body: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    parsed = undefined;
+  }
+  const found = isRecord(parsed) ? describeErrorValue(parsed) : undefined;
+  if (found) return found;
+  const text = body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+/** The message in an already-parsed error object, or undefined when it has none. */
+export function describeErrorValue(value: Record<string, unknown>): string | undefined {
+  const { detail, error } = value;
+  if (isRecord(detail) && typeof detail['msg'] === 'string') return withType(detail['msg'], detail['type']);
+  if (typeof detail === 'string') return detail;
+  if (typeof error === 'string') return error;
+  if (isRecord(error) && typeof error['message'] === 'string') return withType(error['message'], error['type']);
+  if (value['object'] === 'error' && typeof value['message'] === 'string') return withType(value['message'], value['type']);
+  return undefined;
+}
+
+/** Context overflow is its own code: the fix (shorter prompt, bigger context) differs from other 400s. */
+export function isContextOverflow(status: number, message: string): boolean {
+  return (status === 400 || status === 413)
+    && /exceed_context_size|context (length|size|window)|maximum context/i.test(message);
+}
