@@ -103,7 +103,7 @@ export function runNode(args, { nodeArgs = [], env = {}, cwd = REPO_DIR, allowFa
     if (match) rssMb = Number(match[1]) / 1024;
     // Keep only the child's own stderr (GNU time appends its report after it).
     const cut = stderr.lastIndexOf('\tCommand being timed:');
-    if (cut !== -1) stderr = stderr.slice(0, cut);
+    if (cut !== -1) stderr = stderr.slice(0, cut).replace(/Command exited with non-zero status \d+\n$/, '');
   } else if (method === 'hook' && rssFile && existsSync(rssFile)) {
     rssMb = Number(readFileSync(rssFile, 'utf8')) / 1024;
     rmSync(rssFile, { force: true });

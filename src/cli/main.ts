@@ -1,10 +1,7 @@
 import { cac } from 'cac';
-import { createRequire } from 'node:module';
 import { UsageError } from '../core/errors.js';
 import { COMMANDS } from './commands/index.js';
-
-const require = createRequire(import.meta.url);
-const { version } = require('../../package.json') as { version: string };
+import { QUIRE_VERSION } from './version.js';
 
 /** Builds the cac instance with the global flags and every command, then runs the matched one. */
 export async function main(argv: string[]): Promise<void> {
@@ -19,7 +16,7 @@ export async function main(argv: string[]): Promise<void> {
   for (const register of COMMANDS) register(cli);
 
   cli.help();
-  cli.version(version);
+  cli.version(QUIRE_VERSION);
 
   const parsed = cli.parse(argv, { run: false });
   if (!cli.matchedCommand) {
@@ -34,4 +31,3 @@ export async function main(argv: string[]): Promise<void> {
   await cli.runMatchedCommand();
 }
 
-export { version as QUIRE_VERSION };

@@ -1,10 +1,14 @@
 import type { CAC } from 'cac';
 import { registerExport } from './export.js';
 import { registerInit } from './init.js';
+import { registerMockLlm } from './mock-llm.js';
+import { registerRender } from './render.js';
+import { registerRun } from './run.js';
+import { registerRuns } from './runs.js';
 import { registerSync } from './sync.js';
 import { registerValidate } from './validate.js';
 
 /** Each command module registers itself on the cac instance; the action lazy-imports its app code. */
 export type RegisterCommand = (cli: CAC) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerInit, registerValidate, registerSync, registerExport];
+export const COMMANDS: RegisterCommand[] = [registerInit, registerValidate, registerSync, registerRender, registerRun, registerRuns, registerMockLlm, registerExport];

@@ -1,0 +1,256 @@
+/**
+ * The part of a completion every API shares: send, stream or read the reply, cut at
+ * stop strings, time it, and cancel. Each adapter supplies a `Dialect` that knows
+ * only its own paths, request fields and reply fields.
+ */
+import { AppError } from '../../core/errors.js';
+import type {
+  ApiKind, CompletionOptions, CompletionRequest, CompletionResult, ContextInfo, FinishReason, LlmClient,
+} from '../../core/llm.js';
+import { describeErrorBody, describeErrorValue, isContextOverflow, llmError, LlmError, type FailureContext } from './failure.js';
+import { isRecord, type Json } from './fields.js';
+import { createHttpClient, type HttpClient, type HttpExchange } from './http.js';
+import { readNdjson } from './ndjson.js';
+import { stopsOf } from './params.js';
+import { readSse } from './sse.js';
+import { createStopFilter, cutAtStop } from './stop.js';
+import { normalizeBaseUrl } from './url.js';
+
+/** Options every adapter factory takes. */
+export interface AdapterOptions {
+  /** Base URL, e.g. http://127.0.0.1:5001 (a trailing slash is fine). */
+  url: string;
+  /** Default model name, for servers that need one (Ollama, vLLM); a request's `model` wins. */
+  model?: string | undefined;
+  /** Sent as `Authorization: Bearer`; never logged or shown. */
+  apiKey?: string | undefined;
+  timeoutMs: number;
+  /** Extra attempts on connection errors, 429 and 5xx. */
+  retries: number;
+  /** First backoff delay (default 500 ms). */
+  retryBaseMs?: number | undefined;
+}
+
+/** What a reply, or one streamed message, says in the contract's terms. */
+export interface Reading {
+  text?: string | undefined;
+  finishReason?: FinishReason | undefined;
+  rawFinishReason?: string | undefined;
+  promptTokens?: number | undefined;
+  completionTokens?: number | undefined;
+  timeToFirstTokenMs?: number | undefined;
+  promptMs?: number | undefined;
+  generationMs?: number | undefined;
+  model?: string | undefined;
+  /** Streaming: this message ends the generation. */
+  done?: boolean | undefined;
+}
+
+export interface Dialect {
+  readonly api: ApiKind;
+  /** The streaming wire format. */
+  readonly streamFormat: 'sse' | 'ndjson';
+  path(stream: boolean): string;
+  body(request: CompletionRequest, stream: boolean): Json;
+  /** A whole (non-streaming) reply; undefined `text` means the shape is not this API's. */
+  readReply(reply: Json, request: CompletionRequest): Reading;
+  /** One streamed message. */
+  readChunk(chunk: Json, request: CompletionRequest): Reading;
+  /** Stops the generation on the server after a cancellation (KoboldCpp); gets the body that was sent. */
+  cancel?(http: HttpClient, body: Json): Promise<void>;
+}
+
+/** The HTTP client an adapter talks through, labelled with its API for messages. */
+export function createAdapterHttp(api: ApiKind, options: AdapterOptions): HttpClient {
+  return createHttpClient({
+    label: api,
+    baseUrl: normalizeBaseUrl(options.url),
+    apiKey: options.apiKey,
+    timeoutMs: options.timeoutMs,
+    retries: options.retries,
+    retryBaseMs: options.retryBaseMs,
+  });
+}
+
+/** An LlmClient from a dialect, the HTTP client for its server and its context inspector. */
+export function createDialectClient(
+  dialect: Dialect,
+  http: HttpClient,
+  inspectContext: LlmClient['inspectContext'],
+): LlmClient {
+  return {
+    api: dialect.api,
+    url: http.baseUrl,
+    complete: (request, options) => runCompletion(dialect, http, request, options),
+    inspectContext,
+  };
+}
+
+export async function runCompletion(
+  dialect: Dialect,
+  http: HttpClient,
+  request: CompletionRequest,
+  options: CompletionOptions = {},
+): Promise<CompletionResult> {
+  const started = performance.now();
+  const streaming = options.onToken !== undefined;
+  const body = dialect.body(request, streaming);
+  try {
+    const exchange = await http.send({ method: 'POST', path: dialect.path(streaming), body, signal: options.signal });
+    const reading = streaming
+      ? await readStream(dialect, exchange, request, options.onToken!, started)
+      : await readWhole(dialect, exchange, request);
+    return toResult(reading, exchange.attempts, started);
+  } catch (error) {
+    // Closing the connection stops most servers; KoboldCpp also gets its abort call.
+    if (dialect.cancel && error instanceof LlmError && error.code === 'CANCELLED' && error.attempts > 0) {
+      await dialect.cancel(http, body).catch(() => undefined);
+    }
+    throw error;
+  }
+}
+
+async function readWhole(dialect: Dialect, exchange: HttpExchange, request: CompletionRequest): Promise<Reading> {
+  const reply = await exchange.json();
+  if (!isRecord(reply)) throw unexpected(exchange, reply);
+  failOnErrorObject(exchange.where, reply, exchange.attempts);
+  const reading = dialect.readReply(reply, request);
+  if (reading.text === undefined) throw unexpected(exchange, reply);
+  const cut = cutAtStop(reading.text, stopsOf(request));
+  return cut.stopped ? { ...reading, text: cut.text, finishReason: 'stop' } : reading;
+}
+
+async function readStream(
+  dialect: Dialect,
+  exchange: HttpExchange,
+  request: CompletionRequest,
+  onToken: (text: string) => void,
+  started: number,
+): Promise<Reading> {
+  const filter = createStopFilter(stopsOf(request));
+  const reading: Reading = {};
+  let text = '';
+  let firstTokenMs: number | undefined;
+  const emit = (piece: string): void => {
+    if (piece === '') return;
+    text += piece;
+    onToken(piece);
+  };
+
+  try {
+    for await (const message of messages(dialect, exchange)) {
+      if (message.done) break;
+      const chunk = parseChunk(exchange, message.data);
+      failOnErrorObject(exchange.where, chunk, exchange.attempts);
+      const { text: piece, done, ...fields } = dialect.readChunk(chunk, request);
+      mergeDefined(reading, fields);
+      if (piece) {
+        firstTokenMs ??= performance.now() - started;
+        emit(filter.push(piece));
+        if (filter.stopped) break; // closing the stream (finally) ends the generation server-side
+      }
+      if (done) break;
+    }
+  } finally {
+    exchange.close();
+  }
+  emit(filter.flush());
+  return {
+    ...reading,
+    text,
+    ...(filter.stopped ? { finishReason: 'stop' as const } : {}),
+    timeToFirstTokenMs: firstTokenMs === undefined ? reading.timeToFirstTokenMs : Math.round(firstTokenMs),
+  };
+}
+
+/** Stream messages as JSON text; `done` for an SSE `[DONE]`. SSE `error` events become errors. */
+async function* messages(dialect: Dialect, exchange: HttpExchange): AsyncGenerator<{ data: string; done?: boolean }> {
+  if (dialect.streamFormat === 'ndjson') {
+    for await (const line of readNdjson(exchange.chunks())) yield { data: line };
+    return;
+  }
+  for await (const event of readSse(exchange.chunks())) {
+    if (event.event === 'error') throw streamError(exchange.where, describeErrorBody(event.data), exchange.attempts);
+    if (event.data.trim() === '[DONE]') {
+      yield { data: '', done: true };
+      return;
+    }
+    if (event.data.trim() === '') continue;
+    yield { data: event.data };
+  }
+}
+
+function parseChunk(exchange: HttpExchange, data: string): Json {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch (error) {
+    throw llmError(exchange.where, 'LLM_PROTOCOL', `invalid JSON in the stream: ${clip(data)}`, { attempts: exchange.attempts, cause: error });
+  }
+  if (!isRecord(value)) throw unexpected(exchange, value);
+  return value;
+}
+
+/** A 200 reply or stream message that carries an error (llama.cpp and Ollama report mid-stream failures this way). */
+function failOnErrorObject(where: FailureContext, value: Json, attempts: number): void {
+  if (value['error'] === undefined && value['detail'] === undefined) return;
+  if (value['error'] === null) return;
+  const message = describeErrorValue(value);
+  if (message !== undefined) throw streamError(where, message, attempts);
+}
+
+function streamError(where: FailureContext, message: string, attempts: number): LlmError {
+  return llmError(where, isContextOverflow(400, message) ? 'LLM_CONTEXT' : 'LLM_HTTP', `server error in the reply: ${message}`, { attempts });
+}
+
+function unexpected(exchange: HttpExchange, value: unknown): LlmError {
+  return llmError(exchange.where, 'LLM_PROTOCOL', `unexpected reply shape (is this the right api?): ${clip(JSON.stringify(value) ?? String(value))}`, {
+    attempts: exchange.attempts,
+  });
+}
+
+function clip(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 120 ? `${flat.slice(0, 120)}…` : flat;
+}
+
+function mergeDefined(target: Reading, source: Reading): void {
+  for (const [key, value] of Object.entries(source)) {
+    if (value !== undefined) (target as Record<string, unknown>)[key] = value;
+  }
+}
+
+function toResult(reading: Reading, attempts: number, started: number): CompletionResult {
+  const result: CompletionResult = {
+    text: reading.text ?? '',
+    finishReason: reading.finishReason ?? 'unknown',
+    totalMs: Math.round(performance.now() - started),
+    attempts,
+  };
+  if (reading.rawFinishReason !== undefined) result.rawFinishReason = reading.rawFinishReason;
+  if (reading.promptTokens !== undefined) result.promptTokens = reading.promptTokens;
+  if (reading.completionTokens !== undefined) result.completionTokens = reading.completionTokens;
+  if (reading.timeToFirstTokenMs !== undefined) result.timeToFirstTokenMs = reading.timeToFirstTokenMs;
+  if (reading.promptMs !== undefined) result.promptMs = reading.promptMs;
+  if (reading.generationMs !== undefined) result.generationMs = reading.generationMs;
+  if (reading.model !== undefined) result.model = reading.model;
+  return result;
+}
+
+/** For inspectContext: run a probe and turn "endpoint missing / odd answer" into undefined. Connection failures and cancellation still throw. */
+export async function optionalProbe<T>(probe: () => Promise<T | undefined>): Promise<T | undefined> {
+  try {
+    return await probe();
+  } catch (error) {
+    if (error instanceof AppError && (error.code === 'LLM_HTTP' || error.code === 'LLM_PROTOCOL')) return undefined;
+    throw error;
+  }
+}
+
+/** Removes undefined fields so results compare cleanly. */
+export function contextInfo(contextLength: number | undefined, promptTokens: number | undefined): ContextInfo {
+  return {
+    ...(contextLength !== undefined ? { contextLength } : {}),
+    ...(promptTokens !== undefined ? { promptTokens } : {}),
+  };
+}

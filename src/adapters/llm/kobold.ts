@@ -1,0 +1,97 @@
+/**
+ * KoboldCpp native API (protocols.md §1): `/api/v1/generate`, SSE `/api/extra/generate/stream`,
+ * abort by genkey, context from `/api/extra/true_max_context_length` + `/api/extra/tokencount`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { CompletionRequest, FinishReason, LlmClient } from '../../core/llm.js';
+import { contextInfo, createAdapterHttp, createDialectClient, optionalProbe, type AdapterOptions, type Dialect, type Reading } from './completion.js';
+import { first, num, record, str, type Json } from './fields.js';
+import type { HttpClient } from './http.js';
+import { mapParams, stopsOf } from './params.js';
+
+/** How long a cancelled run waits for KoboldCpp to confirm the abort. */
+const ABORT_TIMEOUT_MS = 2_000;
+
+/**
+ * KoboldCpp reports "length" when a text stop sequence fired (only EOS gives "stop").
+ * With a non-streaming reply the token count tells them apart: fewer tokens than
+ * asked for means it stopped early. The stream carries no count, so there "length"
+ * is reported as is.
+ */
+function finish(raw: string | undefined, completionTokens: number | undefined, maxTokens: number): FinishReason | undefined {
+  if (raw === undefined || raw === 'null') return undefined;
+  if (raw === 'stop') return 'stop';
+  if (raw === 'length') return completionTokens !== undefined && completionTokens < maxTokens ? 'stop' : 'length';
+  return 'unknown';
+}
+
+export function koboldDialect(): Dialect {
+  return {
+    api: 'kobold',
+    streamFormat: 'sse',
+    path: (stream) => (stream ? '/api/extra/generate/stream' : '/api/v1/generate'),
+    body: (request: CompletionRequest) => ({
+      ...mapParams('kobold', request.params),
+      prompt: request.prompt,
+      max_length: request.maxTokens,
+      temperature: request.temperature,
+      stop_sequence: stopsOf(request),
+      // Sent explicitly: the default flipped between versions (false in 1.76, true in 1.102).
+      trim_stop: true,
+      // Otherwise `{{[INPUT]}}`-style text in user content is rewritten by the server.
+      replace_instruct_placeholders: false,
+      // Lets a cancellation abort exactly this generation, even with others queued.
+      genkey: `quire-${randomUUID()}`,
+    }),
+    readReply(reply: Json, request): Reading {
+      const result = first(reply['results']);
+      const completionTokens = num(result?.['completion_tokens']);
+      const raw = str(result?.['finish_reason']);
+      return {
+        text: str(result?.['text']),
+        finishReason: finish(raw, completionTokens, request.maxTokens),
+        rawFinishReason: raw,
+        promptTokens: num(result?.['prompt_tokens']),
+        completionTokens,
+      };
+    },
+    readChunk(chunk: Json, request): Reading {
+      // 1.76 put the string "null" in interim events.
+      const raw = str(chunk['finish_reason']);
+      const ended = raw !== undefined && raw !== 'null';
+      return {
+        text: str(chunk['token']),
+        ...(ended ? { finishReason: finish(raw, undefined, request.maxTokens), rawFinishReason: raw, done: true } : {}),
+      };
+    },
+    async cancel(http: HttpClient, body: Json) {
+      await http.send({
+        method: 'POST', path: '/api/extra/abort', body: { genkey: body['genkey'] },
+        timeoutMs: ABORT_TIMEOUT_MS, retries: 0, allowErrorStatus: true,
+      }).then((exchange) => exchange.text());
+    },
+  };
+}
+
+export function createKoboldClient(options: AdapterOptions): LlmClient {
+  const http = createAdapterHttp('kobold', options);
+  return createDialectClient(koboldDialect(), http, async (prompt, inspect = {}) => {
+    const [contextLength, promptTokens] = await Promise.all([
+      optionalProbe(async () => {
+        const reply = record(await (await http.send({ method: 'GET', path: '/api/extra/true_max_context_length', signal: inspect.signal })).json());
+        return positive(reply['value']);
+      }),
+      optionalProbe(async () => {
+        const reply = record(await (await http.send({ method: 'POST', path: '/api/extra/tokencount', body: { prompt }, signal: inspect.signal })).json());
+        const value = num(reply['value']);
+        return value !== undefined && value >= 0 ? value : undefined;
+      }),
+    ]);
+    return contextInfo(contextLength, promptTokens);
+  });
+}
+
+function positive(value: unknown): number | undefined {
+  const n = num(value);
+  return n !== undefined && n > 0 ? n : undefined;
+}

@@ -1,0 +1,69 @@
+/**
+ * Ollama native `/api/generate` with `raw: true` (protocols.md §4): the prompt is
+ * already wrapped, so the model's template must not be applied again. Streams NDJSON.
+ */
+import type { FinishReason, LlmClient } from '../../core/llm.js';
+import { createAdapterHttp, createDialectClient, type AdapterOptions, type Dialect, type Reading } from './completion.js';
+import { num, nsToMs, str, type Json } from './fields.js';
+import { mapOllamaParams, stopsOf } from './params.js';
+
+function finish(raw: string | undefined): FinishReason | undefined {
+  if (raw === undefined) return undefined;
+  return raw === 'stop' ? 'stop' : raw === 'length' ? 'length' : 'unknown';
+}
+
+/**
+ * The final object's metrics. They are `omitempty` (a fully cached prompt has no
+ * prompt_eval_count), so on the final object a missing count means 0. Durations are ns.
+ */
+function finalFields(reply: Json): Reading {
+  const loadMs = nsToMs(reply['load_duration']) ?? 0;
+  const promptMs = nsToMs(reply['prompt_eval_duration']);
+  const raw = str(reply['done_reason']);
+  return {
+    finishReason: finish(raw),
+    rawFinishReason: raw,
+    promptTokens: num(reply['prompt_eval_count']) ?? 0,
+    completionTokens: num(reply['eval_count']) ?? 0,
+    promptMs,
+    generationMs: nsToMs(reply['eval_duration']),
+    timeToFirstTokenMs: promptMs === undefined ? undefined : loadMs + promptMs,
+    model: str(reply['model']),
+  };
+}
+
+export function ollamaDialect(defaultModel: string | undefined): Dialect {
+  return {
+    api: 'ollama',
+    streamFormat: 'ndjson',
+    path: () => '/api/generate',
+    body(request, stream) {
+      const { top, options } = mapOllamaParams(request.params);
+      const model = request.model ?? defaultModel;
+      const stop = stopsOf(request);
+      return {
+        ...top,
+        ...(model ? { model } : {}),
+        prompt: request.prompt,
+        raw: true,
+        stream, // Ollama streams unless told otherwise
+        options: {
+          ...options,
+          temperature: request.temperature,
+          num_predict: request.maxTokens,
+          ...(stop.length > 0 ? { stop } : {}),
+        },
+      };
+    },
+    readReply: (reply) => ({ text: str(reply['response']), ...(reply['done'] === true ? finalFields(reply) : {}) }),
+    readChunk: (chunk) => ({
+      text: str(chunk['response']),
+      ...(chunk['done'] === true ? { ...finalFields(chunk), done: true } : {}),
+    }),
+  };
+}
+
+/** Ollama's context size needs `/api/show` and a model-specific key, and it has no tokenizer route: `{}`. */
+export function createOllamaClient(options: AdapterOptions): LlmClient {
+  return createDialectClient(ollamaDialect(options.model), createAdapterHttp('ollama', options), async () => ({}));
+}

@@ -1,0 +1,62 @@
+/**
+ * Which server a payload's `llm_port` means: quire.yaml `llm:` defaults, overridden per
+ * port by `endpoints:`, by QUIRE_LLM_HOST, and by `--endpoint port=url` on the command line.
+ */
+import { AppError } from '../core/errors.js';
+import type { ApiSetting } from '../core/llm.js';
+import type { WorkspaceConfig } from '../core/types.js';
+
+export interface ResolvedEndpoint {
+  port: number;
+  urls: string[];
+  api: ApiSetting;
+  model?: string;
+  /** The key itself, read from the environment; never stored or printed. */
+  apiKey?: string;
+  timeoutMs: number;
+  retries: number;
+  concurrency: number;
+}
+
+/** Parses `--endpoint 5001=http://host:port` flags. @throws AppError USAGE */
+export function parseEndpointOverrides(values: readonly string[]): Map<number, string> {
+  const overrides = new Map<number, string>();
+  for (const value of values) {
+    const match = /^(\d{1,5})=(https?:\/\/.+)$/.exec(value);
+    if (!match) throw new AppError('USAGE', `--endpoint "${value}" must look like 5001=http://127.0.0.1:8080`);
+    overrides.set(Number(match[1]), match[2]!.replace(/\/+$/, ''));
+  }
+  return overrides;
+}
+
+export function resolveEndpoint(config: WorkspaceConfig, port: number, overrides: Map<number, string>, env: NodeJS.ProcessEnv = process.env): ResolvedEndpoint {
+  const own = config.endpoints[String(port)] ?? {};
+  const host = env['QUIRE_LLM_HOST'] || own.host || config.llm.host;
+  const override = overrides.get(port);
+  const urls = override ? [override] : own.urls?.length ? own.urls.map((u) => u.replace(/\/+$/, '')) : [`http://${formatHost(host)}:${port}`];
+  const keyEnv = own.api_key_env ?? config.llm.api_key_env;
+  let apiKey: string | undefined;
+  if (keyEnv) {
+    apiKey = env[keyEnv];
+    if (!apiKey) {
+      throw new AppError('USAGE', `endpoint ${port} takes its API key from the environment variable ${keyEnv}, which is not set`, {
+        hint: `export ${keyEnv}=... before running, or remove api_key_env from quire.yaml`,
+      });
+    }
+  }
+  return {
+    port,
+    urls,
+    api: (own.api ?? config.llm.api) as ApiSetting,
+    ...(own.model ? { model: own.model } : {}),
+    ...(apiKey ? { apiKey } : {}),
+    timeoutMs: own.timeout_ms ?? config.llm.timeout_ms,
+    retries: own.retries ?? config.llm.retries,
+    // KoboldCpp serves one generation at a time; other servers batch.
+    concurrency: own.concurrency ?? (own.api === 'kobold' ? 1 : 4),
+  };
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}

@@ -1,0 +1,165 @@
+/**
+ * `quire run`: sync, then run a workflow's steps in order against the LLM servers,
+ * recording the run and each response as soon as it completes.
+ */
+import { createRunStore, type RunStatus } from '../adapters/db/runs.js';
+import { AppError } from '../core/errors.js';
+import type { ApiKind, CompletionResult, LlmClient } from '../core/llm.js';
+import { resolveInputs } from '../core/inputs.js';
+import { parseEndpointOverrides, resolveEndpoint, type ResolvedEndpoint } from './endpoints.js';
+import { readGitState } from './git.js';
+import { createPlanner, filesUsed, findWorkflow } from './plan.js';
+import { syncWorkspace } from './sync.js';
+
+export type RunEvent =
+  | { type: 'run-start'; runId: number; workflow: string; steps: number }
+  | { type: 'step-start'; index: number; total: number; name: string; payload: string; url: string; api: ApiKind; format: string }
+  | { type: 'token'; index: number; text: string }
+  | { type: 'step-end'; index: number; name: string; content: string; result: CompletionResult }
+  | { type: 'run-end'; runId: number; status: Exclude<RunStatus, 'running'>; error?: string };
+
+/** Makes (and may cache) the client for an endpoint, resolving `auto` by probing. */
+export type ClientFactory = (endpoint: ResolvedEndpoint, signal?: AbortSignal) => Promise<LlmClient>;
+
+export interface RunOptions {
+  root: string;
+  dbPath: string;
+  workflow: string;
+  inputs: Record<string, unknown>;
+  endpointOverrides?: readonly string[];
+  trigger: 'cli' | 'watch';
+  stream: boolean;
+  signal?: AbortSignal;
+  onEvent?: (event: RunEvent) => void;
+  version: string;
+  getClient: ClientFactory;
+}
+
+export interface RunOutcome {
+  runId: number;
+  status: Exclude<RunStatus, 'running'>;
+  error?: AppError | Error;
+  outputs: { name: string; content: string }[];
+}
+
+/**
+ * Runs a workflow end to end. Input and workspace problems throw before any run is
+ * recorded; once the run exists, every failure is recorded on it and returned.
+ */
+export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
+  const emit = options.onEvent ?? (() => {});
+  const { workspace, hashes, db } = syncWorkspace(options.root, options.dbPath);
+  try {
+    const runs = createRunStore(db);
+    runs.markInterrupted(isProcessAlive);
+    const workflow = findWorkflow(workspace, options.workflow);
+    const input = resolveInputs(workflow, options.inputs);
+    const overrides = parseEndpointOverrides(options.endpointOverrides ?? []);
+    const planner = createPlanner(workspace);
+    const steps = planner.steps(workflow);
+    // Resolve every endpoint before starting, so a missing API key fails before any call.
+    const endpoints = new Map(steps.map((s) => [s.payload.llmPort, resolveEndpoint(workspace.config, s.payload.llmPort, overrides)]));
+
+    const workflowRow = db.prepare('SELECT id FROM workflows WHERE name = ? AND archived = 0').get(workflow.name) as { id: number };
+    const payloadIds = new Map((db.prepare('SELECT id, name FROM payloads WHERE archived = 0 AND source_path IS NOT NULL').all() as { id: number; name: string }[]).map((r) => [r.name, r.id]));
+    const git = readGitState(options.root);
+    const runMetadata: Record<string, unknown> = {
+      inputs: input,
+      trigger: options.trigger,
+      quire_version: options.version,
+      git_commit: git.commit,
+      git_dirty: git.dirty,
+      files: filesUsed(workspace, workflow, hashes),
+      pid: process.pid,
+    };
+    const runId = runs.start(workflowRow.id, runMetadata);
+    emit({ type: 'run-start', runId, workflow: workflow.name, steps: steps.length });
+
+    const outputs: { name: string; output: string }[] = [];
+    const finish = (status: Exclude<RunStatus, 'running'>, error?: AppError | Error, step?: { index: number; name: string }): RunOutcome => {
+      const metadata = { ...runMetadata, steps_completed: outputs.length, ...(error ? { error: error.message, ...(step ? { failed_step: step } : {}) } : {}) };
+      delete (metadata as Record<string, unknown>)['pid'];
+      runs.finish(runId, status, metadata);
+      emit({ type: 'run-end', runId, status, ...(error ? { error: error.message } : {}) });
+      return { runId, status, ...(error ? { error } : {}), outputs: outputs.map((o) => ({ name: o.name, content: o.output })) };
+    };
+
+    for (const planned of steps) {
+      const current = { index: planned.index, name: planned.step.name };
+      try {
+        options.signal?.throwIfAborted();
+        const prompt = planner.prompt(planned, input, outputs);
+        const endpoint = endpoints.get(planned.payload.llmPort)!;
+        const client = await options.getClient(endpoint, options.signal);
+        const chat = client.api === 'openai-chat';
+        emit({ type: 'step-start', index: planned.index, total: steps.length, name: planned.step.name, payload: planned.payload.name, url: client.url, api: client.api, format: planned.payload.modelFormat });
+
+        const sentPrompt = chat ? JSON.stringify(prompt.messages) : prompt.text;
+        const context = await client.inspectContext(sentPrompt, options.signal ? { signal: options.signal } : {});
+        if (context.contextLength !== undefined && context.promptTokens !== undefined && context.promptTokens + planned.payload.responseLength > context.contextLength) {
+          throw new AppError('LLM_CONTEXT', `step "${planned.step.name}": the prompt is ${context.promptTokens} tokens and response_length is ${planned.payload.responseLength}, ` +
+            `but the server's context is ${context.contextLength} tokens; the server would silently cut the prompt`, {
+            hint: 'shorten the prompt, lower response_length, or start the server with a larger context',
+          });
+        }
+        const { stop: _ignored, ...params } = planned.payload.params;
+        void _ignored;
+        const result = await client.complete(
+          {
+            prompt: prompt.text,
+            messages: prompt.messages,
+            maxTokens: planned.payload.responseLength,
+            temperature: planned.payload.temperature,
+            stop: prompt.stop,
+            params,
+            ...(endpoint.model ? { model: endpoint.model } : {}),
+          },
+          {
+            ...(options.signal ? { signal: options.signal } : {}),
+            ...(options.stream ? { onToken: (text: string) => emit({ type: 'token', index: planned.index, text }) } : {}),
+          },
+        );
+        runs.addResponse(runId, payloadIds.get(planned.payload.name) ?? null, result.text, sentPrompt, {
+          step: planned.step.name,
+          step_index: planned.index,
+          payload: planned.payload.name,
+          endpoint: client.url,
+          api: client.api,
+          model: result.model ?? endpoint.model ?? null,
+          model_format: planned.payload.modelFormat,
+          sampler: { temperature: planned.payload.temperature, max_tokens: planned.payload.responseLength, stop: prompt.stop, ...params },
+          prompt_tokens: result.promptTokens ?? context.promptTokens ?? null,
+          completion_tokens: result.completionTokens ?? null,
+          time_to_first_token_ms: result.timeToFirstTokenMs ?? null,
+          total_ms: Math.round(result.totalMs),
+          finish_reason: result.finishReason,
+          raw_finish_reason: result.rawFinishReason ?? null,
+          attempts: result.attempts,
+          ...(context.contextLength !== undefined ? { context_length: context.contextLength } : {}),
+        });
+        outputs.push({ name: planned.step.name, output: result.text });
+        emit({ type: 'step-end', index: planned.index, name: planned.step.name, content: result.text, result });
+      } catch (error) {
+        const cancelled = options.signal?.aborted || (error instanceof AppError && error.code === 'CANCELLED');
+        if (cancelled) return finish('cancelled', new AppError('CANCELLED', 'cancelled by the user'), current);
+        if (error instanceof AppError) return finish('failed', error, current);
+        // A bug: still close the run so it is not left `running`, then let the funnel print the stack.
+        finish('failed', error instanceof Error ? error : new Error(String(error)), current);
+        throw error;
+      }
+    }
+    return finish('completed');
+  } finally {
+    db.close();
+  }
+}
+
+function isProcessAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

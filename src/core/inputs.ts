@@ -1,0 +1,89 @@
+/**
+ * Workflow inputs: `--input k=v` strings and `--input-file` values checked against the
+ * workflow's `inputs:` (types, defaults, required), with every problem reported at once.
+ */
+import { AppError } from './errors.js';
+import type { InputSpec, Workflow } from './types.js';
+
+/** Parses `k=v` pairs (the value may contain `=`). @throws AppError INPUT on a pair without `=`. */
+export function parseInputPairs(pairs: readonly string[]): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new AppError('INPUT', `--input "${pair}" must look like key=value`);
+    values[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
+  }
+  return values;
+}
+
+/**
+ * Resolves the workflow's inputs: given values (strings from the command line are
+ * converted to the declared type; values from an input file are checked as they are),
+ * then defaults. @throws AppError INPUT listing every problem.
+ */
+export function resolveInputs(workflow: Workflow, given: Record<string, unknown>, options: { placeholders?: boolean } = {}): Record<string, unknown> {
+  const problems: string[] = [];
+  const resolved: Record<string, unknown> = {};
+  const declared = Object.keys(workflow.inputs);
+  for (const key of Object.keys(given)) {
+    if (!Object.hasOwn(workflow.inputs, key)) {
+      problems.push(`unknown input "${key}" (workflow "${workflow.name}" takes: ${declared.length ? declared.join(', ') : 'no inputs'})`);
+    }
+  }
+  for (const [key, spec] of Object.entries(workflow.inputs)) {
+    if (Object.hasOwn(given, key)) {
+      const converted = convert(key, spec, given[key]);
+      if (converted.ok) resolved[key] = converted.value;
+      else problems.push(converted.problem);
+    } else if (Object.hasOwn(spec, 'default')) {
+      resolved[key] = spec.default;
+    } else if (options.placeholders) {
+      resolved[key] = `<input.${key}>`;
+    } else if (spec.required) {
+      problems.push(`missing required input "${key}" (${spec.type}${spec.description ? `: ${spec.description}` : ''}); pass --input ${key}=...`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new AppError('INPUT', problems.length === 1 ? problems[0]! : `${problems.length} input problems:\n  ${problems.join('\n  ')}`, {
+      location: workflow.at,
+    });
+  }
+  return resolved;
+}
+
+type Converted = { ok: true; value: unknown } | { ok: false; problem: string };
+
+function convert(key: string, spec: InputSpec, value: unknown): Converted {
+  const bad = (what: string): Converted => ({ ok: false, problem: `input "${key}" must be ${what}, got ${JSON.stringify(value)}` });
+  const fromText = typeof value === 'string';
+  switch (spec.type) {
+    case 'string':
+      return typeof value === 'string' ? { ok: true, value } : bad('a string');
+    case 'integer': {
+      const n = fromText ? Number(value) : value;
+      return typeof n === 'number' && Number.isInteger(n) && (!fromText || /^-?\d+$/.test((value as string).trim())) ? { ok: true, value: n } : bad('an integer');
+    }
+    case 'number': {
+      const n = fromText && (value as string).trim() !== '' ? Number(value) : value;
+      return typeof n === 'number' && Number.isFinite(n) ? { ok: true, value: n } : bad('a number');
+    }
+    case 'boolean': {
+      if (typeof value === 'boolean') return { ok: true, value };
+      if (value === 'true' || value === 'false') return { ok: true, value: value === 'true' };
+      return bad('true or false');
+    }
+    case 'object':
+    case 'array': {
+      let parsed = value;
+      if (fromText) {
+        try {
+          parsed = JSON.parse(value as string);
+        } catch {
+          return bad(`JSON ${spec.type === 'array' ? 'array' : 'object'}`);
+        }
+      }
+      const ok = spec.type === 'array' ? Array.isArray(parsed) : typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+      return ok ? { ok: true, value: parsed } : bad(spec.type === 'array' ? 'a list' : 'a mapping');
+    }
+  }
+}

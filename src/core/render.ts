@@ -1,0 +1,187 @@
+/**
+ * Rendering prompts: blocks and inline text are Handlebars templates, in an isolated
+ * environment tuned for prompts (no HTML escaping, strict variables, only our helpers
+ * plus Handlebars' own block helpers such as #if and #each).
+ */
+import Handlebars from 'handlebars';
+import { AppError, type SourceLocation } from './errors.js';
+import type { Block, BlockRef, Payload, Workspace } from './types.js';
+
+/** What every template sees (spec section 4). */
+export interface TemplateContext {
+  input: Record<string, unknown>;
+  vars: Record<string, unknown>;
+  steps: Record<string, { output: string }>;
+  previous?: { output: string };
+}
+
+export interface RenderedPayload {
+  system: string;
+  prompt: string;
+}
+
+/** A template failed: names the file, line and column, and the include chain. */
+export class TemplateError extends AppError {
+  readonly chain: string[];
+  constructor(message: string, location: SourceLocation, chain: string[], cause?: unknown) {
+    super('TEMPLATE', chain.length > 1 ? `${message} (included via ${chain.join(' -> ')})` : message, { location, cause });
+    this.name = 'TemplateError';
+    this.chain = chain;
+  }
+}
+
+const COMPILE_OPTIONS = {
+  noEscape: true,
+  strict: true,
+  knownHelpersOnly: true,
+  knownHelpers: { block: true, tag: true, json: true },
+} as const;
+
+/** Parts are joined with exactly one blank line, each without its trailing line breaks. */
+export function joinParts(parts: string[]): string {
+  return parts.map((part) => part.replace(/(\r?\n)+$/, '')).filter((part) => part !== '').join('\n\n');
+}
+
+interface Source {
+  text: string;
+  /** Where line 1, column 1 of the template is in its file. */
+  origin: SourceLocation;
+  /** Name in include chains: the block key, or `file (inline text)`. */
+  label: string;
+}
+
+/**
+ * Creates a renderer over a workspace. Templates are compiled once per renderer and
+ * reused for every step and every run.
+ */
+export function createRenderer(workspace: Workspace) {
+  const env = Handlebars.create();
+  const compiled = new Map<string, HandlebarsTemplateDelegate>();
+  const MAX_DEPTH = 32;
+
+  const renderSource = (source: Source, context: TemplateContext, chain: string[]): string => {
+    let template = compiled.get(source.label);
+    const fail = (error: unknown): never => {
+      if (error instanceof TemplateError) throw error;
+      throw toTemplateError(error, source, chain);
+    };
+    if (!template) {
+      try {
+        template = env.compile(source.text, COMPILE_OPTIONS);
+        compiled.set(source.label, template);
+      } catch (error) {
+        fail(error);
+      }
+    }
+    try {
+      return template!(context, {
+        helpers: {
+          block: (key: unknown) => renderBlockByKey(String(key), context, chain, source),
+          tag: (name: unknown) => renderTag(String(name), context, chain, source),
+          json: (value: unknown) => JSON.stringify(value, null, 2) ?? 'null',
+        },
+      });
+    } catch (error) {
+      return fail(error);
+    }
+  };
+
+  const renderBlock = (block: Block, context: TemplateContext, chain: string[]): string => {
+    if (chain.includes(block.key) || chain.length > MAX_DEPTH) {
+      throw new TemplateError(`include cycle: ${[...chain, block.key].join(' -> ')}`, { file: block.sourcePath, line: block.bodyLine, col: 1 }, [...chain, block.key]);
+    }
+    return renderSource(
+      { text: block.content, origin: { file: block.sourcePath, line: block.bodyLine, col: 1 }, label: block.key },
+      context,
+      [...chain, block.key],
+    );
+  };
+
+  const renderBlockByKey = (key: string, context: TemplateContext, chain: string[], from: Source): string => {
+    const block = workspace.blocks.get(key);
+    if (!block) throw new TemplateError(`unknown block "${key}"`, from.origin, chain);
+    return renderBlock(block, context, chain);
+  };
+
+  const renderTag = (tag: string, context: TemplateContext, chain: string[], from: Source): string => {
+    const keys = workspace.tags.get(tag);
+    if (!keys) throw new TemplateError(`no block has the tag "${tag}"`, from.origin, chain);
+    return joinParts(keys.map((key) => renderBlock(workspace.blocks.get(key)!, context, chain)));
+  };
+
+  const renderRef = (ref: BlockRef, context: TemplateContext): string => {
+    switch (ref.kind) {
+      case 'block': {
+        const block = workspace.blocks.get(ref.key);
+        if (!block) throw new TemplateError(`unknown block "${ref.key}"`, ref.at, []);
+        return renderBlock(block, context, []);
+      }
+      case 'tag': {
+        const keys = workspace.tags.get(ref.tag);
+        if (!keys) throw new TemplateError(`no block has the tag "${ref.tag}"`, ref.at, []);
+        return joinParts(keys.map((key) => renderBlock(workspace.blocks.get(key)!, context, [])));
+      }
+      case 'text':
+        return renderSource({ text: ref.text, origin: ref.at, label: `${ref.at.file}:${ref.at.line}:${ref.at.col}` }, context, []);
+    }
+  };
+
+  return {
+    /** Renders a payload's system and prompt text. @throws TemplateError */
+    renderPayload(payload: Payload, context: TemplateContext): RenderedPayload {
+      return {
+        system: joinParts(payload.system.map((ref) => renderRef(ref, context))),
+        prompt: joinParts(payload.blocks.map((ref) => renderRef(ref, context))),
+      };
+    },
+  };
+}
+
+export type Renderer = ReturnType<typeof createRenderer>;
+
+// --- Internal helpers ---
+
+/** Turns a Handlebars exception into a located TemplateError with a readable message. */
+function toTemplateError(error: unknown, source: Source, chain: string[]): TemplateError {
+  const raw = error instanceof Error ? error.message : String(error);
+  const { lineNumber, column } = error as { lineNumber?: number; column?: number };
+  let line = lineNumber;
+  let col = column === undefined ? undefined : column + 1;
+  const parseLine = /Parse error on line (\d+)/.exec(raw);
+  if (line === undefined && parseLine) line = Number(parseLine[1]);
+  const location: SourceLocation = {
+    file: source.origin.file,
+    line: source.origin.line + (line ?? 1) - 1,
+    col: line === 1 || line === undefined ? source.origin.col + (col ?? 1) - 1 : (col ?? 1),
+  };
+  const missing = /^"([^"]+)" not defined in/.exec(raw);
+  let message: string;
+  if (missing) {
+    const expression = expressionAt(source.text, line, column) ?? missing[1]!;
+    message = `missing variable "${expression}"${hintFor(expression)}`;
+  } else if (/unknown helper (\S+)/.exec(raw)) {
+    message = `unknown helper "${/unknown helper (\S+)/.exec(raw)![1]}"; the helpers are block, tag, json (and Handlebars' #if, #each, #with, #unless)`;
+  } else if (parseLine) {
+    message = `template syntax error: ${raw.split('\n').at(-1)}`;
+  } else {
+    message = raw.replace(/ - \d+:\d+$/, '');
+  }
+  return new TemplateError(message, location, chain, error);
+}
+
+/** The `{{...}}` expression at a 1-based line and 0-based column, for messages. */
+function expressionAt(text: string, line: number | undefined, column: number | undefined): string | undefined {
+  if (line === undefined || column === undefined) return undefined;
+  const lineText = text.split('\n')[line - 1];
+  if (lineText === undefined) return undefined;
+  const match = /^[\w.@/[\]-]+/.exec(lineText.slice(column).replace(/^\{\{[~#/^&]?\s*/, ''));
+  return match?.[0];
+}
+
+function hintFor(expression: string): string {
+  if (expression.startsWith('previous')) return '; the first step has no previous output';
+  if (expression.startsWith('steps.')) return '; steps.<name>.output names an earlier step (its `as`, else its payload name)';
+  if (expression.startsWith('input.')) return '; pass it with --input key=value or give the input a default';
+  if (expression.startsWith('vars.')) return "; set it in the step's vars";
+  return '; templates see input.*, vars.*, steps.<name>.output and previous.output';
+}
