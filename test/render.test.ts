@@ -1,0 +1,53 @@
+/**
+ * Rendering, driven by test/specs/render.yaml (dotprompt-style spec cases), plus the
+ * errors that static validation reports before any rendering.
+ */
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inspectWorkspace } from '../src/app/load.js';
+import { AppError } from '../src/core/errors.js';
+import { createRenderer, type TemplateContext } from '../src/core/render.js';
+import { makeWorkspace, type TempWorkspace } from './helpers/workspace.js';
+
+interface RenderCase {
+  name: string;
+  files: Record<string, string>;
+  payload: string;
+  context: Partial<TemplateContext>;
+  expect?: { system: string; prompt: string };
+  error?: { code: string; file: string; line: number; col: number; message: string };
+}
+
+const cases = parse(readFileSync(new URL('./specs/render.yaml', import.meta.url), 'utf8')) as RenderCase[];
+const temp: TempWorkspace[] = [];
+afterAll(() => temp.forEach((ws) => ws.cleanup()));
+
+describe('render spec', () => {
+  for (const testCase of cases) {
+    it(testCase.name, () => {
+      const ws = makeWorkspace(testCase.files);
+      temp.push(ws);
+      const { workspace, problems } = inspectWorkspace(ws.root);
+      expect(problems).toEqual([]);
+      const renderer = createRenderer(workspace);
+      const context: TemplateContext = { input: {}, vars: {}, steps: {}, ...testCase.context };
+      const payload = workspace.payloads.get(testCase.payload)!;
+      if (testCase.expect) {
+        expect(renderer.renderPayload(payload, context)).toEqual(testCase.expect);
+        return;
+      }
+      let caught: unknown;
+      try {
+        renderer.renderPayload(payload, context);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(AppError);
+      const error = caught as AppError;
+      expect(error.code).toBe(testCase.error!.code);
+      expect(error.location).toEqual({ file: testCase.error!.file, line: testCase.error!.line, col: testCase.error!.col });
+      expect(error.message).toContain(testCase.error!.message);
+    });
+  }
+});
