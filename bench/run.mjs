@@ -16,7 +16,7 @@
  * { name, rows: [{ id, label, unit, median, min, max, runs, target, pass }], ... }.
  */
 import { existsSync } from 'node:fs';
-import { arch, cpus, platform, release, totalmem } from 'node:os';
+import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_DIR, CLI, fmt, formatTable, writeJson } from './lib.mjs';
 import { benchSync, describeSync } from './sync.mjs';
@@ -41,6 +41,7 @@ if (!existsSync(CLI)) {
 }
 
 const started = Date.now();
+const loadStart = loadavg()[0];
 const results = [];
 for (const bench of BENCHMARKS) {
   if (only && !only.includes(bench.name)) continue;
@@ -52,7 +53,11 @@ const output = {
   date: new Date().toISOString(),
   durationS: Math.round((Date.now() - started) / 100) / 10,
   runs,
-  env: { node: process.version, platform: `${platform()} ${release()} ${arch()}`, cpu: cpus()[0]?.model, cpus: cpus().length, memGb: Math.round(totalmem() / 2 ** 30) },
+  env: {
+    node: process.version, platform: `${platform()} ${release()} ${arch()}`, cpu: cpus()[0]?.model, cpus: cpus().length, memGb: Math.round(totalmem() / 2 ** 30),
+    // Other processes competing for the CPUs inflate every number: recorded so results can be judged.
+    loadAvg1mStart: Math.round(loadStart * 100) / 100, loadAvg1mEnd: Math.round(loadavg()[0] * 100) / 100,
+  },
   benchmarks: results.map(({ describe, ...rest }) => rest),
   pass: results.every((r) => r.rows.every((row) => row.pass !== false)),
 };
@@ -74,6 +79,10 @@ if (json) {
     ]);
     process.stdout.write(`\n${result.name}\n${formatTable(header, rows)}\n`);
     if (result.describe) process.stdout.write(`\n${result.describe(result)}\n`);
+  }
+  const busiest = Math.max(output.env.loadAvg1mStart, output.env.loadAvg1mEnd);
+  if (busiest > output.env.cpus) {
+    process.stdout.write(`\nwarning: the machine was busy (1-min load average ${busiest} on ${output.env.cpus} CPUs); timings are inflated, rerun when idle\n`);
   }
   const failed = results.flatMap((r) => r.rows.filter((row) => row.pass === false).map((row) => `${r.name}/${row.id}`));
   process.stdout.write(`\n${failed.length ? `missed targets: ${failed.join(', ')}` : 'all targets met'} (${output.durationS} s; results in bench/results/latest.json)\n`);

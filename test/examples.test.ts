@@ -1,0 +1,29 @@
+/**
+ * The starter workspace (repo root) and every example workspace stay valid, and every
+ * workflow in them renders.
+ */
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { inspectWorkspace } from '../src/app/load.js';
+import { renderTarget } from '../src/app/render.js';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const examples = readdirSync(new URL('../examples/', import.meta.url)).map((name) => `examples/${name}`);
+
+describe.each(['.', ...examples])('workspace %s', (dir) => {
+  const root = `${repo}/${dir}`;
+  it('validates with no problems', () => {
+    const { problems, workspace } = inspectWorkspace(root);
+    expect(problems).toEqual([]);
+    expect(workspace.workflows.size).toBeGreaterThan(0);
+  });
+  it('renders every workflow', () => {
+    const { workspace } = inspectWorkspace(root);
+    for (const name of workspace.workflows.keys()) {
+      const result = renderTarget(root, name, {});
+      expect(result.steps.length).toBe(workspace.workflows.get(name)!.steps.length);
+      for (const step of result.steps) expect(step.prompt.text.length).toBeGreaterThan(0);
+    }
+  });
+});
