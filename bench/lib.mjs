@@ -3,7 +3,7 @@
  * peak RSS, table printing. No dependencies beyond Node itself.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,20 @@ import { performance } from 'node:perf_hooks';
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO_DIR = dirname(BENCH_DIR);
 export const CLI = join(REPO_DIR, 'dist', 'cli', 'bin.js');
+
+/**
+ * Copies the build (dist/, package.json; node_modules and schemas linked) into `dir`, so a
+ * rebuild of the repo's dist/ during the benchmark (tests run `npm run build`) cannot change
+ * what is measured halfway. Returns the snapshot's dist folder and CLI entry.
+ */
+export function snapshotBuild(dir) {
+  mkdirSync(dir, { recursive: true });
+  cpSync(join(REPO_DIR, 'dist'), join(dir, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.map') });
+  cpSync(join(REPO_DIR, 'package.json'), join(dir, 'package.json'));
+  symlinkSync(join(REPO_DIR, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  symlinkSync(join(REPO_DIR, 'schemas'), join(dir, 'schemas'), 'dir');
+  return { dist: join(dir, 'dist'), cli: join(dir, 'dist', 'cli', 'bin.js') };
+}
 export const RSS_HOOK = join(BENCH_DIR, 'workers', 'rss-hook.mjs');
 
 // --- Statistics ---

@@ -7,6 +7,7 @@
  * --json     print the results as JSON (stdout) instead of the table
  * --runs N   runs per measurement (default 5); medians are reported
  * --profile  also CPU-profile the in-process sync and summarize the hottest functions
+ *            (the .cpuprofile files go to <os tmpdir>/quire-bench-profiles/, for Chrome DevTools)
  * --keep     keep the generated workspace and databases (path printed)
  * --strict   exit 1 when any target is missed
  * --only     comma-separated benchmark names (default: all)

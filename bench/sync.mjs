@@ -12,7 +12,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BENCH_DIR, CLI, fmt, round, rssMethod, runNode, runNodeJson, stats } from './lib.mjs';
+import { BENCH_DIR, fmt, round, rssMethod, runNode, runNodeJson, snapshotBuild, stats } from './lib.mjs';
 import { DEFAULT_SIZE, generateWorkspace, mutateFile, oneFileTarget } from './sync-workload.mjs';
 import { summarizeProfile } from './profile.mjs';
 
@@ -41,6 +41,8 @@ export async function benchSync({ runs = 5, keep = false, profile = false, size 
   const dropDb = (file) => ['', '-wal', '-shm'].forEach((s) => rmSync(file + s, { force: true }));
 
   try {
+    const { cli: CLI, dist } = snapshotBuild(join(dir, 'quire'));
+    log(`measuring the build copied to ${dist}`);
     log(`generating workspace in ${root}`);
     const genStart = performance.now();
     const manifest = generateWorkspace(root, size);
@@ -59,7 +61,7 @@ export async function benchSync({ runs = 5, keep = false, profile = false, size 
       const result = runNode([CLI, '-w', root, '--db', db, 'sync', '--json']);
       return { wallMs: result.wallMs, rssMb: result.rssMb, report: JSON.parse(result.stdout) };
     };
-    const workerSync = (db, extra = [], nodeArgs = []) => runNodeJson([SYNC_WORKER, root, db, ...extra], { nodeArgs, measureRss: false });
+    const workerSync = (db, extra = [], nodeArgs = []) => runNodeJson([SYNC_WORKER, root, db, ...extra], { nodeArgs, measureRss: false, env: { QUIRE_BENCH_DIST: dist } });
 
     // --- Baseline
     log('baseline: read files + insert rows with plain better-sqlite3');
@@ -140,7 +142,8 @@ export async function benchSync({ runs = 5, keep = false, profile = false, size 
     let profiles;
     if (profile) {
       log('cpu profiles');
-      const profileDir = join(BENCH_DIR, 'results', 'profiles');
+      // Outside the repo: profiles are large and regenerated on every run.
+      const profileDir = join(tmpdir(), 'quire-bench-profiles');
       profiles = {};
       const profDb = newDb('profile');
       for (const [name, prepare] of [['cold', () => {}], ['noop', () => {}], ['oneFile', () => mutateFile(target, ++revision)]]) {
@@ -246,6 +249,8 @@ export function describeSync(result) {
     for (const [name, summary] of Object.entries(result.profiles)) {
       lines.push('', `cpu profile, ${name} (in-process worker, whole process ${fmt(summary.totalMs, 'ms', 0)}; top self time):`);
       for (const f of summary.topSelf.slice(0, 15)) lines.push(`  ${fmt(f.selfMs).padStart(8)} ms  ${f.name}  ${f.where}`);
+      lines.push('  quire functions by inclusive time:');
+      for (const f of summary.topQuireInclusive.slice(0, 12)) lines.push(`  ${fmt(f.totalMs).padStart(8)} ms  ${f.name}  ${f.where}`);
       lines.push('  by package/module (self time):');
       for (const m of summary.byModule.slice(0, 8)) lines.push(`  ${fmt(m.selfMs).padStart(8)} ms  ${m.module}`);
     }

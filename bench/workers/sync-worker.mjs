@@ -17,7 +17,8 @@ const args = process.argv.slice(2);
 const [root, dbPath] = args;
 const flag = (name) => args.includes(name);
 const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-const dist = (rel) => pathToFileURL(join(REPO_DIR, 'dist', rel)).href;
+// The build to measure: a snapshot made by the benchmark (QUIRE_BENCH_DIST), else the repo's dist/.
+const dist = (rel) => pathToFileURL(join(process.env.QUIRE_BENCH_DIST ?? join(REPO_DIR, 'dist'), rel)).href;
 
 const startedAt = performance.now(); // ms since this process started
 const importStart = performance.now();

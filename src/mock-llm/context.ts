@@ -1,6 +1,7 @@
 /** Types shared by the mock server and its per-API route files. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MockFaults } from './faults.js';
+import type { MockStats } from './stats.js';
 
 /** An API family the mock can speak. */
 export type MockFamily = 'kobold' | 'openai' | 'ollama' | 'llamacpp';
@@ -33,6 +34,8 @@ export interface RouteContext {
   mode: MockApiMode;
   /** Live generations by KoboldCpp genkey. */
   generations: Map<string, Generation>;
+  /** Server-wide generation statistics (KoboldCpp `/api/extra/perf`). */
+  stats: MockStats;
   /** Answers with this route's own error shape. */
   fail(status: number, message?: string, type?: string): void;
 }

@@ -2,6 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Generation, MockApiMode, MockFamily, RouteContext } from './context.js';
 import type { MockReply } from './reply.js';
+import { recordGeneration } from './stats.js';
 
 export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
   if (res.destroyed || res.headersSent) return;
@@ -87,12 +88,20 @@ export async function play(ctx: RouteContext, reply: MockReply, spec: PlaybackSp
   const generation: Generation = { stopped: false };
   if (spec.genkey) ctx.generations.set(spec.genkey, generation);
   res.on('close', () => { generation.stopped = true; });
+  ctx.stats.active++;
   try {
     if (spec.stream === false) await playWhole(ctx, reply, spec, generation);
     else await playStream(ctx, reply, spec, generation);
   } finally {
+    ctx.stats.active--;
     if (spec.genkey && ctx.generations.get(spec.genkey) === generation) ctx.generations.delete(spec.genkey);
   }
+}
+
+/** Marks the generation finished with `reply` (what was generated), before its end is written. */
+function finished(ctx: RouteContext, reply: MockReply): void {
+  const seed = ctx.body['sampler_seed'] ?? ctx.body['seed'];
+  recordGeneration(ctx.stats, reply, ctx.faults.latencyMs, typeof seed === 'number' && seed >= 0 ? seed : 0);
 }
 
 async function playWhole(ctx: RouteContext, reply: MockReply, spec: PlaybackSpec, generation: Generation): Promise<void> {
@@ -102,8 +111,9 @@ async function playWhole(ctx: RouteContext, reply: MockReply, spec: PlaybackSpec
     await sleep(faults.latencyMs);
     if (generation.stopped) break;
   }
-  if (res.destroyed) return;
   const final = generated < reply.pieces.length ? truncate(reply, generated) : reply;
+  finished(ctx, final);
+  if (res.destroyed) return;
   if (faults.malformed) return sendText(res, 200, '{"results": [{"text": "echo', 'application/json');
   const body = JSON.stringify(spec.body!(final));
   if (faults.dropAfter !== undefined) {
@@ -130,6 +140,7 @@ async function playStream(ctx: RouteContext, reply: MockReply, spec: PlaybackSpe
     else res.write(`${spec.sseEvent ? `event: ${spec.sseEvent}\n` : ''}data: ${data}\n\n`);
   };
   if (faults.malformed) {
+    finished(ctx, reply);
     write(undefined, '{"not json');
     res.end();
     return;
@@ -137,14 +148,15 @@ async function playStream(ctx: RouteContext, reply: MockReply, spec: PlaybackSpe
 
   let sent = 0;
   for (; sent < reply.pieces.length; sent++) {
-    if (faults.dropAfter !== undefined && sent >= faults.dropAfter) return drop(res);
+    if (faults.dropAfter !== undefined && sent >= faults.dropAfter) break;
     await sleep(faults.latencyMs);
     if (generation.stopped || res.destroyed) break;
     write(spec.chunk!(reply.pieces[sent]!, sent));
   }
+  const final = sent < reply.pieces.length ? truncate(reply, sent) : reply;
+  finished(ctx, final);
   if (res.destroyed) return;
   if (faults.dropAfter !== undefined) return drop(res);
-  const final = sent < reply.pieces.length ? truncate(reply, sent) : reply;
   for (const message of spec.final?.(final) ?? []) write(message);
   if (spec.done) write(undefined, '[DONE]');
   res.end();

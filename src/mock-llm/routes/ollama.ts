@@ -6,10 +6,11 @@ import type { MockReply } from '../reply.js';
 import { mockReply } from '../reply.js';
 
 /**
- * The template the mock "model" applies when `raw` is not true. Its last line is the
- * assistant header, so a client that forgets `raw: true` gets `echo: <|assistant|>`.
+ * The template the mock "model" applies when `raw` is not true. It ends with a visible
+ * line (the reply rule strips the tags around it), so a client that forgets `raw: true`
+ * gets `echo: (mock template applied)` instead of an answer to its prompt.
  */
-export const OLLAMA_MOCK_TEMPLATE = (prompt: string): string => `<|user|>\n${prompt}<|end|>\n<|assistant|>\n`;
+export const OLLAMA_MOCK_TEMPLATE = (prompt: string): string => `<|user|>\n${prompt}<|end|>\n<|assistant|>\n(mock template applied)\n`;
 
 export const ollamaRoutes: Route[] = [
   { method: 'GET', path: '/', family: 'ollama', handle: ({ res }) => sendText(res, 200, 'Ollama is running') },

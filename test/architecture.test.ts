@@ -1,0 +1,42 @@
+/**
+ * The dependency rule (AGENTS.md): core is pure, adapters never reach up, nothing imports cli.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const SRC = fileURLToPath(new URL('../src/', import.meta.url));
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+function imports(path: string): string[] {
+  const text = readFileSync(path, 'utf8');
+  return [...text.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2]!);
+}
+
+const layerOf = (path: string) => relative(SRC, path).split('/')[0]!;
+const resolveLayer = (from: string, spec: string) => (spec.startsWith('.') ? layerOf(join(from, '..', spec)) : undefined);
+
+describe('architecture', () => {
+  const all = files(SRC);
+  it('core imports only core and pure libraries', () => {
+    const bad = all.filter((f) => layerOf(f) === 'core').flatMap((f) =>
+      imports(f).filter((spec) => (spec.startsWith('.') ? resolveLayer(f, spec) !== 'core' : /^node:(fs|net|http|child_process|path|os)/.test(spec) || spec === 'better-sqlite3')).map((spec) => `${relative(SRC, f)} -> ${spec}`));
+    expect(bad).toEqual([]);
+  });
+  it('adapters and mock-llm never import app or cli', () => {
+    const bad = all.filter((f) => ['adapters', 'mock-llm'].includes(layerOf(f))).flatMap((f) =>
+      imports(f).filter((spec) => ['app', 'cli'].includes(resolveLayer(f, spec) ?? '')).map((spec) => `${relative(SRC, f)} -> ${spec}`));
+    expect(bad).toEqual([]);
+  });
+  it('nothing outside cli imports cli', () => {
+    const bad = all.filter((f) => layerOf(f) !== 'cli').flatMap((f) => imports(f).filter((spec) => resolveLayer(f, spec) === 'cli').map((spec) => `${relative(SRC, f)} -> ${spec}`));
+    expect(bad).toEqual([]);
+  });
+});
