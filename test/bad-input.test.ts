@@ -20,7 +20,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statS
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expect as globalExpect, it, type ExpectStatic } from 'vitest';
 import { inspectWorkspace } from '../src/app/load.js';
 import { sortProblems, type ErrorCode, type Problem } from '../src/core/errors.js';
 import { BIN, runCli, runCliAsync, type CliResult } from './helpers/cli.js';
@@ -108,7 +108,7 @@ interface BadCase {
   /** Every problem, sorted by file, line, column: nothing else may be reported. */
   problems: Expected[];
   /** Extra checks on the two CLI runs. */
-  check?: (runs: { sync: CliResult; validate: CliResult }) => void;
+  check?: (runs: { sync: CliResult; validate: CliResult }, expect: ExpectStatic) => void;
 }
 
 const hexBytes = (text: string, ...bytes: number[]) => Buffer.concat([Buffer.from(text, 'utf8'), Buffer.from(bytes)]);
@@ -292,7 +292,7 @@ const BAD_CASES: BadCase[] = [
       { file: W, line: 3, col: 1, code: 'YAML_PARSE' },
       { file: P, line: 1, col: 14, code: 'SCHEMA' },
     ],
-    check({ validate }) {
+    check({ validate }, expect) {
       // All at once, one line per problem, sorted by file, then the count.
       const lines = validate.stderr.trimEnd().split('\n');
       expect(lines.map((line) => line.split(':')[0])).toEqual([S, C, W, P, '4 problems found']);
@@ -302,7 +302,7 @@ const BAD_CASES: BadCase[] = [
 
 const where = (p: { file: string; line: number; col: number; code: string }) => `${p.file}:${p.line}:${p.col} ${p.code}`;
 
-function expectProblems(actual: Problem[], expected: Expected[]): void {
+function expectProblems(actual: Problem[], expected: Expected[], expect: ExpectStatic = globalExpect): void {
   expect(actual.map(where)).toEqual(expected.map(where));
   expected.forEach((e, i) => {
     if (e.message) expect(actual[i]!.message).toMatch(e.message);
@@ -310,28 +310,26 @@ function expectProblems(actual: Problem[], expected: Expected[]): void {
 }
 
 describe.concurrent('bad input: exact problems, exit 1, database untouched', () => {
-  it.each(BAD_CASES)('$name', async (c) => {
+  it.for(BAD_CASES)('$name', { timeout: 30_000 }, async (c, { expect }) => {
     const root = copyFixture(c.fixture ?? c.name);
     c.setup?.(root);
 
     // In process: the exact problems, nothing else.
     const inProcess = sortProblems(inspectWorkspace(root).problems);
-    expectProblems(inProcess, c.problems);
+    expectProblems(inProcess, c.problems, expect);
 
     // The real CLI, over a database synced from the valid workspace.
     const dbPath = join(root, 'data', 'quire.db');
     write(root, 'data/quire.db', baseDb);
-    const [sync, validate] = await Promise.all([
-      runCliAsync(['-w', root, '--db', dbPath, 'sync', '--json']),
-      runCliAsync(['-w', root, '--db', dbPath, 'validate']),
-    ]);
+    const sync = await runCliAsync(['-w', root, '--db', dbPath, 'sync', '--json']);
+    const validate = await runCliAsync(['-w', root, '--db', dbPath, 'validate']);
 
     expect(sync.stderr).toBe('');
     expect(sync.code).toBe(1);
     const body = JSON.parse(sync.stdout) as { ok: boolean; error: { code: string }; problems: Problem[] };
     expect(body.ok).toBe(false);
     expect(body.error.code).toBe('PROBLEMS');
-    expectProblems(body.problems, c.problems);
+    expectProblems(body.problems, c.problems, expect);
 
     // Nothing written: same bytes, no WAL frames, same rows.
     expect(sha256(readFileSync(dbPath))).toBe(sha256(baseDb));
@@ -346,8 +344,8 @@ describe.concurrent('bad input: exact problems, exit 1, database untouched', () 
       [...body.problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`), `${count} problem${count === 1 ? '' : 's'} found`, ''].join('\n'),
     );
 
-    c.check?.({ sync, validate });
-  }, 30_000);
+    c.check?.({ sync, validate }, expect);
+  });
 });
 
 // --- cases that must work --------------------------------------------------------------
