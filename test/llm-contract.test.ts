@@ -5,15 +5,19 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../src/core/errors.js';
-import type { ApiKind } from '../src/core/llm.js';
+import { BUILTIN_FORMATS, renderMessages, stopSequences } from '../src/core/formats/index.js';
+import type { ApiKind, ChatMessage } from '../src/core/llm.js';
 import {
   clearDetectedApis, createLlmClient, describeErrorBody, detectApi, LlmError, resolveLlmClient, type LlmClientOptions,
 } from '../src/adapters/llm/index.js';
 import { readNdjson } from '../src/adapters/llm/ndjson.js';
 import { readSse } from '../src/adapters/llm/sse.js';
 import { createStopFilter } from '../src/adapters/llm/stop.js';
-import { countTokens, mockReply, startMockLlm, type MockApiMode, type MockLlm } from '../src/mock-llm/index.js';
+import {
+  countTokens, echoText, FAULT_HEADER, FAULT_QUERY, mockReply, OLLAMA_MOCK_TEMPLATE, replyLine, startMockLlm, type MockApiMode, type MockLlm,
+} from '../src/mock-llm/index.js';
 import { API_CASES, GENERIC_PARAMS, requestFor } from './helpers/llm-cases.js';
+import { startFakeKobold, type FakeKoboldOptions } from './helpers/llm-fake-kobold.js';
 
 let mock: MockLlm;
 
@@ -86,6 +90,9 @@ describe.each(API_CASES)('adapter contract: $api', (c) => {
       expect(result.completionTokens).toBe(6);
     }
     expect(mock.requests.filter((r) => r.path === c.path.stream)).toHaveLength(1);
+    // Only KoboldCpp needs the follow-up for its counts, and it comes after the stream.
+    expect(mock.requests.map((r) => `${r.method} ${r.path}`)).toEqual(
+      [`POST ${c.path.stream}`, ...(c.api === 'kobold' ? ['GET /api/extra/perf'] : [])]);
   });
 
   it('respects max tokens and reports "length", streaming or not', async () => {
@@ -111,6 +118,11 @@ describe.each(API_CASES)('adapter contract: $api', (c) => {
     expect(streamed.text).toBe('echo: alpha beta ');
     expect(pieces.join('')).toBe(streamed.text);
     expect(streamed.finishReason).toBe(c.streamStopFinish);
+    if (c.api === 'kobold') {
+      // The raw reason stays KoboldCpp's "length"; 4 tokens of 50 shows a stop string fired.
+      expect(streamed.rawFinishReason).toBe('length');
+      expect(streamed.completionTokens).toBe(4);
+    }
   });
 
   it('maps generic params to the API\'s field names', async () => {
@@ -147,10 +159,43 @@ describe.each(API_CASES)('adapter contract: $api', (c) => {
     }
   });
 
+  it('cancels a non-streaming request on abort', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 60);
+    const error = await failure(clientFor(c.api, { fault: 'latency=40' }).complete(requestFor('w1 w2 w3 w4 w5 w6 w7 w8 w9 w10'), {
+      signal: controller.signal,
+    }));
+
+    expect(error.code).toBe('CANCELLED');
+    expect((error as LlmError).attempts).toBe(1);
+    expect(Date.now() - started).toBeLessThan(40 * 11 - 100); // the whole reply would take 440 ms
+    const sent = mock.requests.filter((r) => r.path === c.path.whole);
+    expect(sent).toHaveLength(1); // a cancellation is not retried
+    if (c.api === 'kobold') {
+      const abort = mock.requests.find((r) => r.path === '/api/extra/abort');
+      expect(abort?.body).toEqual({ genkey: (sent[0]!.body as { genkey: string }).genkey });
+    }
+  });
+
+  it('rejects at once, sending nothing, when the signal is already aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    for (const onToken of [undefined, () => undefined]) {
+      const error = await failure(clientFor(c.api).complete(requestFor('never sent'), { signal: controller.signal, ...(onToken ? { onToken } : {}) }));
+      expect(error.code).toBe('CANCELLED');
+      expect((error as LlmError).attempts).toBe(0);
+    }
+    expect(mock.requests).toEqual([]); // no request, and so no KoboldCpp abort either
+  });
+
   it('inspects the context where the server can tell', async () => {
     const request = requestFor('count these words please');
     const info = await clientFor(c.api).inspectContext(request.prompt);
-    expect(info).toEqual(c.inspects ? { contextLength: 4096, promptTokens: countTokens(request.prompt) } : {});
+    expect(info).toEqual({
+      ...(c.inspects.contextLength ? { contextLength: 4096 } : {}),
+      ...(c.inspects.promptTokens ? { promptTokens: countTokens(request.prompt) } : {}),
+    });
   });
 });
 
@@ -295,6 +340,214 @@ describe('api auto-detection', () => {
       expect(server.requests.at(-1)?.path).toBe('/api/generate');
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('the mock\'s reply rule', () => {
+  const messages: ChatMessage[] = [
+    { role: 'system', content: 'Be brief.' },
+    { role: 'user', content: 'Line one\nSummarize: the fox.' },
+  ];
+
+  it.each(Object.keys(BUILTIN_FORMATS))('answers the last user line of a prompt in the %s format', async (name) => {
+    const format = BUILTIN_FORMATS[name]!;
+    const prompt = renderMessages(format, messages, { includeBos: false });
+    const stop = stopSequences(format);
+    expect(echoText(prompt)).toBe('echo: Summarize: the fox.');
+    expect(mockReply(prompt, { stop }).text).toBe('echo: Summarize: the fox.');
+    // End to end, with the format's stop strings, as a demo would run it.
+    const result = await clientFor('kobold').complete({ ...requestFor(''), prompt, stop }, { onToken: () => undefined });
+    expect(result.text).toBe('echo: Summarize: the fox.');
+    expect(result.finishReason).toBe('stop');
+  });
+
+  it('strips special tokens and role headers, then takes the last line left', () => {
+    expect(replyLine('<|im_start|>assistant\n')).toBe('');
+    expect(echoText('<s>[INST] <<SYS>>\n<</SYS>>\n\n [/INST]')).toBe('echo:');
+    expect(echoText('### Instruction:\nName a colour.\n\n### Response:\n')).toBe('echo: Name a colour.');
+    expect(echoText('USER: hi there ASSISTANT:')).toBe('echo: hi there');
+    expect(echoText('Human:\nWhat is 2+2?\nAssistant:')).toBe('echo: What is 2+2?');
+    expect(echoText('<think>\nplan</think>\nThe answer')).toBe('echo: The answer');
+    // Only markup goes: ordinary text with colons, brackets and tags stays.
+    expect(echoText('Note: keep <b>bold</b> and [links]')).toBe('echo: Note: keep <b>bold</b> and [links]');
+    expect(echoText('Users: many\nassistant manager')).toBe('echo: assistant manager');
+  });
+
+  it('shows when Ollama applied its template (a client that forgot raw:true)', async () => {
+    expect(echoText(OLLAMA_MOCK_TEMPLATE('hello'))).toBe('echo: (mock template applied)');
+    const reply = await fetch(`${mock.url}/api/generate`, {
+      method: 'POST', body: JSON.stringify({ model: 'mock-model', prompt: 'hello', stream: false }),
+    }).then((r) => r.json() as Promise<{ response: string }>);
+    expect(reply.response).toBe('echo: (mock template applied)');
+  });
+});
+
+describe('mock fault controls', () => {
+  const post = (path: string, headers: Record<string, string> = {}): Promise<Response> =>
+    fetch(mock.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ prompt: 'x' }) });
+
+  it('takes a fault spec from the x-mock-fault header', async () => {
+    const response = await post('/v1/completions', { [FAULT_HEADER]: 'status=502,retryAfter=7' });
+    expect(response.status).toBe(502);
+    expect(response.headers.get('retry-after')).toBe('7');
+    expect(await response.json()).toEqual({ error: { message: 'Bad gateway.', type: 'server_error', param: null, code: null } });
+    expect(mock.requests[0]?.fault).toBe('status=502,retryAfter=7');
+  });
+
+  it('takes a fault spec from the mock-fault query parameter', async () => {
+    const response = await post(`/api/v1/generate?${FAULT_QUERY}=${encodeURIComponent('status=503')}`);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ detail: { msg: 'Server is busy; please try again later.', type: 'service_unavailable' } });
+  });
+
+  it('lets the query override the header, and the header the path prefix, key by key', async () => {
+    const spec = (s: string) => encodeURIComponent(s);
+    const all = await post(`/__fault/${spec('status=500,latency=0')}/completion?${FAULT_QUERY}=${spec('status=429')}`, { [FAULT_HEADER]: 'status=503' });
+    expect(all.status).toBe(429);
+    const two = await post(`/__fault/${spec('status=500')}/completion`, { [FAULT_HEADER]: 'status=503' });
+    expect(two.status).toBe(503);
+    // The header sets only `drop`: the path's status still applies.
+    const merged = await post(`/__fault/${spec('status=418')}/completion`, { [FAULT_HEADER]: 'drop=1' });
+    expect(merged.status).toBe(418);
+  });
+
+  it('counts failFirst per spec when it comes from a header', async () => {
+    const headers = { [FAULT_HEADER]: 'status=500,failFirst=1,id=header' };
+    expect((await post('/completion', headers)).status).toBe(500);
+    expect((await post('/completion', headers)).status).toBe(200);
+  });
+
+  it('refuses an unknown fault key, and leaves info routes alone', async () => {
+    const bad = await post('/completion', { [FAULT_HEADER]: 'stauts=500' });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('unknown fault "stauts"');
+    const info = await fetch(`${mock.url}/api/extra/version?${FAULT_QUERY}=status%3D500`);
+    expect(info.status).toBe(200);
+  });
+});
+
+describe('KoboldCpp stream counts from /api/extra/perf', () => {
+  it('the mock reports its last generation there', async () => {
+    const server = await startMockLlm({ api: 'kobold' });
+    try {
+      const perf = async () => (await fetch(`${server.url}/api/extra/perf`)).json() as Promise<Record<string, unknown>>;
+      expect(await perf()).toMatchObject({ last_token_count: 0, last_input_count: 0, stop_reason: -1, total_gens: 0, idle: 1 });
+      const request = requestFor('alpha beta ### gamma', { stop: ['###'] });
+      await createLlmClient({ api: 'kobold', url: server.url, timeoutMs: 1_000, retries: 0 }).complete(request);
+      expect(await perf()).toMatchObject({
+        last_token_count: 4, last_input_count: countTokens(request.prompt), stop_reason: 2, total_gens: 1, idle: 1,
+        last_eval_time: 0.04, last_process_time: countTokens(request.prompt) / 1000,
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keeps "length" when the generation used all its tokens', async () => {
+    const result = await clientFor('kobold').complete(requestFor('a b c d e f g', { maxTokens: 3 }), { onToken: () => undefined });
+    expect(result).toMatchObject({ finishReason: 'length', rawFinishReason: 'length', completionTokens: 3 });
+  });
+
+  /** A stream of three tokens ending in "length" (maxTokens 50) from a scripted server. */
+  async function streamFrom(options: Partial<FakeKoboldOptions>, timeoutMs = 1_000) {
+    const server = await startFakeKobold({ tokens: ['echo:', ' a', ' b'], finishReason: 'length', perf: 'missing', ...options });
+    try {
+      const started = Date.now();
+      const result = await createLlmClient({ api: 'kobold', url: server.url, timeoutMs, retries: 2, retryBaseMs: 5 })
+        .complete(requestFor('a b', { stop: ['###'] }), { onToken: () => undefined });
+      return { result, requests: server.requests, ms: Date.now() - started };
+    } finally {
+      await server.close();
+    }
+  }
+
+  it('does without counts when the route is missing (no retry, no error)', async () => {
+    const { result, requests } = await streamFrom({ perf: 'missing' });
+    expect(result.text).toBe('echo: a b');
+    expect(result.promptTokens).toBeUndefined();
+    expect(result.completionTokens).toBeUndefined();
+    expect(result).toMatchObject({ finishReason: 'length', rawFinishReason: 'length' });
+    expect(requests).toEqual(['POST /api/extra/generate/stream', 'GET /api/extra/perf']);
+  });
+
+  it('waits only briefly for a perf route that never answers', async () => {
+    const { result, ms } = await streamFrom({ perf: 'hang' }, 300);
+    expect(result.text).toBe('echo: a b');
+    expect(result.completionTokens).toBeUndefined();
+    expect(ms).toBeLessThan(1_000);
+  });
+
+  it('ignores counts that cannot be this generation\'s', async () => {
+    const { result } = await streamFrom({ perf: { last_token_count: 0, last_input_count: 0, stop_reason: -1 } });
+    expect(result.completionTokens).toBeUndefined();
+    expect(result.finishReason).toBe('length');
+  });
+
+  it('takes the completion count alone from a build without last_input_count', async () => {
+    const { result } = await streamFrom({ perf: { last_token_count: 4, stop_reason: 2 } });
+    expect(result).toMatchObject({ completionTokens: 4, finishReason: 'stop', rawFinishReason: 'length' });
+    expect(result.promptTokens).toBeUndefined();
+  });
+
+  it('does not ask when the client cut the stream at a stop string', async () => {
+    const { result, requests } = await streamFrom({ tokens: ['echo:', ' a', ' ###', ' b'], perf: { last_token_count: 3, last_input_count: 9 } });
+    expect(result).toMatchObject({ text: 'echo: a ', finishReason: 'stop' });
+    expect(result.completionTokens).toBeUndefined();
+    expect(requests).toEqual(['POST /api/extra/generate/stream']);
+  });
+});
+
+describe('inspectContext on vLLM and Ollama routes', () => {
+  it('openai: max_model_len from /v1/models and the count from vLLM\'s /tokenize', async () => {
+    const server = await startMockLlm({ api: 'openai', contextLength: 2048 });
+    try {
+      const client = createLlmClient({ api: 'openai', url: server.url, model: 'mock-model', timeoutMs: 1_000, retries: 0 });
+      expect(await client.inspectContext('one two three')).toEqual({ contextLength: 2048, promptTokens: 3 });
+      expect(server.requests.find((r) => r.path === '/tokenize')?.body).toEqual({ model: 'mock-model', prompt: 'one two three', add_special_tokens: true });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it.each<MockApiMode>(['kobold', 'ollama', 'llamacpp'])('openai: a %s server without those routes gives {}', async (mode) => {
+    const server = await startMockLlm({ api: mode });
+    try {
+      const client = createLlmClient({ api: 'openai', url: server.url, model: 'mock-model', timeoutMs: 1_000, retries: 0 });
+      expect(await client.inspectContext('one two three')).toEqual({});
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('ollama: <arch>.context_length from /api/show, no prompt count', async () => {
+    const server = await startMockLlm({ api: 'ollama', contextLength: 8192 });
+    try {
+      const client = createLlmClient({ api: 'ollama', url: server.url, model: 'mock-model', timeoutMs: 1_000, retries: 0 });
+      expect(await client.inspectContext('one two three')).toEqual({ contextLength: 8192 });
+      expect(server.requests.map((r) => [r.path, r.body])).toEqual([['/api/show', { model: 'mock-model' }]]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('ollama: {} without a model (nothing asked) or without /api/show', async () => {
+    expect(await clientFor('ollama', { model: undefined }).inspectContext('x')).toEqual({});
+    expect(mock.requests).toEqual([]);
+    const server = await startMockLlm({ api: 'openai' });
+    try {
+      expect(await createLlmClient({ api: 'ollama', url: server.url, model: 'm', timeoutMs: 1_000, retries: 0 }).inspectContext('x')).toEqual({});
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('is cancelled by an aborted signal', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    for (const api of ['openai', 'ollama'] as const) {
+      const error = await failure(clientFor(api).inspectContext('x', { signal: controller.signal }));
+      expect(error.code).toBe('CANCELLED');
     }
   });
 });

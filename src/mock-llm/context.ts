@@ -9,11 +9,12 @@ export type MockFamily = 'kobold' | 'openai' | 'ollama' | 'llamacpp';
 /**
  * Which server the mock pretends to be. Each mode also serves the routes the real
  * server imitates, so detection has to look at the unique answers:
- *  - `kobold`: KoboldCpp routes + OpenAI routes + a `/props` imitation without `build_info`;
+ *  - `kobold`: KoboldCpp routes (with `/api/extra/perf`) + OpenAI routes + a `/props` imitation without `build_info`;
  *  - `llamacpp`: llama-server routes + OpenAI routes (in llama.cpp's error shape);
- *  - `ollama`: Ollama native routes + OpenAI routes;
- *  - `openai`: OpenAI routes only (vLLM / LM Studio style);
- *  - `all`: everything (generation routes of every family on one port).
+ *  - `ollama`: Ollama native routes (with `/api/show`) + OpenAI routes;
+ *  - `openai`: OpenAI routes as vLLM serves them (`max_model_len` in `/v1/models`, `POST /tokenize`);
+ *  - `all`: everything (generation routes of every family on one port; `/tokenize` answers
+ *    llama.cpp's `{content}` or vLLM's `{prompt}` shape by the body).
  */
 export type MockApiMode = MockFamily | 'all';
 

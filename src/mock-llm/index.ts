@@ -5,7 +5,7 @@ export {
   FAULT_HEADER, FAULT_PATH_PREFIX, FAULT_QUERY, parseFaultSpec, type MockFaults,
 } from './faults.js';
 export {
-  countTokens, echoText, lastLine, mockChatPrompt, mockReply, splitTokens, tokenIds,
+  countTokens, echoText, lastLine, mockChatPrompt, mockReply, replyLine, splitTokens, stripInstructMarkup, tokenIds,
   type MockFinish, type MockReply, type MockReplyOptions,
 } from './reply.js';
 export { OLLAMA_MOCK_TEMPLATE } from './routes/ollama.js';

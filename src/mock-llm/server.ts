@@ -11,7 +11,8 @@ import { defaultMessage, errorBody, sendJson, sendText } from './output.js';
 import { koboldPropsImitation, koboldRoutes } from './routes/kobold.js';
 import { llamacppRoutes } from './routes/llamacpp.js';
 import { ollamaRoutes } from './routes/ollama.js';
-import { openaiRoutes } from './routes/openai.js';
+import { openaiRoutes, tokenizeEitherShape, vllmRoutes } from './routes/openai.js';
+import { createStats } from './stats.js';
 
 export interface MockLlmOptions {
   /** 0 (the default) picks a free port. */
@@ -60,8 +61,9 @@ function routesFor(mode: MockApiMode): Route[] {
     case 'kobold': return [...koboldRoutes, ...openaiRoutes, koboldPropsImitation];
     case 'llamacpp': return [...llamacppRoutes, ...openaiRoutes];
     case 'ollama': return [...ollamaRoutes, ...openaiRoutes];
-    case 'openai': return [...openaiRoutes];
-    case 'all': return [...koboldRoutes, ...llamacppRoutes, ...ollamaRoutes, ...openaiRoutes];
+    case 'openai': return [...openaiRoutes, ...vllmRoutes];
+    // `/tokenize` answers in llama.cpp's or vLLM's shape depending on the body.
+    case 'all': return [tokenizeEitherShape, ...koboldRoutes, ...llamacppRoutes, ...ollamaRoutes, ...openaiRoutes, ...vllmRoutes];
   }
 }
 
@@ -72,6 +74,7 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
   const requests: RecordedRequest[] = [];
   const counters = new Map<string, number>();
   const generations = new Map<string, Generation>();
+  const stats = createStats();
   let serverFaults: MockFaults = options.faults ?? {};
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -104,7 +107,7 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
       }
     }
     const ctx: RouteContext = {
-      req, res, faults, mode, generations,
+      req, res, faults, mode, generations, stats,
       body: parsed.ok && isRecord(parsed.value) ? parsed.value : {},
       contextLength: faults.contextLength ?? options.contextLength ?? 4096,
       model: options.model ?? 'mock-model',

@@ -19,12 +19,12 @@ export interface ApiCase {
   rawEos: string;
   /** The finish reason reported when a stop string ended a *streamed* reply. */
   streamStopFinish: FinishReason;
-  /** Whether a stream reports token counts. */
+  /** Whether a stream reports token counts (KoboldCpp: read from `/api/extra/perf` afterwards). */
   streamCounts: boolean;
   /** Whether replies carry server timings (promptMs / generationMs). */
   serverTimings: boolean;
-  /** Whether inspectContext can answer. */
-  inspects: boolean;
+  /** What inspectContext can report against the mock in `all` mode. */
+  inspects: { contextLength: boolean; promptTokens: boolean };
   /** The text the mock's model sees for a request (chat flattens the messages). */
   promptSeen(request: CompletionRequest): string;
 }
@@ -41,11 +41,11 @@ export const API_CASES: ApiCase[] = [
     },
     renamedAway: ['seed', 'repetition_penalty', 'typical_p', 'max_tokens', 'stop'],
     rawEos: 'stop',
-    // KoboldCpp says "length" for a text stop; a stream has no token count to correct it.
-    streamStopFinish: 'length',
-    streamCounts: false,
+    // KoboldCpp says "length" for a text stop; the count from /api/extra/perf corrects it.
+    streamStopFinish: 'stop',
+    streamCounts: true,
     serverTimings: false,
-    inspects: true,
+    inspects: { contextLength: true, promptTokens: true },
     promptSeen: raw,
   },
   {
@@ -60,7 +60,7 @@ export const API_CASES: ApiCase[] = [
     streamStopFinish: 'stop',
     streamCounts: true,
     serverTimings: false,
-    inspects: false,
+    inspects: { contextLength: true, promptTokens: true }, // vLLM's /v1/models and /tokenize
     promptSeen: raw,
   },
   {
@@ -75,7 +75,7 @@ export const API_CASES: ApiCase[] = [
     streamStopFinish: 'stop',
     streamCounts: true,
     serverTimings: false,
-    inspects: false,
+    inspects: { contextLength: false, promptTokens: false },
     promptSeen: (request) => mockChatPrompt(request.messages),
   },
   {
@@ -90,7 +90,7 @@ export const API_CASES: ApiCase[] = [
     streamStopFinish: 'stop',
     streamCounts: true,
     serverTimings: true,
-    inspects: false,
+    inspects: { contextLength: true, promptTokens: false }, // /api/show; no tokenizer route
     promptSeen: raw,
   },
   {
@@ -105,7 +105,7 @@ export const API_CASES: ApiCase[] = [
     streamStopFinish: 'stop',
     streamCounts: true,
     serverTimings: true,
-    inspects: true,
+    inspects: { contextLength: true, promptTokens: true },
     promptSeen: raw,
   },
 ];

@@ -58,6 +58,17 @@ export interface Dialect {
   readChunk(chunk: Json, request: CompletionRequest): Reading;
   /** Stops the generation on the server after a cancellation (KoboldCpp); gets the body that was sent. */
   cancel?(http: HttpClient, body: Json): Promise<void>;
+  /**
+   * After a stream the server ended (not one the client cut at a stop string): fills in
+   * what the stream did not carry (KoboldCpp's token counts). Best-effort: must not throw.
+   */
+  afterStream?(http: HttpClient, reading: Reading, stream: StreamSummary, request: CompletionRequest, signal: AbortSignal | undefined): Promise<Reading>;
+}
+
+/** How a stream went, for `Dialect.afterStream`. */
+export interface StreamSummary {
+  /** Streamed messages that carried text. */
+  textMessages: number;
 }
 
 /** The HTTP client an adapter talks through, labelled with its API for messages. */
@@ -97,10 +108,16 @@ export async function runCompletion(
   const body = dialect.body(request, streaming);
   try {
     const exchange = await http.send({ method: 'POST', path: dialect.path(streaming), body, signal: options.signal });
-    const reading = streaming
-      ? await readStream(dialect, exchange, request, options.onToken!, started)
-      : await readWhole(dialect, exchange, request);
-    return toResult(reading, exchange.attempts, started);
+    if (!streaming) {
+      const reading = await readWhole(dialect, exchange, request);
+      return toResult(reading, exchange.attempts, performance.now() - started);
+    }
+    const { reading, ended, textMessages } = await readStream(dialect, exchange, request, options.onToken!, started);
+    const totalMs = performance.now() - started; // the generation's time: without the follow-up below
+    const completed = ended && dialect.afterStream
+      ? await dialect.afterStream(http, reading, { textMessages }, request, options.signal).catch(() => reading)
+      : reading;
+    return toResult(completed, exchange.attempts, totalMs);
   } catch (error) {
     // Closing the connection stops most servers; KoboldCpp also gets its abort call.
     if (dialect.cancel && error instanceof LlmError && error.code === 'CANCELLED' && error.attempts > 0) {
@@ -126,10 +143,11 @@ async function readStream(
   request: CompletionRequest,
   onToken: (text: string) => void,
   started: number,
-): Promise<Reading> {
+): Promise<{ reading: Reading; ended: boolean; textMessages: number }> {
   const filter = createStopFilter(stopsOf(request));
   const reading: Reading = {};
   let text = '';
+  let textMessages = 0;
   let firstTokenMs: number | undefined;
   const emit = (piece: string): void => {
     if (piece === '') return;
@@ -145,6 +163,7 @@ async function readStream(
       const { text: piece, done, ...fields } = dialect.readChunk(chunk, request);
       mergeDefined(reading, fields);
       if (piece) {
+        textMessages++;
         firstTokenMs ??= performance.now() - started;
         emit(filter.push(piece));
         if (filter.stopped) break; // closing the stream (finally) ends the generation server-side
@@ -156,10 +175,15 @@ async function readStream(
   }
   emit(filter.flush());
   return {
-    ...reading,
-    text,
-    ...(filter.stopped ? { finishReason: 'stop' as const } : {}),
-    timeToFirstTokenMs: firstTokenMs === undefined ? reading.timeToFirstTokenMs : Math.round(firstTokenMs),
+    reading: {
+      ...reading,
+      text,
+      ...(filter.stopped ? { finishReason: 'stop' as const } : {}),
+      timeToFirstTokenMs: firstTokenMs === undefined ? reading.timeToFirstTokenMs : Math.round(firstTokenMs),
+    },
+    // A stream cut here at a stop string ended early: the server's own end was not seen.
+    ended: !filter.stopped,
+    textMessages,
   };
 }
 
@@ -220,11 +244,11 @@ function mergeDefined(target: Reading, source: Reading): void {
   }
 }
 
-function toResult(reading: Reading, attempts: number, started: number): CompletionResult {
+function toResult(reading: Reading, attempts: number, totalMs: number): CompletionResult {
   const result: CompletionResult = {
     text: reading.text ?? '',
     finishReason: reading.finishReason ?? 'unknown',
-    totalMs: Math.round(performance.now() - started),
+    totalMs: Math.round(totalMs),
     attempts,
   };
   if (reading.rawFinishReason !== undefined) result.rawFinishReason = reading.rawFinishReason;

@@ -1,10 +1,13 @@
 /**
  * KoboldCpp native API (protocols.md §1): `/api/v1/generate`, SSE `/api/extra/generate/stream`,
- * abort by genkey, context from `/api/extra/true_max_context_length` + `/api/extra/tokencount`.
+ * abort by genkey, context from `/api/extra/true_max_context_length` + `/api/extra/tokencount`,
+ * and a streamed generation's token counts from `/api/extra/perf`.
  */
 import { randomUUID } from 'node:crypto';
 import type { CompletionRequest, FinishReason, LlmClient } from '../../core/llm.js';
-import { contextInfo, createAdapterHttp, createDialectClient, optionalProbe, type AdapterOptions, type Dialect, type Reading } from './completion.js';
+import {
+  contextInfo, createAdapterHttp, createDialectClient, optionalProbe, type AdapterOptions, type Dialect, type Reading, type StreamSummary,
+} from './completion.js';
 import { first, num, record, str, type Json } from './fields.js';
 import type { HttpClient } from './http.js';
 import { mapParams, stopsOf } from './params.js';
@@ -12,11 +15,14 @@ import { mapParams, stopsOf } from './params.js';
 /** How long a cancelled run waits for KoboldCpp to confirm the abort. */
 const ABORT_TIMEOUT_MS = 2_000;
 
+/** How long a finished stream waits for `/api/extra/perf` before doing without its counts. */
+const PERF_TIMEOUT_MS = 1_000;
+
 /**
  * KoboldCpp reports "length" when a text stop sequence fired (only EOS gives "stop").
- * With a non-streaming reply the token count tells them apart: fewer tokens than
- * asked for means it stopped early. The stream carries no count, so there "length"
- * is reported as is.
+ * The token count tells them apart: fewer tokens than asked for means it stopped early.
+ * Non-streaming replies carry the count (1.102+); for streams it comes from
+ * `/api/extra/perf`, and without it "length" is reported as is.
  */
 function finish(raw: string | undefined, completionTokens: number | undefined, maxTokens: number): FinishReason | undefined {
   if (raw === undefined || raw === 'null') return undefined;
@@ -25,7 +31,36 @@ function finish(raw: string | undefined, completionTokens: number | undefined, m
   return 'unknown';
 }
 
-export function koboldDialect(): Dialect {
+/**
+ * Token counts for a stream the server ended, from `GET /api/extra/perf` (protocols.md §1.3):
+ * `last_token_count` (generated) and `last_input_count` (prompt; 1.102+). Best-effort: a
+ * missing route, a slow answer or an odd body leaves the reading as it was. The route
+ * describes the server's *last* generation, so counts that cannot be this one's (fewer
+ * tokens than the text messages received, as before any generation) are ignored.
+ */
+async function countsFromPerf(
+  http: HttpClient, reading: Reading, stream: StreamSummary, request: CompletionRequest, signal: AbortSignal | undefined, timeoutMs: number,
+): Promise<Reading> {
+  if (reading.promptTokens !== undefined && reading.completionTokens !== undefined) return reading;
+  let perf: Json;
+  try {
+    const exchange = await http.send({ method: 'GET', path: '/api/extra/perf', signal, timeoutMs, retries: 0 });
+    perf = record(await exchange.json());
+  } catch {
+    return reading;
+  }
+  const completionTokens = num(perf['last_token_count']);
+  if (completionTokens === undefined || completionTokens < stream.textMessages) return reading;
+  const promptTokens = num(perf['last_input_count']);
+  return {
+    ...reading,
+    completionTokens: reading.completionTokens ?? completionTokens,
+    ...(reading.promptTokens === undefined && promptTokens !== undefined && promptTokens >= 0 ? { promptTokens } : {}),
+    finishReason: finish(reading.rawFinishReason, completionTokens, request.maxTokens) ?? reading.finishReason,
+  };
+}
+
+export function koboldDialect(options: { perfTimeoutMs?: number } = {}): Dialect {
   return {
     api: 'kobold',
     streamFormat: 'sse',
@@ -64,6 +99,8 @@ export function koboldDialect(): Dialect {
         ...(ended ? { finishReason: finish(raw, undefined, request.maxTokens), rawFinishReason: raw, done: true } : {}),
       };
     },
+    afterStream: (http, reading, stream, request, signal) =>
+      countsFromPerf(http, reading, stream, request, signal, options.perfTimeoutMs ?? PERF_TIMEOUT_MS),
     async cancel(http: HttpClient, body: Json) {
       await http.send({
         method: 'POST', path: '/api/extra/abort', body: { genkey: body['genkey'] },
@@ -75,7 +112,8 @@ export function koboldDialect(): Dialect {
 
 export function createKoboldClient(options: AdapterOptions): LlmClient {
   const http = createAdapterHttp('kobold', options);
-  return createDialectClient(koboldDialect(), http, async (prompt, inspect = {}) => {
+  const dialect = koboldDialect({ perfTimeoutMs: Math.min(PERF_TIMEOUT_MS, options.timeoutMs) });
+  return createDialectClient(dialect, http, async (prompt, inspect = {}) => {
     const [contextLength, promptTokens] = await Promise.all([
       optionalProbe(async () => {
         const reply = record(await (await http.send({ method: 'GET', path: '/api/extra/true_max_context_length', signal: inspect.signal })).json());

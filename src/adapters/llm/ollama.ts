@@ -3,8 +3,8 @@
  * already wrapped, so the model's template must not be applied again. Streams NDJSON.
  */
 import type { FinishReason, LlmClient } from '../../core/llm.js';
-import { createAdapterHttp, createDialectClient, type AdapterOptions, type Dialect, type Reading } from './completion.js';
-import { num, nsToMs, str, type Json } from './fields.js';
+import { contextInfo, createAdapterHttp, createDialectClient, optionalProbe, type AdapterOptions, type Dialect, type Reading } from './completion.js';
+import { num, nsToMs, record, str, type Json } from './fields.js';
 import { mapOllamaParams, stopsOf } from './params.js';
 
 function finish(raw: string | undefined): FinishReason | undefined {
@@ -63,7 +63,25 @@ export function ollamaDialect(defaultModel: string | undefined): Dialect {
   };
 }
 
-/** Ollama's context size needs `/api/show` and a model-specific key, and it has no tokenizer route: `{}`. */
+/**
+ * The context size from `POST /api/show {model}` (protocols.md §4): `model_info["<arch>.context_length"]`,
+ * `<arch>` being `model_info["general.architecture"]`. That is the model's trained context;
+ * the server runs it with `num_ctx` (a Modelfile or request setting, else
+ * `OLLAMA_CONTEXT_LENGTH`), which /api/show does not report. Ollama has no tokenizer
+ * route, so `promptTokens` stays undefined. Needs the endpoint's model; without one: `{}`.
+ */
 export function createOllamaClient(options: AdapterOptions): LlmClient {
-  return createDialectClient(ollamaDialect(options.model), createAdapterHttp('ollama', options), async () => ({}));
+  const http = createAdapterHttp('ollama', options);
+  return createDialectClient(ollamaDialect(options.model), http, async (_prompt, inspect = {}) => {
+    const model = options.model;
+    if (!model) return {};
+    const contextLength = await optionalProbe(async () => {
+      const reply = record(await (await http.send({ method: 'POST', path: '/api/show', body: { model }, signal: inspect.signal })).json());
+      const info = record(reply['model_info']);
+      const arch = str(info['general.architecture']);
+      const value = arch === undefined ? undefined : num(info[`${arch}.context_length`]);
+      return value !== undefined && value > 0 ? value : undefined;
+    });
+    return contextInfo(contextLength, undefined);
+  });
 }

@@ -3,6 +3,7 @@ import type { Route, RouteContext } from '../context.js';
 import { numberField, stringField, stringList } from '../fields.js';
 import { play, sendJson } from '../output.js';
 import { countTokens, mockReply, tokenIds, type MockFinish, type MockReply } from '../reply.js';
+import { koboldPerf } from '../stats.js';
 
 /** What KoboldCpp puts in for its instruct placeholders when `replace_instruct_placeholders` is on (its Alpaca fallback tags). */
 const PLACEHOLDERS: Record<string, string> = {
@@ -32,6 +33,8 @@ export const koboldRoutes: Route[] = [
   { method: 'POST', path: '/api/extra/tokencount', family: 'kobold', handle: tokencount },
   { method: 'POST', path: '/api/extra/tokenize', family: 'kobold', handle: tokencount },
   { method: 'POST', path: '/api/extra/abort', family: 'kobold', handle: abort },
+  // The last generation's counts and timings, whichever route ran it (see stats.ts).
+  { method: 'GET', path: '/api/extra/perf', family: 'kobold', handle: ({ res, stats }) => sendJson(res, 200, koboldPerf(stats)) },
   { method: 'POST', path: '/api/v1/generate', family: 'kobold', generation: true, handle: (ctx) => generate(ctx, false) },
   { method: 'POST', path: '/api/extra/generate/stream', family: 'kobold', generation: true, handle: (ctx) => generate(ctx, true) },
 ];

@@ -14,12 +14,14 @@ export const llamacppRoutes: Route[] = [
       build_info: 'b9999-mock', is_sleeping: false,
     }),
   },
-  {
-    method: 'POST', path: '/tokenize', family: 'llamacpp',
-    handle: ({ res, body }) => sendJson(res, 200, { tokens: tokenIds(stringField(body['content']) ?? '') }),
-  },
+  { method: 'POST', path: '/tokenize', family: 'llamacpp', handle: llamacppTokenize },
   { method: 'POST', path: '/completion', family: 'llamacpp', generation: true, handle: complete },
 ];
+
+/** `{content}` → `{tokens:[ids]}`. */
+export function llamacppTokenize({ res, body }: RouteContext): void {
+  sendJson(res, 200, { tokens: tokenIds(stringField(body['content']) ?? '') });
+}
 
 const STOP_TYPE = { eos: 'eos', word: 'word', limit: 'limit' } as const;
 

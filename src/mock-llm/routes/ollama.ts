@@ -24,8 +24,29 @@ export const ollamaRoutes: Route[] = [
       }],
     }),
   },
+  { method: 'POST', path: '/api/show', family: 'ollama', handle: show },
   { method: 'POST', path: '/api/generate', family: 'ollama', generation: true, handle: generate },
 ];
+
+/** The mock model's architecture name: its context size is `model_info["mock.context_length"]`. */
+const ARCH = 'mock';
+
+/** Model details; the context size sits under `<arch>.context_length` (any model name is "installed"). */
+function show(ctx: RouteContext): void {
+  const { res, body, contextLength } = ctx;
+  if (!stringField(body['model'])) return ctx.fail(400, 'model is required');
+  sendJson(res, 200, {
+    license: '', modelfile: '# Modelfile of the quire mock model\nFROM mock\n', parameters: 'stop                           "<|end|>"',
+    template: OLLAMA_MOCK_TEMPLATE('{{ .Prompt }}'),
+    details: { parent_model: '', format: 'gguf', family: ARCH, families: [ARCH], parameter_size: '1B', quantization_level: 'Q4_K_M' },
+    model_info: {
+      'general.architecture': ARCH, 'general.parameter_count': 1_000_000_000,
+      [`${ARCH}.context_length`]: contextLength, [`${ARCH}.embedding_length`]: 64, [`${ARCH}.block_count`]: 2,
+    },
+    capabilities: ['completion'],
+    modified_at: '2025-01-01T00:00:00Z',
+  });
+}
 
 async function generate(ctx: RouteContext): Promise<void> {
   const { body } = ctx;

@@ -1,23 +1,54 @@
-/** OpenAI-compatible routes: `/v1/completions`, `/v1/chat/completions`, `/v1/models` (protocols.md §2). */
+/**
+ * OpenAI-compatible routes: `/v1/completions`, `/v1/chat/completions`, `/v1/models` (protocols.md §2),
+ * and vLLM's `/tokenize` (served in the `openai` and `all` modes, which stand for vLLM).
+ */
 import type { Route, RouteContext } from '../context.js';
 import { numberField, recordField, stringField, stringList } from '../fields.js';
 import { play, sendJson } from '../output.js';
-import { mockChatPrompt, mockReply, type MockFinish, type MockReply } from '../reply.js';
+import { countTokens, mockChatPrompt, mockReply, tokenIds, type MockFinish, type MockReply } from '../reply.js';
+import { llamacppTokenize } from './llamacpp.js';
 
 /** vLLM's (and text-generation-webui's) default `max_tokens` on completions. */
 const COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
 
 export const openaiRoutes: Route[] = [
-  {
-    method: 'GET', path: '/v1/models', family: 'openai',
-    handle: ({ res, model, contextLength }) => sendJson(res, 200, {
-      object: 'list',
-      data: [{ id: model, object: 'model', created: 0, owned_by: 'quire-mock', max_model_len: contextLength }],
-    }),
-  },
+  { method: 'GET', path: '/v1/models', family: 'openai', handle: models },
   { method: 'POST', path: '/v1/completions', family: 'openai', generation: true, handle: (ctx) => complete(ctx, false) },
   { method: 'POST', path: '/v1/chat/completions', family: 'openai', generation: true, handle: (ctx) => complete(ctx, true) },
 ];
+
+/** vLLM-only routes (the `openai` and `all` modes). */
+export const vllmRoutes: Route[] = [
+  { method: 'POST', path: '/tokenize', family: 'openai', handle: vllmTokenize },
+];
+
+/** `/tokenize` for the `all` mode: llama.cpp's answer for `{content}`, vLLM's otherwise. */
+export const tokenizeEitherShape: Route = {
+  method: 'POST', path: '/tokenize', family: 'openai',
+  handle: (ctx) => (ctx.body['content'] !== undefined ? llamacppTokenize(ctx) : vllmTokenize(ctx)),
+};
+
+/**
+ * The model list as each imitated server writes it: only vLLM (`openai`, `all`) reports
+ * `max_model_len`; llama-server reports the trained context in `meta.n_ctx_train`;
+ * KoboldCpp and Ollama report neither.
+ */
+function models({ res, model, contextLength, mode }: RouteContext): void {
+  const entry: Record<string, unknown> = { id: model, object: 'model', created: 0, owned_by: 'quire-mock' };
+  if (mode === 'openai' || mode === 'all') Object.assign(entry, { root: model, parent: null, max_model_len: contextLength });
+  if (mode === 'llamacpp') entry['meta'] = { n_ctx_train: contextLength, vocab_type: 1, n_vocab: 32000 };
+  sendJson(res, 200, { object: 'list', data: [entry] });
+}
+
+/** vLLM: `{prompt}` (or chat `{messages}`) → `{count, max_model_len, tokens}`. */
+function vllmTokenize(ctx: RouteContext): void {
+  const { res, body, contextLength } = ctx;
+  const text = typeof body['prompt'] === 'string' ? body['prompt']
+    : Array.isArray(body['messages']) ? mockChatPrompt(body['messages'] as { content?: unknown }[])
+    : undefined;
+  if (text === undefined) return ctx.fail(400, 'Either `prompt` or `messages` is required.', 'BadRequestError');
+  sendJson(res, 200, { count: countTokens(text), max_model_len: contextLength, tokens: tokenIds(text) });
+}
 
 function finishReason(finish: MockFinish): 'stop' | 'length' {
   return finish === 'limit' ? 'length' : 'stop';
