@@ -16,7 +16,7 @@ export interface CheckedWorkspace extends LoadResult {
 /** Reads and validates the workspace. Returns problems instead of throwing. */
 export function inspectWorkspace(root: string, cache?: BlockCache): CheckedWorkspace & { problems: Problem[] } {
   const read = readWorkspaceFiles(root);
-  const loaded = loadWorkspace(read.files, cache ? { cache } : {});
+  const loaded = loadWorkspace(read.files, { ...(cache ? { cache } : {}), unreadable: read.problems.map((p) => p.file) });
   return { ...loaded, problems: [...read.problems, ...loaded.problems], fileCount: read.files.length };
 }
 

@@ -53,6 +53,7 @@ export function filesUsed(workspace: Workspace, workflow: Workflow, hashes: Map<
     for (const ref of [...payload.system, ...payload.blocks]) {
       if (ref.kind === 'block') blockKeys.push(ref.key);
       else if (ref.kind === 'tag') blockKeys.push(...(workspace.tags.get(ref.tag) ?? []));
+      else for (const include of ref.includes) blockKeys.push(...(include.kind === 'block' ? [include.name] : (workspace.tags.get(include.name) ?? [])));
     }
   }
   const seen = new Set<string>();

@@ -53,11 +53,27 @@ export function findIncludes(file: string, template: string, lineOffset = 1): In
   return { ok: true, includes };
 }
 
-/** Handlebars parse errors carry the line only in their message ("Parse error on line 3:"). */
+/**
+ * A Handlebars syntax error as a located problem. Parser errors carry the line only in
+ * their message ("Parse error on line 3:"); structural errors ("each doesn't match if")
+ * carry `lineNumber` and a 0-based `column`.
+ */
 export function templateSyntaxProblem(file: string, error: unknown, lineOffset: number): Problem {
   const message = error instanceof Error ? error.message : String(error);
+  const located = error as { lineNumber?: number; column?: number };
   const lineMatch = /on line (\d+)/.exec(message);
-  const line = lineMatch ? Number(lineMatch[1]) + lineOffset - 1 : lineOffset;
-  const expecting = message.split('\n').at(-1) ?? message;
-  return { file, line, col: 1, code: 'TEMPLATE', message: `template syntax error: ${expecting}` };
+  const templateLine = located.lineNumber ?? (lineMatch ? Number(lineMatch[1]) : 1);
+  const col = located.column !== undefined ? located.column + 1 : 1;
+  return { file, line: templateLine + lineOffset - 1, col, code: 'TEMPLATE', message: `template syntax error: ${describeSyntaxError(message)}` };
+}
+
+/** Parser jargon ("Expecting 'CLOSE', 'ID', ... got 'EOF'") into what to fix. */
+function describeSyntaxError(message: string): string {
+  const got = /got '([^']+)'\s*$/.exec(message)?.[1];
+  if (got === 'EOF') return 'the template ends inside a tag: an unclosed {{#if}}/{{#each}} block, or a {{ without its }}';
+  if (got !== undefined) {
+    const excerpt = message.split('\n')[1]?.trim();
+    return `unexpected ${got.toLowerCase().replace(/_/g, ' ')}${excerpt ? ` near "${excerpt.slice(-30)}"` : ''}`;
+  }
+  return message.replace(/ - \d+:\d+$/, '').split('\n')[0] ?? message;
 }

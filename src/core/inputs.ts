@@ -51,6 +51,18 @@ export function resolveInputs(workflow: Workflow, given: Record<string, unknown>
   return resolved;
 }
 
+/** Whether a value (from YAML or JSON, not a command-line string) has the input type. */
+export function matchesInputType(type: InputSpec['type'], value: unknown): boolean {
+  switch (type) {
+    case 'string': return typeof value === 'string';
+    case 'integer': return typeof value === 'number' && Number.isInteger(value);
+    case 'number': return typeof value === 'number' && Number.isFinite(value);
+    case 'boolean': return typeof value === 'boolean';
+    case 'array': return Array.isArray(value);
+    case 'object': return typeof value === 'object' && value !== null && !Array.isArray(value);
+  }
+}
+
 type Converted = { ok: true; value: unknown } | { ok: false; problem: string };
 
 function convert(key: string, spec: InputSpec, value: unknown): Converted {

@@ -3,6 +3,7 @@
  * inline payloads inside workflows share with them.
  */
 import type { Problem, SourceLocation } from './errors.js';
+import { findIncludes } from './includes.js';
 import { checkSchema } from './schema-check.js';
 import type { BlockRef, Payload, PayloadSettings } from './types.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
@@ -17,11 +18,24 @@ export const PAYLOAD_DEFAULTS = {
 
 export const PAYLOAD_SUFFIX = '.payload.yaml';
 
-/** Reads payload settings from a validated mapping found at `path` inside `source`. */
-export function readPayloadSettings(file: string, source: YamlSource, value: Record<string, unknown>, path: (string | number)[]): PayloadSettings {
+/**
+ * Reads payload settings from a validated mapping found at `path` inside `source`.
+ * Inline `text:` entries are templates too: their syntax errors are returned as problems.
+ */
+export function readPayloadSettings(file: string, source: YamlSource, value: Record<string, unknown>, path: (string | number)[], problems: Problem[]): PayloadSettings {
   const refs = (field: 'system' | 'blocks'): BlockRef[] => {
     const list = (value[field] as unknown[] | undefined) ?? [];
-    return list.map((entry, index) => toBlockRef(entry, { file, ...source.locate([...path, field, index]) }));
+    return list.map((entry, index) => {
+      const ref = toBlockRef(entry, { file, ...source.locate([...path, field, index]) });
+      if (ref.kind === 'text') {
+        const scan = findIncludes(file, ref.text, ref.at.line);
+        // Positions inside a (possibly quoted or folded) YAML scalar do not map back to
+        // columns reliably: report at the entry.
+        if (!scan.ok) problems.push({ ...scan.problem, line: ref.at.line, col: ref.at.col });
+        else ref.includes = scan.includes.map((include) => ({ ...include, line: ref.at.line, col: ref.at.col }));
+      }
+      return ref;
+    });
   };
   return {
     temperature: (value['temperature'] as number | undefined) ?? PAYLOAD_DEFAULTS.temperature,
@@ -38,7 +52,7 @@ function toBlockRef(entry: unknown, at: SourceLocation): BlockRef {
   if (typeof entry === 'string') return { kind: 'block', key: entry, at };
   const object = entry as Record<string, string>;
   if (object['tag'] !== undefined) return { kind: 'tag', tag: object['tag'], at };
-  if (object['text'] !== undefined) return { kind: 'text', text: object['text'], at };
+  if (object['text'] !== undefined) return { kind: 'text', text: object['text'], at, includes: [] };
   return { kind: 'block', key: String(object['block']), at };
 }
 
@@ -48,7 +62,8 @@ export function nameFromPath(path: string, suffix: string): string {
   return base.slice(0, base.length - suffix.length);
 }
 
-export type PayloadParse = { ok: true; payload: Payload } | { ok: false; problems: Problem[] };
+/** `problems` on success are non-fatal (a template error in inline text): the payload is still checked for references. */
+export type PayloadParse = { ok: true; payload: Payload; problems: Problem[] } | { ok: false; problems: Problem[] };
 
 /** Parses a payload file; every problem in it is returned at once. Never throws. */
 export function parsePayload(path: string, text: string, contentHash: string): PayloadParse {
@@ -58,14 +73,16 @@ export function parsePayload(path: string, text: string, contentHash: string): P
   const problems = checkSchema('payload', path, source);
   if (problems.length > 0) return { ok: false, problems };
   const value = source.value as Record<string, unknown>;
+  const settings = readPayloadSettings(path, source, value, [], problems);
   return {
     ok: true,
+    problems,
     payload: {
       name: (value['name'] as string | undefined) ?? nameFromPath(path, PAYLOAD_SUFFIX),
-      ...readPayloadSettings(path, source, value, []),
+      ...settings,
       sourcePath: path,
       contentHash,
-      at: { file: path, line: 1, col: 1 },
+      at: value['name'] === undefined ? { file: path, line: 1, col: 1 } : { file: path, ...source.locate(['name']) },
       formatAt: { file: path, ...source.locate(['model_format']) },
     },
   };

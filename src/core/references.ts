@@ -3,7 +3,8 @@
  */
 import type { Problem, SourceLocation } from './errors.js';
 import { BUILTIN_FORMATS } from './formats/index.js';
-import type { Block, BlockRef, Workspace } from './types.js';
+import { didYouMean as suggest } from './suggest.js';
+import type { Block, BlockRef, Include, Workspace } from './types.js';
 
 /** A block key must be a plain path under blocks/: no `..`, no absolute path, no backslashes. */
 export function badBlockKeyReason(key: string): string | undefined {
@@ -30,7 +31,18 @@ export function checkReferences(workspace: Workspace, broken: BrokenNames = NONE
   const problems: Problem[] = [];
   const problem = (at: SourceLocation, code: Problem['code'], message: string) => problems.push({ ...at, code, message });
 
+  const checkInclude = (include: Include, at: SourceLocation) => {
+    if (include.kind === 'block') {
+      const bad = badBlockKeyReason(include.name);
+      if (bad) problem(at, 'BAD_PATH', `block key "${include.name}" ${bad}`);
+      else if (!workspace.blocks.has(include.name) && !broken.blocks.has(include.name)) problem(at, 'MISSING_BLOCK', `unknown block "${include.name}"${suggest(include.name, workspace.blocks.keys())}`);
+    } else if (!workspace.tags.has(include.name) && !broken.anyBlock) {
+      problem(at, 'MISSING_TAG', `no block has the tag "${include.name}"${suggest(include.name, workspace.tags.keys())}`);
+    }
+  };
+
   const checkRef = (ref: BlockRef) => {
+    if (ref.kind === 'text') ref.includes.forEach((include) => checkInclude(include, ref.at));
     if (ref.kind === 'block') {
       const bad = badBlockKeyReason(ref.key);
       if (bad) problem(ref.at, 'BAD_PATH', `block key "${ref.key}" ${bad}`);
@@ -58,16 +70,7 @@ export function checkReferences(workspace: Workspace, broken: BrokenNames = NONE
   }
 
   for (const block of workspace.blocks.values()) {
-    for (const include of block.includes) {
-      const at = { file: block.sourcePath, line: include.line, col: include.col };
-      if (include.kind === 'block') {
-        const bad = badBlockKeyReason(include.name);
-        if (bad) problem(at, 'BAD_PATH', `block key "${include.name}" ${bad}`);
-        else if (!workspace.blocks.has(include.name) && !broken.blocks.has(include.name)) problem(at, 'MISSING_BLOCK', `unknown block "${include.name}"${suggest(include.name, workspace.blocks.keys())}`);
-      } else if (!workspace.tags.has(include.name) && !broken.anyBlock) {
-        problem(at, 'MISSING_TAG', `no block has the tag "${include.name}"${suggest(include.name, workspace.tags.keys())}`);
-      }
-    }
+    for (const include of block.includes) checkInclude(include, { file: block.sourcePath, line: include.line, col: include.col });
   }
 
   problems.push(...findIncludeCycles(workspace));
@@ -114,35 +117,4 @@ export function findIncludeCycles(workspace: Workspace): Problem[] {
 
   for (const key of [...workspace.blocks.keys()].sort()) if (!state.has(key)) visit(key);
   return problems;
-}
-
-/** `; did you mean "x"?` for the closest known name, or ''. */
-function suggest(name: string, known: Iterable<string>): string {
-  const lower = name.toLowerCase();
-  let best: string | undefined;
-  let bestScore = Infinity;
-  for (const candidate of known) {
-    const c = candidate.toLowerCase();
-    const score = c === lower ? 0 : c.endsWith(`/${lower}`) ? 1 : levenshtein(lower, c);
-    if (score < bestScore) {
-      best = candidate;
-      bestScore = score;
-    }
-  }
-  return best !== undefined && bestScore <= Math.max(2, Math.floor(name.length / 4)) ? `; did you mean "${best}"?` : '';
-}
-
-function levenshtein(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 8) return Infinity;
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const saved = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = saved;
-    }
-  }
-  return row[b.length]!;
 }

@@ -5,6 +5,7 @@
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Problem } from './errors.js';
 import { BLOCK_SCHEMA, CONFIG_SCHEMA, FORMAT_SCHEMA, PAYLOAD_SCHEMA, WORKFLOW_SCHEMA } from './schemas.js';
+import { closestName } from './suggest.js';
 import type { YamlSource } from './yaml-source.js';
 
 export type SchemaName = 'block' | 'payload' | 'workflow' | 'config' | 'format';
@@ -48,9 +49,12 @@ function simplifyErrors(errors: ErrorObject[]): ErrorObject[] {
     if (e.keyword === 'anyOf') return true;
     return !anyOfPaths.some((p) => e.schemaPath.includes('/anyOf/') && (e.instancePath === p || e.instancePath.startsWith(`${p}/`)));
   });
+  // One message per place: a value that is both too short and badly shaped needs one fix.
+  // Key-level errors (unknown or missing keys) stay one per key.
   const seen = new Set<string>();
   return kept.filter((e) => {
-    const id = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`;
+    const perKey = e.keyword === 'additionalProperties' || e.keyword === 'required';
+    const id = perKey ? `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}` : e.instancePath;
     if (seen.has(id)) return false;
     seen.add(id);
     return true;
@@ -79,7 +83,7 @@ function toProblem(file: string, source: YamlSource, error: ErrorObject): Proble
     case 'additionalProperties': {
       const key = String(params['additionalProperty']);
       const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-      const suggestion = closest(key, known);
+      const suggestion = closestName(key, known);
       const hint = suggestion ? `; did you mean "${suggestion}"?` : known.length ? ` (known: ${known.join(', ')})` : '';
       return { file, ...source.locate([...path, key], 'key'), code: 'SCHEMA', message: `unknown key "${key}"${path.length ? ` in ${where}` : ''}${hint}` };
     }
@@ -90,7 +94,18 @@ function toProblem(file: string, source: YamlSource, error: ErrorObject): Proble
     case 'enum':
       return { file, ...source.locate(path), code: 'SCHEMA', message: `${where} must be one of: ${(params['allowedValues'] as unknown[]).join(', ')}` };
     case 'anyOf': {
-      const description = (error.parentSchema as { description?: string } | undefined)?.description;
+      const parent = error.parentSchema as { description?: string; anyOf?: { properties?: object }[] } | undefined;
+      const value = valueAt(source.value, path);
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        // A mapping with a key none of the forms know: name the key, suggest the nearest.
+        const known = (parent?.anyOf ?? []).flatMap((branch) => Object.keys(branch.properties ?? {}));
+        const unknown = Object.keys(value).find((key) => !known.includes(key));
+        if (unknown !== undefined) {
+          const suggestion = closestName(unknown, known);
+          return { file, ...source.locate([...path, unknown], 'key'), code: 'SCHEMA', message: `unknown key "${unknown}" in ${where}${suggestion ? `; did you mean "${suggestion}"?` : ` (expected one of: ${known.join(', ')})`}` };
+        }
+      }
+      const description = parent?.description;
       return { file, ...source.locate(path), code: 'SCHEMA', message: `${where} must be ${description ? lowerFirst(description) : 'one of the allowed forms'}` };
     }
     case 'pattern':
@@ -126,32 +141,4 @@ function article(type: string): string {
 
 function lowerFirst(text: string): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
-}
-
-/** The known key nearest to a typo (edit distance <= 2), for "did you mean". */
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of candidates) {
-    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const saved = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = saved;
-    }
-  }
-  return row[b.length]!;
 }

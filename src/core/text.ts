@@ -26,6 +26,9 @@ export function decodeSource(file: string, bytes: Uint8Array): DecodeResult {
       },
     };
   }
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    return { ok: false, problem: { file, line: 1, col: 1, code: 'ENCODING', message: 'file is UTF-16; save it as UTF-8' } };
+  }
   try {
     // ignoreBOM: false makes the decoder drop a leading U+FEFF, as editors on Windows write one.
     return { ok: true, text: UTF8.decode(bytes) };

@@ -43,7 +43,7 @@ export interface Block {
 export type BlockRef =
   | { kind: 'block'; key: string; at: SourceLocation }
   | { kind: 'tag'; tag: string; at: SourceLocation }
-  | { kind: 'text'; text: string; at: SourceLocation };
+  | { kind: 'text'; text: string; at: SourceLocation; includes: Include[] };
 
 export interface PayloadSettings {
   temperature: number;

@@ -5,11 +5,15 @@
 import type { Problem } from './errors.js';
 import { nameFromPath, parseYamlDocument, readPayloadSettings } from './payload.js';
 import { checkSchema } from './schema-check.js';
+import { matchesInputType } from './inputs.js';
 import type { InputSpec, InputType, Payload, Step, Workflow } from './types.js';
+
+const INPUT_TYPE_NAMES: Record<InputType, string> = { string: 'a string', integer: 'an integer', number: 'a number', boolean: 'true or false', object: 'a mapping', array: 'a list' };
 
 export const WORKFLOW_SUFFIX = '.workflow.yaml';
 
-export type WorkflowParse = { ok: true; workflow: Workflow; inlinePayloads: Payload[] } | { ok: false; problems: Problem[] };
+/** `problems` on success are non-fatal (template errors in inline text). */
+export type WorkflowParse = { ok: true; workflow: Workflow; inlinePayloads: Payload[]; problems: Problem[] } | { ok: false; problems: Problem[] };
 
 /** Parses a workflow file; every problem in it is returned at once. Never throws. */
 export function parseWorkflow(path: string, text: string, contentHash: string): WorkflowParse {
@@ -24,8 +28,12 @@ export function parseWorkflow(path: string, text: string, contentHash: string): 
   const inputs: Record<string, InputSpec> = {};
   for (const [key, spec] of Object.entries((value['inputs'] as Record<string, Record<string, unknown>> | undefined) ?? {})) {
     const hasDefault = Object.hasOwn(spec ?? {}, 'default');
+    const type = (spec?.['type'] as InputType | undefined) ?? 'string';
+    if (hasDefault && !matchesInputType(type, spec['default'])) {
+      problems.push({ file: path, ...source.locate(['inputs', key, 'default']), code: 'SCHEMA', message: `default of input "${key}" must be ${INPUT_TYPE_NAMES[type]} (its type), got ${JSON.stringify(spec['default'])}` });
+    }
     inputs[key] = {
-      type: ((spec?.['type'] as InputType | undefined) ?? 'string'),
+      type,
       ...(hasDefault ? { default: spec['default'] } : {}),
       ...(typeof spec?.['description'] === 'string' ? { description: spec['description'] } : {}),
       required: (spec?.['required'] as boolean | undefined) ?? !hasDefault,
@@ -33,6 +41,7 @@ export function parseWorkflow(path: string, text: string, contentHash: string): 
   }
 
   const steps: Step[] = [];
+  const templateProblems: Problem[] = [];
   const inlinePayloads: Payload[] = [];
   const entries = value['payloads'] as unknown[];
   entries.forEach((entry, index) => {
@@ -51,7 +60,7 @@ export function parseWorkflow(path: string, text: string, contentHash: string): 
     const fullName = `${name}/${localName}`;
     inlinePayloads.push({
       name: fullName,
-      ...readPayloadSettings(path, source, object, ['payloads', index]),
+      ...readPayloadSettings(path, source, object, ['payloads', index], templateProblems),
       sourcePath: path,
       contentHash,
       inlineIn: name,
@@ -69,10 +78,11 @@ export function parseWorkflow(path: string, text: string, contentHash: string): 
     }
     seen.set(step.name, step);
   }
-  if (problems.length > 0) return { ok: false, problems };
+  if (problems.length > 0) return { ok: false, problems: [...problems, ...templateProblems] };
 
   return {
     ok: true,
+    problems: templateProblems,
     workflow: {
       name,
       description: (value['description'] as string | undefined) ?? '',
@@ -80,7 +90,7 @@ export function parseWorkflow(path: string, text: string, contentHash: string): 
       steps,
       sourcePath: path,
       contentHash,
-      at: { file: path, line: 1, col: 1 },
+      at: value['name'] === undefined ? { file: path, line: 1, col: 1 } : { file: path, ...source.locate(['name']) },
     },
     inlinePayloads,
   };

@@ -1,7 +1,7 @@
 /**
  * From the workspace's files to one validated model, with every problem found at once.
  */
-import { blockKeyFromPath, parseBlock } from './block.js';
+import { BLOCKS_DIR, blockKeyFromPath, parseBlock } from './block.js';
 import { DEFAULT_CONFIG, parseConfig } from './config.js';
 import type { Problem } from './errors.js';
 import { createCustomFormat } from './formats/index.js';
@@ -20,6 +20,8 @@ export interface BlockCache {
 
 export interface LoadOptions {
   cache?: BlockCache;
+  /** Paths the reader could not read (already reported): references to them are not reported again. */
+  unreadable?: readonly string[];
 }
 
 export interface LoadResult {
@@ -54,6 +56,12 @@ export function loadWorkspace(files: readonly SourceFile[], options: LoadOptions
 
   // Names of files that failed to parse: references to them are not reported again as "unknown".
   const broken: BrokenNames = { blocks: new Set(), payloads: new Set(), anyBlock: false };
+  for (const path of options.unreadable ?? []) {
+    if (path.startsWith(`${BLOCKS_DIR}/`)) {
+      broken.blocks.add(blockKeyFromPath(path));
+      broken.anyBlock = true;
+    } else if (path.endsWith(PAYLOAD_SUFFIX)) broken.payloads.add(nameFromPath(path, PAYLOAD_SUFFIX));
+  }
 
   // Sorted so duplicate reports always name the same "first" file.
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -88,21 +96,20 @@ export function loadWorkspace(files: readonly SourceFile[], options: LoadOptions
       }
       case 'payload': {
         const parsed = parsePayload(file.path, text, hash);
-        if (!parsed.ok) {
-          problems.push(...parsed.problems);
-          broken.payloads.add(nameFromPath(file.path, PAYLOAD_SUFFIX));
-        }
+        problems.push(...parsed.problems);
+        if (!parsed.ok) broken.payloads.add(nameFromPath(file.path, PAYLOAD_SUFFIX));
         else addPayload(parsed.payload);
         break;
       }
       case 'workflow': {
         const parsed = parseWorkflow(file.path, text, hash);
-        if (!parsed.ok) {
-          problems.push(...parsed.problems);
-          break;
+        problems.push(...parsed.problems);
+        if (!parsed.ok) break;
+        // A duplicate workflow's inline payloads would only repeat the same report.
+        if (claim('workflow', parsed.workflow.name, file.path, parsed.workflow.at.line, parsed.workflow.at.col)) {
+          workspace.workflows.set(parsed.workflow.name, parsed.workflow);
+          parsed.inlinePayloads.forEach(addPayload);
         }
-        if (claim('workflow', parsed.workflow.name, file.path)) workspace.workflows.set(parsed.workflow.name, parsed.workflow);
-        parsed.inlinePayloads.forEach(addPayload);
         break;
       }
       case 'config': {

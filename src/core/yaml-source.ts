@@ -35,7 +35,13 @@ export function parseYamlSource(file: string, text: string, lineOffset = 0): Yam
       })),
     };
   }
-  const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (error) {
+    // Deeply nested aliases expand exponentially (a "billion laughs" document).
+    return { ok: false, problems: [{ file, line: 1 + lineOffset, col: 1, code: 'YAML_PARSE', message: `invalid YAML: ${(error as Error).message.split('\n')[0]}` }] };
+  }
   return {
     ok: true,
     source: {

@@ -5,6 +5,7 @@
 import { lstatSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { Problem } from '../../core/errors.js';
+import { MAX_FILE_BYTES } from '../../core/text.js';
 import type { FileKind, SourceFile } from '../../core/types.js';
 
 export interface WorkspaceFiles {
@@ -15,7 +16,7 @@ export interface WorkspaceFiles {
 /** Which files of the workspace quire reads, by path relative to the root. */
 export function classifyPath(path: string): FileKind | undefined {
   if (path === 'quire.yaml') return 'config';
-  if (path.startsWith('blocks/') && path.endsWith('.md')) return 'block';
+  if (path.startsWith('blocks/') && /\.md$/i.test(path)) return 'block';
   if (path.startsWith('workflows/') && path.endsWith('.payload.yaml')) return 'payload';
   if (path.startsWith('workflows/') && path.endsWith('.workflow.yaml')) return 'workflow';
   if (/^formats\/[^/]+\.yaml$/.test(path)) return 'format';
@@ -35,13 +36,18 @@ export function readWorkspaceFiles(root: string): WorkspaceFiles {
   const files: SourceFile[] = [];
   const problems: Problem[] = [];
   const realRoot = realpathSync(root);
-  const visitedDirs = new Set<string>();
 
   const toRelative = (absolute: string) => relative(root, absolute).split(sep).join('/');
 
   const readFile = (absolute: string, kind: FileKind) => {
     const path = toRelative(absolute);
     try {
+      // Check the size before reading: a huge file is refused without loading it.
+      const size = statSync(absolute).size;
+      if (size > MAX_FILE_BYTES) {
+        problems.push({ file: path, line: 1, col: 1, code: 'IO', message: `file is ${(size / (1024 * 1024)).toFixed(1)} MB; quire reads files up to ${MAX_FILE_BYTES / (1024 * 1024)} MB (far more than any model's context)` });
+        return;
+      }
       files.push({ path, kind, bytes: readFileSync(absolute) });
     } catch (error) {
       problems.push({ file: path, line: 1, col: 1, code: 'IO', message: `cannot read file: ${(error as Error).message}` });
@@ -65,15 +71,19 @@ export function readWorkspaceFiles(root: string): WorkspaceFiles {
     return target;
   };
 
-  const walk = (dir: string) => {
+  /** `ancestors`: real paths of the folders above, so a symlink loop ends; a link to a sibling folder is read under both names. */
+  const walk = (dir: string, ancestors: ReadonlySet<string> = new Set()) => {
     let real: string;
     try {
       real = realpathSync(dir);
     } catch {
       return;
     }
-    if (visitedDirs.has(real)) return; // a symlink loop inside the workspace
-    visitedDirs.add(real);
+    if (ancestors.has(real)) {
+      problems.push({ file: toRelative(dir), line: 1, col: 1, code: 'BAD_PATH', message: 'symbolic link loop: this folder links back to a folder that contains it; it is skipped' });
+      return;
+    }
+    const inside = new Set(ancestors).add(real);
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -95,10 +105,14 @@ export function readWorkspaceFiles(root: string): WorkspaceFiles {
         isFile = stats.isFile();
         if (isFile && kind === undefined) continue;
       }
-      if (isDir) walk(absolute);
+      if (isDir) walk(absolute, inside);
       else if (isFile) {
-        const kind = classifyPath(toRelative(absolute));
+        const path = toRelative(absolute);
+        const kind = classifyPath(path);
         if (kind) readFile(absolute, kind);
+        else if (/\.(payload|workflow)\.yml$/.test(path) || /^formats\/[^/]+\.yml$/.test(path)) {
+          problems.push({ file: path, line: 1, col: 1, code: 'IO', message: `quire reads .yaml files; rename it to ${path.replace(/\.yml$/, '.yaml')}` });
+        }
       }
     }
   };
