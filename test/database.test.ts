@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../src/adapters/db/migrations.js';
@@ -164,6 +164,46 @@ describe('sync', () => {
     const db = new Database(ws.dbPath, { readonly: true });
     const keys = db.prepare("SELECT b.key FROM payload_blocks pb JOIN blocks b ON b.id = pb.block_id JOIN payloads p ON p.id = pb.payload_id WHERE p.name = 'styled' ORDER BY pb.order_index").all();
     expect(keys).toEqual([{ key: 'extra' }, { key: 'style/concise' }]);
+    db.close();
+  });
+
+  it('stays exact through incremental changes: retag, touch, delete, rename', () => {
+    const ws = workspace({ ...MINIMAL_WORKSPACE, 'workflows/styled.payload.yaml': 'blocks:\n  - tag: style\n  - tasks/summarize\n', 'blocks/plain.md': 'Plain.\n' });
+    expect(sync(ws).code).toBe(0);
+    const links = () => {
+      const db = new Database(ws.dbPath, { readonly: true });
+      const rows = db.prepare("SELECT b.key FROM payload_blocks pb JOIN blocks b ON b.id = pb.block_id JOIN payloads p ON p.id = pb.payload_id WHERE p.name = 'styled' ORDER BY pb.order_index").all();
+      db.close();
+      return (rows as { key: string }[]).map((r) => r.key);
+    };
+    expect(links()).toEqual(['style/concise', 'tasks/summarize']);
+    // Retag an existing block: the payload's tag selection follows.
+    ws.write('blocks/plain.md', '---\ntags: [style]\n---\nPlain.\n');
+    expect(sync(ws).json!['payloads']).toMatchObject({ updated: 1, unchanged: 1 });
+    expect(links()).toEqual(['plain', 'style/concise', 'tasks/summarize']);
+    // Touch without changing: nothing is rewritten, and the next sync does not even read it.
+    const later = new Date(Date.now() + 5000);
+    utimesSync(join(ws.root, 'blocks/plain.md'), later, later);
+    expect(sync(ws).json!['blocks']).toMatchObject({ updated: 0, unchanged: 3 });
+    const hash = fileHash(ws.dbPath);
+    expect(sync(ws).json!['blocks']).toMatchObject({ unchanged: 3 });
+    expect(fileHash(ws.dbPath)).toBe(hash);
+    // Delete a tagged block, rename another: links and rows follow.
+    rmSync(join(ws.root, 'blocks/style/concise.md'));
+    ws.write('blocks/tasks/summary.md', readFileSync(join(ws.root, 'blocks/tasks/summarize.md')));
+    rmSync(join(ws.root, 'blocks/tasks/summarize.md'));
+    ws.write('workflows/summarize.payload.yaml', MINIMAL_WORKSPACE['workflows/summarize.payload.yaml']!.replace('tasks/summarize', 'tasks/summary'));
+    ws.write('workflows/styled.payload.yaml', 'blocks:\n  - tag: style\n  - tasks/summary\n');
+    ws.write('blocks/tasks/summary.md', 'Summarize in {{input.words}} words.\n');
+    const result = sync(ws);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.json!['blocks']).toMatchObject({ added: 1, removed: 2, unchanged: 1 });
+    expect(links()).toEqual(['plain', 'tasks/summary']);
+    const db = new Database(ws.dbPath, { readonly: true });
+    expect((db.prepare('SELECT key FROM blocks ORDER BY key').all() as { key: string }[]).map((r) => r.key)).toEqual(['plain', 'tasks/summary']);
+    expect((db.prepare('SELECT path FROM quire_files ORDER BY path').all() as { path: string }[]).map((r) => r.path)).toEqual([
+      'blocks/plain.md', 'blocks/tasks/summary.md', 'workflows/research.workflow.yaml', 'workflows/styled.payload.yaml', 'workflows/summarize.payload.yaml',
+    ]);
     db.close();
   });
 

@@ -12,7 +12,12 @@ export interface SourceFile {
   /** Workspace-relative path, `/`-separated. */
   path: string;
   kind: FileKind;
-  bytes: Uint8Array;
+  /** The content; absent when the reader knows the file is unchanged since the last sync. */
+  bytes?: Uint8Array;
+  /** The content hash, when `bytes` is absent. */
+  knownHash?: string;
+  size: number;
+  mtimeMs: number;
 }
 
 /** A `{{block "key"}}` or `{{tag "name"}}` inside a block's template. */

@@ -1,5 +1,9 @@
 /**
  * From the workspace's files to one validated model, with every problem found at once.
+ *
+ * Parsing is per file and depends only on the file's bytes, so a parsed file can be
+ * reused while its content hash is unchanged (the cache of the last sync). Cross-file
+ * checks (names, references, cycles) always run over the whole model.
  */
 import { BLOCKS_DIR, blockKeyFromPath, parseBlock } from './block.js';
 import { DEFAULT_CONFIG, parseConfig } from './config.js';
@@ -10,18 +14,35 @@ import { PAYLOAD_SUFFIX, nameFromPath, parseYamlDocument, parsePayload } from '.
 import { checkReferences, type BrokenNames } from './references.js';
 import { checkSchema } from './schema-check.js';
 import { decodeSource } from './text.js';
-import type { Block, FormatFile, Payload, SourceFile, Workspace } from './types.js';
+import type { Block, FileKind, FormatFile, Payload, SourceFile, Workflow, WorkspaceConfig, Workspace } from './types.js';
 import { parseWorkflow } from './workflow.js';
 
-/** Parsed blocks from an earlier sync, by path, reused when the file's hash is unchanged. */
-export interface BlockCache {
-  get(path: string, contentHash: string): Block | undefined;
+/** What one file parses to: the unit the cache keeps. */
+export type ParsedFile =
+  | { kind: 'block'; block: Block }
+  | { kind: 'payload'; payload: Payload }
+  | { kind: 'workflow'; workflow: Workflow; inlinePayloads: Payload[] }
+  | { kind: 'config'; config: WorkspaceConfig }
+  | { kind: 'format'; format: FormatFile };
+
+/** A file parsed at an earlier sync; reused while its content hash is unchanged. */
+export interface CachedFile {
+  hash: string;
+  parsed: ParsedFile;
 }
 
 export interface LoadOptions {
-  cache?: BlockCache;
+  /** Parsed files of the last sync, by path. */
+  cache?: ReadonlyMap<string, CachedFile>;
   /** Paths the reader could not read (already reported): references to them are not reported again. */
   unreadable?: readonly string[];
+}
+
+export interface FileState {
+  hash: string;
+  parsed: ParsedFile;
+  /** True when the parse came from the cache (the file is unchanged since the last sync). */
+  cached: boolean;
 }
 
 export interface LoadResult {
@@ -29,20 +50,17 @@ export interface LoadResult {
   problems: Problem[];
   /** Hash of every file read, by path (recorded with runs). */
   hashes: Map<string, string>;
+  /** Every file that parsed, by path. */
+  files: Map<string, FileState>;
 }
 
 /** Loads and checks a workspace from its files. Never throws on bad input: problems are returned. */
-export function loadWorkspace(files: readonly SourceFile[], options: LoadOptions = {}): LoadResult {
+export function loadWorkspace(sources: readonly SourceFile[], options: LoadOptions = {}): LoadResult {
   const problems: Problem[] = [];
   const hashes = new Map<string, string>();
-  const workspace: Workspace = {
-    blocks: new Map(),
-    tags: new Map(),
-    payloads: new Map(),
-    workflows: new Map(),
-    formats: new Map(),
-    config: DEFAULT_CONFIG,
-  };
+  const files = new Map<string, FileState>();
+  const workspace: Workspace = { blocks: new Map(), tags: new Map(), payloads: new Map(), workflows: new Map(), formats: new Map(), config: DEFAULT_CONFIG };
+
   const owners = { block: new Map<string, string>(), payload: new Map<string, string>(), workflow: new Map<string, string>(), format: new Map<string, string>() };
   const claim = (kind: keyof typeof owners, name: string, file: string, line = 1, col = 1): boolean => {
     const owner = owners[kind].get(name);
@@ -53,87 +71,100 @@ export function loadWorkspace(files: readonly SourceFile[], options: LoadOptions
     owners[kind].set(name, file);
     return true;
   };
-
-  // Names of files that failed to parse: references to them are not reported again as "unknown".
-  const broken: BrokenNames = { blocks: new Set(), payloads: new Set(), anyBlock: false };
-  for (const path of options.unreadable ?? []) {
-    if (path.startsWith(`${BLOCKS_DIR}/`)) {
-      broken.blocks.add(blockKeyFromPath(path));
-      broken.anyBlock = true;
-    } else if (path.endsWith(PAYLOAD_SUFFIX)) broken.payloads.add(nameFromPath(path, PAYLOAD_SUFFIX));
-  }
-
-  // Sorted so duplicate reports always name the same "first" file.
-  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  for (const file of sorted) {
-    const hash = contentHash(file.bytes);
-    hashes.set(file.path, hash);
-    const cached = file.kind === 'block' ? options.cache?.get(file.path, hash) : undefined;
-    if (cached) {
-      if (claim('block', cached.key, file.path)) workspace.blocks.set(cached.key, cached);
-      continue;
-    }
-    const decoded = decodeSource(file.path, file.bytes);
-    if (!decoded.ok) {
-      problems.push(decoded.problem);
-      if (file.kind === 'block') {
-        broken.blocks.add(blockKeyFromPath(file.path));
-        broken.anyBlock = true;
-      } else if (file.kind === 'payload') broken.payloads.add(nameFromPath(file.path, PAYLOAD_SUFFIX));
-      continue;
-    }
-    const text = decoded.text;
-    switch (file.kind) {
-      case 'block': {
-        const parsed = parseBlock(file.path, text, hash);
-        if (!parsed.ok) {
-          problems.push(...parsed.problems);
-          broken.blocks.add(blockKeyFromPath(file.path));
-          broken.anyBlock = true;
-        }
-        else if (claim('block', parsed.block.key, file.path)) workspace.blocks.set(parsed.block.key, parsed.block);
+  const addPayload = (payload: Payload) => {
+    if (claim('payload', payload.name, payload.at.file, payload.at.line, payload.at.col)) workspace.payloads.set(payload.name, payload);
+  };
+  const add = (path: string, parsed: ParsedFile) => {
+    switch (parsed.kind) {
+      case 'block':
+        if (claim('block', parsed.block.key, path)) workspace.blocks.set(parsed.block.key, parsed.block);
         break;
-      }
-      case 'payload': {
-        const parsed = parsePayload(file.path, text, hash);
-        problems.push(...parsed.problems);
-        if (!parsed.ok) broken.payloads.add(nameFromPath(file.path, PAYLOAD_SUFFIX));
-        else addPayload(parsed.payload);
+      case 'payload':
+        addPayload(parsed.payload);
         break;
-      }
-      case 'workflow': {
-        const parsed = parseWorkflow(file.path, text, hash);
-        problems.push(...parsed.problems);
-        if (!parsed.ok) break;
+      case 'workflow':
         // A duplicate workflow's inline payloads would only repeat the same report.
-        if (claim('workflow', parsed.workflow.name, file.path, parsed.workflow.at.line, parsed.workflow.at.col)) {
+        if (claim('workflow', parsed.workflow.name, path, parsed.workflow.at.line, parsed.workflow.at.col)) {
           workspace.workflows.set(parsed.workflow.name, parsed.workflow);
           parsed.inlinePayloads.forEach(addPayload);
         }
         break;
-      }
-      case 'config': {
-        const parsed = parseConfig(file.path, text, hash);
-        if (!parsed.ok) problems.push(...parsed.problems);
-        else workspace.config = parsed.config;
+      case 'config':
+        workspace.config = parsed.config;
         break;
-      }
-      case 'format': {
-        const parsed = parseFormatFile(file.path, text, hash);
-        if (!parsed.ok) problems.push(...parsed.problems);
-        else if (claim('format', parsed.format.name, file.path)) workspace.formats.set(parsed.format.name, parsed.format);
+      case 'format':
+        if (claim('format', parsed.format.name, path)) workspace.formats.set(parsed.format.name, parsed.format);
         break;
-      }
     }
-  }
+  };
 
-  function addPayload(payload: Payload) {
-    if (claim('payload', payload.name, payload.at.file, payload.at.line, payload.at.col)) workspace.payloads.set(payload.name, payload);
+  // Names of files that failed to parse: references to them are not reported again as "unknown".
+  const broken: BrokenNames = { blocks: new Set(), payloads: new Set(), anyBlock: false };
+  const markBroken = (path: string, kind: FileKind | undefined) => {
+    if (kind === 'block' || (kind === undefined && path.startsWith(`${BLOCKS_DIR}/`))) {
+      broken.blocks.add(blockKeyFromPath(path));
+      broken.anyBlock = true;
+    } else if (kind === 'payload' || (kind === undefined && path.endsWith(PAYLOAD_SUFFIX))) {
+      broken.payloads.add(nameFromPath(path, PAYLOAD_SUFFIX));
+    }
+  };
+  for (const path of options.unreadable ?? []) markBroken(path, undefined);
+
+  // Sorted so duplicate reports always name the same "first" file.
+  const sorted = [...sources].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (const file of sorted) {
+    const cachedEntry = options.cache?.get(file.path);
+    const hash = file.bytes === undefined ? file.knownHash : contentHash(file.bytes);
+    if (hash === undefined) throw new Error(`${file.path}: neither bytes nor a known hash`);
+    hashes.set(file.path, hash);
+    if (cachedEntry && cachedEntry.hash === hash && cachedEntry.parsed.kind === file.kind) {
+      files.set(file.path, { hash, parsed: cachedEntry.parsed, cached: true });
+      add(file.path, cachedEntry.parsed);
+      continue;
+    }
+    if (file.bytes === undefined) throw new Error(`${file.path}: unchanged file missing from the cache`);
+    const result = parseFile(file.path, file.kind, file.bytes, hash);
+    problems.push(...result.problems);
+    if (!result.parsed) {
+      markBroken(file.path, file.kind);
+      continue;
+    }
+    files.set(file.path, { hash, parsed: result.parsed, cached: false });
+    add(file.path, result.parsed);
   }
 
   workspace.tags = indexTags(workspace.blocks);
   problems.push(...checkReferences(workspace, broken));
-  return { workspace, problems, hashes };
+  return { workspace, problems, hashes, files };
+}
+
+/** Parses one file; problems are returned, and `parsed` is absent when the file is unusable. */
+export function parseFile(path: string, kind: FileKind, bytes: Uint8Array, hash: string): { parsed?: ParsedFile; problems: Problem[] } {
+  const decoded = decodeSource(path, bytes);
+  if (!decoded.ok) return { problems: [decoded.problem] };
+  const text = decoded.text;
+  switch (kind) {
+    case 'block': {
+      const result = parseBlock(path, text, hash);
+      return result.ok ? { parsed: { kind, block: result.block }, problems: [] } : { problems: result.problems };
+    }
+    case 'payload': {
+      const result = parsePayload(path, text, hash);
+      return result.ok ? { parsed: { kind, payload: result.payload }, problems: result.problems } : { problems: result.problems };
+    }
+    case 'workflow': {
+      const result = parseWorkflow(path, text, hash);
+      return result.ok ? { parsed: { kind, workflow: result.workflow, inlinePayloads: result.inlinePayloads }, problems: result.problems } : { problems: result.problems };
+    }
+    case 'config': {
+      const result = parseConfig(path, text, hash);
+      return result.ok ? { parsed: { kind, config: result.config }, problems: [] } : { problems: result.problems };
+    }
+    case 'format': {
+      const result = parseFormatFile(path, text, hash);
+      return result.ok ? { parsed: { kind, format: result.format }, problems: [] } : { problems: result.problems };
+    }
+  }
 }
 
 /** tag -> keys of the blocks carrying it, sorted by key (the order `{{tag}}` renders in). */
@@ -170,4 +201,3 @@ function parseFormatFile(path: string, text: string, hash: string): { ok: true; 
   }
   return { ok: true, format: { name: base, definition: parsed.source.value as Record<string, unknown>, sourcePath: path, contentHash: hash } };
 }
-

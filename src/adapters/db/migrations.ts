@@ -129,4 +129,23 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    name: 'm004_file_cache',
+    up(db) {
+      // What each file parsed to at the last sync, with its size, mtime and hash, so a resync
+      // reads and parses only files that changed. `quire_state` holds the fingerprint of the
+      // last synced workspace: when nothing changed, sync writes nothing at all.
+      db.exec(`
+        CREATE TABLE quire_files (
+          path TEXT PRIMARY KEY,
+          kind TEXT NOT NULL,
+          size INTEGER NOT NULL,
+          mtime_ms REAL NOT NULL,
+          hash TEXT NOT NULL,
+          parsed TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE quire_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      `);
+    },
+  },
 ];

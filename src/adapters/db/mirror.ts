@@ -2,10 +2,18 @@
  * Mirroring a validated workspace into the database, in one transaction, touching only
  * what changed. Rows typed into the original system (source_path IS NULL) are left
  * alone, except that a file written by `quire export` adopts its row (same id).
+ *
+ * Incremental: a payload or workflow is compared with its row only when its file changed
+ * or a block it reaches by tag or key was added, removed or retagged; when no file changed
+ * at all (the workspace fingerprint matches), nothing is written.
  */
+import { createHash } from 'node:crypto';
 import type { Db } from './open.js';
+import { readState, writeFileCache, writeState, type CachedFileRow } from './file-cache.js';
+import { MIGRATIONS } from './migrations.js';
 import { exportBlockKeys, exportNames } from '../../core/export-names.js';
 import type { Block, BlockRef, Payload, Workflow, Workspace } from '../../core/types.js';
+import type { FileState } from '../../core/workspace.js';
 
 export interface KindCounts {
   added: number;
@@ -22,17 +30,87 @@ export interface SyncReport {
   workflows: KindCounts;
 }
 
+export interface MirrorInput {
+  workspace: Workspace;
+  /** Every parsed file of the workspace, by path. */
+  files: ReadonlyMap<string, FileState>;
+  /** Size and mtime of every file as read now. */
+  stats: ReadonlyMap<string, { size: number; mtimeMs: number }>;
+  /** The parse cache as it was before this sync. */
+  previous: ReadonlyMap<string, CachedFileRow>;
+}
+
 const emptyCounts = (): KindCounts => ({ added: 0, updated: 0, adopted: 0, archived: 0, removed: 0, unchanged: 0 });
 
+/** What changed since the last sync, from the parse cache. */
+interface Changes {
+  paths: Set<string>;
+  removedPaths: string[];
+  /** Tags whose set of blocks may differ, and keys that appeared or disappeared. */
+  tags: Set<string>;
+  keys: Set<string>;
+}
+
 /** Applies the workspace to the database in one immediate transaction. */
-export function mirrorWorkspace(db: Db, workspace: Workspace): SyncReport {
+export function mirrorWorkspace(db: Db, input: MirrorInput): SyncReport {
   const report: SyncReport = { blocks: emptyCounts(), payloads: emptyCounts(), workflows: emptyCounts() };
+  const changes = findChanges(input);
+  const fingerprint = workspaceFingerprint(input.files);
   db.transaction(() => {
-    const blockIds = mirrorBlocks(db, workspace, report.blocks);
-    const payloadIds = mirrorPayloads(db, workspace, blockIds, report.payloads);
-    mirrorWorkflows(db, workspace, payloadIds, report.workflows);
+    const touched = [...input.stats].filter(([path, stat]) => {
+      const before = input.previous.get(path);
+      return input.files.has(path) && (!before || before.size !== stat.size || before.mtimeMs !== stat.mtimeMs || changes.paths.has(path));
+    });
+    if (changes.paths.size === 0 && changes.removedPaths.length === 0 && readState(db, 'fingerprint') === fingerprint) {
+      report.blocks.unchanged = input.workspace.blocks.size;
+      report.payloads.unchanged = input.workspace.payloads.size;
+      report.workflows.unchanged = input.workspace.workflows.size;
+    } else {
+      const blockIds = mirrorBlocks(db, input.workspace, changes, report.blocks);
+      const { ids: payloadIds, newIds } = mirrorPayloads(db, input.workspace, blockIds, changes, report.payloads);
+      mirrorWorkflows(db, input.workspace, payloadIds, newIds, changes, report.workflows);
+      writeState(db, 'fingerprint', fingerprint);
+    }
+    if (touched.length > 0 || changes.removedPaths.length > 0) {
+      writeFileCache(db, touched.map(([path, stat]) => ({ path, ...stat, state: input.files.get(path)! })), changes.removedPaths);
+    }
   }).immediate();
   return report;
+}
+
+function findChanges(input: MirrorInput): Changes {
+  const changes: Changes = { paths: new Set(), removedPaths: [], tags: new Set(), keys: new Set() };
+  const blockOf = (path: string) => {
+    const parsed = input.previous.get(path)?.parsed;
+    return parsed?.kind === 'block' ? parsed.block : undefined;
+  };
+  for (const [path, state] of input.files) {
+    if (state.cached) continue;
+    changes.paths.add(path);
+    if (state.parsed.kind !== 'block') continue;
+    const before = blockOf(path);
+    if (!before) changes.keys.add(state.parsed.block.key);
+    const tagsBefore = before?.tags ?? [];
+    const tagsNow = state.parsed.block.tags;
+    if (tagsBefore.length !== tagsNow.length || tagsBefore.some((t, i) => t !== tagsNow[i])) for (const tag of [...tagsBefore, ...tagsNow]) changes.tags.add(tag);
+  }
+  for (const path of input.previous.keys()) {
+    if (input.files.has(path)) continue;
+    changes.removedPaths.push(path);
+    const before = blockOf(path);
+    if (before) {
+      changes.keys.add(before.key);
+      for (const tag of before.tags) changes.tags.add(tag);
+    }
+  }
+  return changes;
+}
+
+/** Identifies the synced state: every file's path and hash, and the schema version. */
+function workspaceFingerprint(files: ReadonlyMap<string, FileState>): string {
+  const hash = createHash('sha256').update(`schema:${MIGRATIONS.length}\n`);
+  for (const path of [...files.keys()].sort()) hash.update(`${path}\0${files.get(path)!.hash}\n`);
+  return hash.digest('hex');
 }
 
 // --- Blocks ---
@@ -46,7 +124,7 @@ interface BlockRow {
   folder_path: string | null;
 }
 
-function mirrorBlocks(db: Db, workspace: Workspace, counts: KindCounts): Map<string, number> {
+function mirrorBlocks(db: Db, workspace: Workspace, changes: Changes, counts: KindCounts): Map<string, number> {
   const rows = db.prepare('SELECT id, key, source_path, content_hash, title, folder_path FROM blocks').all() as BlockRow[];
   const byPath = new Map<string, BlockRow>();
   const dbOnly: BlockRow[] = [];
@@ -72,7 +150,7 @@ function mirrorBlocks(db: Db, workspace: Workspace, counts: KindCounts): Map<str
     const row = byPath.get(block.sourcePath);
     if (row) {
       ids.set(block.key, row.id);
-      if (row.content_hash === block.contentHash && row.key === block.key) counts.unchanged++;
+      if (!changes.paths.has(block.sourcePath) || (row.content_hash === block.contentHash && row.key === block.key)) counts.unchanged++;
       else {
         update.run(...values(block), row.id);
         counts.updated++;
@@ -122,7 +200,7 @@ export function payloadOptions(payload: Payload): string {
   return JSON.stringify({ system: payload.system.map(ref), blocks: payload.blocks.map(ref), params: payload.params, ...(payload.inlineIn ? { workflow: payload.inlineIn } : {}) });
 }
 
-function mirrorPayloads(db: Db, workspace: Workspace, blockIds: Map<string, number>, counts: KindCounts): Map<string, number> {
+function mirrorPayloads(db: Db, workspace: Workspace, blockIds: Map<string, number>, changes: Changes, counts: KindCounts): { ids: Map<string, number>; newIds: Set<string> } {
   const rows = db.prepare('SELECT id, name, temperature, response_length, llm_port, model_format, source_path, content_hash, options, archived FROM payloads').all() as PayloadRow[];
   const byName = new Map<string, PayloadRow>();
   const dbOnly: PayloadRow[] = [];
@@ -132,7 +210,6 @@ function mirrorPayloads(db: Db, workspace: Workspace, blockIds: Map<string, numb
     else if (!byName.has(row.name) || byName.get(row.name)!.archived) byName.set(row.name, row);
   }
   const adoptable = invert(exportNames(dbOnly, new Set(rows.filter((r) => r.source_path !== null).map((r) => r.name))));
-  const links = readLinks(db, 'SELECT payload_id AS owner, block_id AS target FROM payload_blocks ORDER BY payload_id, order_index');
 
   const insert = db.prepare(
     'INSERT INTO payloads (name, temperature, response_length, llm_port, model_format, source_path, content_hash, options, archived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)',
@@ -140,51 +217,69 @@ function mirrorPayloads(db: Db, workspace: Workspace, blockIds: Map<string, numb
   const update = db.prepare(
     'UPDATE payloads SET name = ?, temperature = ?, response_length = ?, llm_port = ?, model_format = ?, source_path = ?, content_hash = ?, options = ?, archived = 0, updated_at = CURRENT_TIMESTAMP WHERE id = ?',
   );
+  const readLinks = db.prepare('SELECT block_id FROM payload_blocks WHERE payload_id = ? ORDER BY order_index').pluck();
   const clearLinks = db.prepare('DELETE FROM payload_blocks WHERE payload_id = ?');
   const addLink = db.prepare('INSERT INTO payload_blocks (payload_id, block_id, order_index) VALUES (?, ?, ?)');
-  const writeLinks = (id: number, targets: number[]) => {
-    clearLinks.run(id);
+  const writeLinks = (id: number, targets: number[], fresh: boolean) => {
+    if (!fresh) clearLinks.run(id);
     targets.forEach((target, index) => addLink.run(id, target, index));
   };
+  // Only a change to the file, or to the blocks the payload reaches by tag or key, can change its row.
+  const affected = (payload: Payload) =>
+    changes.paths.has(payload.sourcePath) ||
+    [...payload.system, ...payload.blocks].some((ref) => (ref.kind === 'tag' ? changes.tags.has(ref.tag) : ref.kind === 'block' && changes.keys.has(ref.key)));
 
   const ids = new Map<string, number>();
+  const newIds = new Set<string>();
   const seen = new Set<number>();
   for (const payload of workspace.payloads.values()) {
+    const row = byName.get(payload.name);
+    if (row && !row.archived && !affected(payload)) {
+      ids.set(payload.name, row.id);
+      seen.add(row.id);
+      counts.unchanged++;
+      continue;
+    }
     const options = payloadOptions(payload);
     const targets = resolveBlockIds(payload, workspace, blockIds);
     const values = [payload.name, payload.temperature, payload.responseLength, payload.llmPort, payload.modelFormat, payload.sourcePath, payload.contentHash, options] as const;
-    const row = byName.get(payload.name);
     if (row) {
       ids.set(payload.name, row.id);
       seen.add(row.id);
+      const linksSame = sameList(readLinks.all(row.id) as number[], targets);
       const same =
         !row.archived && row.temperature === payload.temperature && row.response_length === payload.responseLength && row.llm_port === payload.llmPort &&
-        row.model_format === payload.modelFormat && row.source_path === payload.sourcePath && row.content_hash === payload.contentHash && row.options === options &&
-        sameList(links.get(row.id), targets);
+        row.model_format === payload.modelFormat && row.source_path === payload.sourcePath && row.content_hash === payload.contentHash && row.options === options && linksSame;
       if (same) counts.unchanged++;
       else {
         update.run(...values, row.id);
-        if (!sameList(links.get(row.id), targets)) writeLinks(row.id, targets);
+        if (!linksSame) writeLinks(row.id, targets, false);
         counts.updated++;
       }
       continue;
     }
     const adoptId = adoptable.get(payload.name);
-    const id = adoptId ?? Number(insert.run(...values).lastInsertRowid);
+    let id: number;
     if (adoptId !== undefined) {
       adoptable.delete(payload.name);
       update.run(...values, adoptId);
+      writeLinks(adoptId, targets, false);
+      id = adoptId;
       counts.adopted++;
-    } else counts.added++;
-    writeLinks(id, targets);
+    } else {
+      id = Number(insert.run(...values).lastInsertRowid);
+      writeLinks(id, targets, true);
+      counts.added++;
+    }
     ids.set(payload.name, id);
+    newIds.add(payload.name);
     seen.add(id);
   }
 
   retireRows(db, 'payloads', rows.filter((r) => r.source_path !== null && !r.archived && !seen.has(r.id)), (id) =>
     db.prepare('SELECT 1 FROM responses WHERE payload_id = ? UNION ALL SELECT 1 FROM workflow_payloads wp JOIN runs r ON r.workflow_id = wp.workflow_id WHERE wp.payload_id = ? LIMIT 1').get(id, id) !== undefined,
     counts);
-  return ids;
+  return { ids, newIds };
 }
 
 /** The block ids a payload uses, in order: system blocks, then prompt blocks; tags expand by key. */
@@ -214,7 +309,7 @@ export function workflowDefinition(workflow: Workflow): string {
   return JSON.stringify({ inputs: workflow.inputs, steps: workflow.steps.map((s) => ({ name: s.name, payload: s.payload, vars: s.vars })) });
 }
 
-function mirrorWorkflows(db: Db, workspace: Workspace, payloadIds: Map<string, number>, counts: KindCounts): void {
+function mirrorWorkflows(db: Db, workspace: Workspace, payloadIds: Map<string, number>, newPayloads: Set<string>, changes: Changes, counts: KindCounts): void {
   const rows = db.prepare('SELECT id, name, source_path, content_hash, description, definition, archived FROM workflows').all() as WorkflowRow[];
   const byName = new Map<string, WorkflowRow>();
   const dbOnly: WorkflowRow[] = [];
@@ -223,45 +318,57 @@ function mirrorWorkflows(db: Db, workspace: Workspace, payloadIds: Map<string, n
     else if (!byName.has(row.name) || byName.get(row.name)!.archived) byName.set(row.name, row);
   }
   const adoptable = invert(exportNames(dbOnly, new Set(rows.filter((r) => r.source_path !== null).map((r) => r.name))));
-  const links = readLinks(db, 'SELECT workflow_id AS owner, payload_id AS target FROM workflow_payloads ORDER BY workflow_id, order_index');
 
   const insert = db.prepare('INSERT INTO workflows (name, source_path, content_hash, description, definition, archived) VALUES (?, ?, ?, ?, ?, 0)');
   const update = db.prepare(
     'UPDATE workflows SET name = ?, source_path = ?, content_hash = ?, description = ?, definition = ?, archived = 0, updated_at = CURRENT_TIMESTAMP WHERE id = ?',
   );
+  const readLinks = db.prepare('SELECT payload_id FROM workflow_payloads WHERE workflow_id = ? ORDER BY order_index').pluck();
   const clearLinks = db.prepare('DELETE FROM workflow_payloads WHERE workflow_id = ?');
   const addLink = db.prepare('INSERT INTO workflow_payloads (workflow_id, payload_id, order_index) VALUES (?, ?, ?)');
-  const writeLinks = (id: number, targets: number[]) => {
-    clearLinks.run(id);
+  const writeLinks = (id: number, targets: number[], fresh: boolean) => {
+    if (!fresh) clearLinks.run(id);
     targets.forEach((target, index) => addLink.run(id, target, index));
   };
 
   const seen = new Set<number>();
   for (const workflow of workspace.workflows.values()) {
+    const row = byName.get(workflow.name);
+    // Unchanged file and the same payload rows behind every step: nothing to compare.
+    if (row && !row.archived && !changes.paths.has(workflow.sourcePath) && !workflow.steps.some((step) => newPayloads.has(step.payload))) {
+      seen.add(row.id);
+      counts.unchanged++;
+      continue;
+    }
     const definition = workflowDefinition(workflow);
     const targets = workflow.steps.map((step) => payloadIds.get(step.payload)!);
     const values = [workflow.name, workflow.sourcePath, workflow.contentHash, workflow.description, definition] as const;
-    const row = byName.get(workflow.name);
     if (row) {
       seen.add(row.id);
+      const linksSame = sameList(readLinks.all(row.id) as number[], targets);
       const same = !row.archived && row.source_path === workflow.sourcePath && row.content_hash === workflow.contentHash && row.description === workflow.description &&
-        row.definition === definition && sameList(links.get(row.id), targets);
+        row.definition === definition && linksSame;
       if (same) counts.unchanged++;
       else {
         update.run(...values, row.id);
-        if (!sameList(links.get(row.id), targets)) writeLinks(row.id, targets);
+        if (!linksSame) writeLinks(row.id, targets, false);
         counts.updated++;
       }
       continue;
     }
     const adoptId = adoptable.get(workflow.name);
-    const id = adoptId ?? Number(insert.run(...values).lastInsertRowid);
+    let id: number;
     if (adoptId !== undefined) {
       adoptable.delete(workflow.name);
       update.run(...values, adoptId);
+      writeLinks(adoptId, targets, false);
+      id = adoptId;
       counts.adopted++;
-    } else counts.added++;
-    writeLinks(id, targets);
+    } else {
+      id = Number(insert.run(...values).lastInsertRowid);
+      writeLinks(id, targets, true);
+      counts.added++;
+    }
     seen.add(id);
   }
 
@@ -286,18 +393,7 @@ function retireRows(db: Db, table: 'payloads' | 'workflows', rows: { id: number 
   }
 }
 
-function readLinks(db: Db, sql: string): Map<number, number[]> {
-  const links = new Map<number, number[]>();
-  for (const { owner, target } of db.prepare(sql).iterate() as Iterable<{ owner: number; target: number }>) {
-    const list = links.get(owner);
-    if (list) list.push(target);
-    else links.set(owner, [target]);
-  }
-  return links;
-}
-
-function sameList(a: number[] | undefined, b: number[]): boolean {
-  const left = a ?? [];
+function sameList(left: number[], b: number[]): boolean {
   return left.length === b.length && left.every((value, index) => value === b[index]);
 }
 

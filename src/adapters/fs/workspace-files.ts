@@ -8,6 +8,13 @@ import type { Problem } from '../../core/errors.js';
 import { MAX_FILE_BYTES } from '../../core/text.js';
 import type { FileKind, SourceFile } from '../../core/types.js';
 
+/** What the last sync saw of a file. */
+export interface KnownFile {
+  size: number;
+  mtimeMs: number;
+  hash: string;
+}
+
 export interface WorkspaceFiles {
   files: SourceFile[];
   problems: Problem[];
@@ -32,23 +39,36 @@ export function isIgnoredName(name: string): boolean {
  * Reads every workspace file under `root`. Symlinks are followed only while they stay
  * inside the workspace; one pointing outside is a problem, never read.
  */
-export function readWorkspaceFiles(root: string): WorkspaceFiles {
+export function readWorkspaceFiles(root: string, known?: ReadonlyMap<string, KnownFile>): WorkspaceFiles {
   const files: SourceFile[] = [];
   const problems: Problem[] = [];
   const realRoot = realpathSync(root);
+  const prefix = root.endsWith(sep) ? root : root + sep;
 
-  const toRelative = (absolute: string) => relative(root, absolute).split(sep).join('/');
+  // Every walked path starts with the root: slicing is much cheaper than path.relative.
+  const toRelative = (absolute: string) => {
+    const rel = absolute.startsWith(prefix) ? absolute.slice(prefix.length) : relative(root, absolute);
+    return sep === '/' ? rel : rel.split(sep).join('/');
+  };
 
   const readFile = (absolute: string, kind: FileKind) => {
     const path = toRelative(absolute);
     try {
       // Check the size before reading: a huge file is refused without loading it.
-      const size = statSync(absolute).size;
+      const stats = statSync(absolute);
+      const size = stats.size;
+      const mtimeMs = stats.mtimeMs;
+      const previous = known?.get(path);
+      if (previous && previous.size === size && previous.mtimeMs === mtimeMs) {
+        // Same size and modification time as at the last sync: unchanged (as git assumes).
+        files.push({ path, kind, knownHash: previous.hash, size, mtimeMs });
+        return;
+      }
       if (size > MAX_FILE_BYTES) {
         problems.push({ file: path, line: 1, col: 1, code: 'IO', message: `file is ${(size / (1024 * 1024)).toFixed(1)} MB; quire reads files up to ${MAX_FILE_BYTES / (1024 * 1024)} MB (far more than any model's context)` });
         return;
       }
-      files.push({ path, kind, bytes: readFileSync(absolute) });
+      files.push({ path, kind, bytes: readFileSync(absolute), size, mtimeMs });
     } catch (error) {
       problems.push({ file: path, line: 1, col: 1, code: 'IO', message: `cannot read file: ${(error as Error).message}` });
     }
