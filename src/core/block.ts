@@ -6,7 +6,19 @@ import { splitFrontmatter } from './frontmatter.js';
 import { findIncludes } from './includes.js';
 import { checkSchema } from './schema-check.js';
 import type { Block } from './types.js';
+import { parseSimpleYaml } from './simple-yaml.js';
 import { parseYamlSource } from './yaml-source.js';
+
+const META_KEYS = new Set(['title', 'tags', 'description']);
+
+/** The fast path's result is used only when it is certainly valid; otherwise the full parse reports. */
+function isValidSimpleMeta(meta: Record<string, unknown>): boolean {
+  for (const [key, value] of Object.entries(meta)) {
+    if (!META_KEYS.has(key)) return false;
+    if (key === 'tags' ? !(typeof value === 'string' || (Array.isArray(value) && value.every((t) => typeof t === 'string' && !t.includes(',')))) : typeof value !== 'string' || value === '') return false;
+  }
+  return true;
+}
 
 export const BLOCKS_DIR = 'blocks';
 
@@ -39,7 +51,10 @@ export function parseBlock(path: string, text: string, contentHash: string): Blo
 
   let meta: Record<string, unknown> = {};
   const problems: Problem[] = [];
-  if (yaml !== undefined && yaml.trim() !== '') {
+  const simple = yaml === undefined ? undefined : parseSimpleYaml(yaml);
+  if (simple !== undefined && isValidSimpleMeta(simple)) {
+    meta = simple;
+  } else if (yaml !== undefined && yaml.trim() !== '') {
     const parsed = parseYamlSource(path, yaml, 1);
     if (!parsed.ok) return { ok: false, problems: parsed.problems };
     if (parsed.source.value !== null && parsed.source.value !== undefined) {
