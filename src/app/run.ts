@@ -48,7 +48,7 @@ export interface RunOutcome {
  */
 export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
   const emit = options.onEvent ?? (() => {});
-  const { workspace, hashes, db } = syncWorkspace(options.root, options.dbPath);
+  const { workspace, hashes, db } = await syncWorkspace(options.root, options.dbPath);
   try {
     const runs = createRunStore(db);
     runs.markInterrupted(isProcessAlive);

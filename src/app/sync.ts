@@ -1,14 +1,19 @@
 /**
  * `quire sync`: validate every file, then mirror the workspace into the database in one
  * transaction. Nothing is written when any file is invalid.
+ *
+ * The parsers (YAML, Handlebars, JSON Schema) are loaded only when some file changed:
+ * a resync of an unchanged workspace is decided from file sizes and mtimes alone.
  */
 import { existsSync } from 'node:fs';
-import { readFileCache, type CachedFileRow } from '../adapters/db/file-cache.js';
+import { readFileCache, readState, type CachedFileRow } from '../adapters/db/file-cache.js';
+import { workspaceFingerprint } from '../adapters/db/fingerprint.js';
 import { pendingMigrations } from '../adapters/db/migrate.js';
-import { mirrorWorkspace, type SyncReport } from '../adapters/db/mirror.js';
+import type { KindCounts, SyncReport } from '../adapters/db/mirror.js';
+import { mirrorWorkspace } from '../adapters/db/mirror.js';
 import { connectDatabase, openDatabase, prepareDatabase, type Db } from '../adapters/db/open.js';
+import { readWorkspaceFiles, type KnownFile } from '../adapters/fs/workspace-files.js';
 import type { Workspace } from '../core/types.js';
-import { loadCheckedWorkspace } from './load.js';
 
 export interface SyncResult {
   report: SyncReport;
@@ -18,28 +23,69 @@ export interface SyncResult {
 }
 
 /**
- * Syncs and returns the open database (the caller closes it), so `run` can go on with it.
+ * Syncs and returns the model and the open database (the caller closes it), for `run`.
  * The parse cache is read first through a connection that writes nothing; it becomes the
  * writing connection only once every file is valid.
  * @throws ProblemsError when any file is invalid; MigrationError for a newer database.
  */
-export function syncWorkspace(root: string, dbPath: string): SyncResult {
+export async function syncWorkspace(root: string, dbPath: string): Promise<SyncResult> {
   const existing = existsSync(dbPath) ? connectDatabase(dbPath) : undefined;
-  let previous: Map<string, CachedFileRow> = new Map();
   try {
     // A database still to be migrated (an older quire's, or the original system's) has no cache yet.
-    if (existing && pendingMigrations(existing).length === 0) previous = readFileCache(existing);
-    const checked = loadCheckedWorkspace(root, previous);
-    const db = existing ? prepareDatabase(existing, dbPath) : openDatabase(dbPath);
-    try {
-      const report = mirrorWorkspace(db, { workspace: checked.workspace, files: checked.files, stats: checked.stats, previous });
-      return { report, workspace: checked.workspace, hashes: checked.hashes, db };
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+    const previous = existing && pendingMigrations(existing).length === 0 ? readFileCache(existing) : new Map<string, CachedFileRow>();
+    return await syncWith(existing, previous, root, dbPath);
   } catch (error) {
     if (existing?.open) existing.close();
     throw error;
   }
+}
+
+/**
+ * `quire sync` itself: when every file has the size and mtime recorded at the last sync
+ * and the fingerprint matches, report "unchanged" without reading or parsing anything.
+ */
+export async function syncOnly(root: string, dbPath: string): Promise<SyncReport> {
+  const existing = existsSync(dbPath) ? connectDatabase(dbPath) : undefined;
+  try {
+    if (existing && pendingMigrations(existing).length === 0) {
+      const unchanged = unchangedReport(existing, root);
+      if (unchanged) return unchanged;
+    }
+    const previous = existing && pendingMigrations(existing).length === 0 ? readFileCache(existing) : new Map<string, CachedFileRow>();
+    const result = await syncWith(existing, previous, root, dbPath);
+    result.db.close();
+    return result.report;
+  } finally {
+    if (existing?.open) existing.close();
+  }
+}
+
+async function syncWith(existing: Db | undefined, previous: Map<string, CachedFileRow>, root: string, dbPath: string): Promise<SyncResult> {
+  const { loadCheckedWorkspace } = await import('./load.js');
+  const checked = loadCheckedWorkspace(root, previous);
+  const db = existing ? prepareDatabase(existing, dbPath) : openDatabase(dbPath);
+  try {
+    const report = mirrorWorkspace(db, { workspace: checked.workspace, files: checked.files, stats: checked.stats, previous });
+    return { report, workspace: checked.workspace, hashes: checked.hashes, db };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** The "nothing changed" report, or undefined when anything may have changed. */
+function unchangedReport(db: Db, root: string): SyncReport | undefined {
+  const known = new Map<string, KnownFile>();
+  for (const [path, size, mtimeMs, hash] of db.prepare('SELECT path, size, mtime_ms, hash FROM quire_files').raw().all() as [string, number, number, string][]) {
+    known.set(path, { size, mtimeMs, hash });
+  }
+  const stored = readState(db, 'fingerprint');
+  const counts = readState(db, 'counts');
+  if (!stored || !counts || known.size === 0) return undefined;
+  const read = readWorkspaceFiles(root, known);
+  if (read.problems.length > 0 || read.files.length !== known.size || read.files.some((f) => f.bytes !== undefined)) return undefined;
+  if (workspaceFingerprint(read.files.map((f) => [f.path, f.knownHash!] as const)) !== stored) return undefined;
+  const { blocks, payloads, workflows } = JSON.parse(counts) as Record<'blocks' | 'payloads' | 'workflows', number>;
+  const same = (n: number): KindCounts => ({ added: 0, updated: 0, adopted: 0, archived: 0, removed: 0, unchanged: n });
+  return { blocks: same(blocks), payloads: same(payloads), workflows: same(workflows) };
 }

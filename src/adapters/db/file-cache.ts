@@ -12,15 +12,32 @@ export interface CachedFileRow extends CachedFile {
   mtimeMs: number;
 }
 
-/** Reads the cache. Block `content` becomes a getter that loads the body on first use. */
+/**
+ * Reads the cache. Blocks are rebuilt from their `blocks` rows (which hold everything
+ * parsing found), and their `content` becomes a getter that loads the body on first use.
+ */
 export function readFileCache(db: Db): Map<string, CachedFileRow> {
   const loadContent = db.prepare('SELECT content FROM blocks WHERE source_path = ?').pluck();
+  const blocks = new Map<string, Block>();
+  const blockRows = db
+    .prepare('SELECT source_path, key, title, tags, folder_path, includes, body_line, content_hash FROM blocks WHERE source_path IS NOT NULL AND includes IS NOT NULL')
+    .raw()
+    .all() as [string, string, string, string | null, string | null, string, number, string][];
+  for (const [sourcePath, key, title, tags, folderPath, includes, bodyLine, contentHash] of blockRows) {
+    const block = { key, title, tags: tags ? tags.split(',') : [], folderPath: folderPath ?? '', sourcePath, contentHash, bodyLine, includes: JSON.parse(includes) } as Omit<Block, 'content'> as Block;
+    lazyContent(block, () => (loadContent.get(sourcePath) as string | null | undefined) ?? '');
+    blocks.set(sourcePath, block);
+  }
   const cache = new Map<string, CachedFileRow>();
-  const rows = db.prepare('SELECT path, size, mtime_ms, hash, parsed FROM quire_files').raw().all() as [string, number, number, string, string][];
-  for (const [path, size, mtimeMs, hash, text] of rows) {
-    const parsed = JSON.parse(text) as ParsedFile;
-    if (parsed.kind === 'block') lazyContent(parsed.block, () => (loadContent.get(path) as string | undefined) ?? '');
-    cache.set(path, { hash, parsed, size, mtimeMs });
+  const rows = db.prepare('SELECT path, kind, size, mtime_ms, hash, parsed FROM quire_files').raw().all() as [string, string, number, number, string, string][];
+  for (const [path, kind, size, mtimeMs, hash, text] of rows) {
+    if (kind === 'block') {
+      const block = blocks.get(path);
+      // A row that no longer matches its file's hash is not used: the file is parsed again.
+      if (block && block.contentHash === hash) cache.set(path, { hash, parsed: { kind: 'block', block }, size, mtimeMs });
+      continue;
+    }
+    cache.set(path, { hash, parsed: JSON.parse(text) as ParsedFile, size, mtimeMs });
   }
   return cache;
 }
@@ -30,9 +47,8 @@ export function writeFileCache(db: Db, changed: { path: string; size: number; mt
   const upsert = db.prepare('INSERT OR REPLACE INTO quire_files (path, kind, size, mtime_ms, hash, parsed) VALUES (?, ?, ?, ?, ?, ?)');
   const remove = db.prepare('DELETE FROM quire_files WHERE path = ?');
   for (const { path, size, mtimeMs, state } of changed) {
-    // Bodies live in blocks.content; the cache keeps everything else.
-    const parsed = state.parsed.kind === 'block' ? { kind: 'block', block: { ...state.parsed.block, content: undefined } } : state.parsed;
-    upsert.run(path, state.parsed.kind, size, mtimeMs, state.hash, JSON.stringify(parsed));
+    // A block's parse lives in its `blocks` row; other kinds keep theirs here as JSON.
+    upsert.run(path, state.parsed.kind, size, mtimeMs, state.hash, state.parsed.kind === 'block' ? '' : JSON.stringify(state.parsed));
   }
   for (const path of removed) remove.run(path);
 }

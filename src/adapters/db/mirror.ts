@@ -7,10 +7,9 @@
  * or a block it reaches by tag or key was added, removed or retagged; when no file changed
  * at all (the workspace fingerprint matches), nothing is written.
  */
-import { createHash } from 'node:crypto';
 import type { Db } from './open.js';
 import { readState, writeFileCache, writeState, type CachedFileRow } from './file-cache.js';
-import { MIGRATIONS } from './migrations.js';
+import { workspaceFingerprint } from './fingerprint.js';
 import { exportBlockKeys, exportNames } from '../../core/export-names.js';
 import type { Block, BlockRef, Payload, Workflow, Workspace } from '../../core/types.js';
 import type { FileState } from '../../core/workspace.js';
@@ -55,7 +54,7 @@ interface Changes {
 export function mirrorWorkspace(db: Db, input: MirrorInput): SyncReport {
   const report: SyncReport = { blocks: emptyCounts(), payloads: emptyCounts(), workflows: emptyCounts() };
   const changes = findChanges(input);
-  const fingerprint = workspaceFingerprint(input.files);
+  const fingerprint = workspaceFingerprint([...input.files].map(([path, state]) => [path, state.hash] as const));
   db.transaction(() => {
     const touched = [...input.stats].filter(([path, stat]) => {
       const before = input.previous.get(path);
@@ -75,6 +74,7 @@ export function mirrorWorkspace(db: Db, input: MirrorInput): SyncReport {
         : mirrorPayloads(db, input.workspace, blockIds, changes, report.payloads);
       mirrorWorkflows(db, input.workspace, payloadIds, newIds, changes, report.workflows);
       writeState(db, 'fingerprint', fingerprint);
+      writeState(db, 'counts', JSON.stringify({ blocks: input.workspace.blocks.size, payloads: input.workspace.payloads.size, workflows: input.workspace.workflows.size }));
     }
     if (touched.length > 0 || changes.removedPaths.length > 0) {
       writeFileCache(db, touched.map(([path, stat]) => ({ path, ...stat, state: input.files.get(path)! })), changes.removedPaths);
@@ -109,13 +109,6 @@ function findChanges(input: MirrorInput): Changes {
     }
   }
   return changes;
-}
-
-/** Identifies the synced state: every file's path and hash, and the schema version. */
-function workspaceFingerprint(files: ReadonlyMap<string, FileState>): string {
-  const hash = createHash('sha256').update(`schema:${MIGRATIONS.length}\n`);
-  for (const path of [...files.keys()].sort()) hash.update(`${path}\0${files.get(path)!.hash}\n`);
-  return hash.digest('hex');
 }
 
 // --- Blocks ---

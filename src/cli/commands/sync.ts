@@ -4,11 +4,9 @@ import type { GlobalOptions } from '../context.js';
 export function registerSync(cli: CAC): void {
   cli.command('sync', 'Validate, then mirror the files into the database').action(async (options: GlobalOptions) => {
     const { resolveContext } = await import('../context.js');
-    const { syncWorkspace } = await import('../../app/sync.js');
+    const { syncOnly } = await import('../../app/sync.js');
     const { reportSync } = await import('../output/sync.js');
     const context = resolveContext(options);
-    const result = syncWorkspace(context.root, context.dbPath);
-    result.db.close();
-    reportSync(context, result.report);
+    reportSync(context, await syncOnly(context.root, context.dbPath));
   });
 }
