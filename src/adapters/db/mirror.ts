@@ -177,20 +177,7 @@ function mirrorBlocks(db: Db, workspace: Workspace, changes: Changes, counts: Ki
   return ids;
 }
 
-// --- Payloads ---
-
-interface PayloadRow {
-  id: number;
-  name: string;
-  temperature: number | null;
-  response_length: number | null;
-  llm_port: number | null;
-  model_format: string | null;
-  source_path: string | null;
-  content_hash: string | null;
-  options: string | null;
-  archived: number;
-}
+// --- Payloads and workflows ---
 
 /** What a payload row stores beyond the original columns (everything needed to run it). */
 export function payloadOptions(payload: Payload): string {
@@ -198,57 +185,103 @@ export function payloadOptions(payload: Payload): string {
   return JSON.stringify({ system: payload.system.map(ref), blocks: payload.blocks.map(ref), params: payload.params, ...(payload.inlineIn ? { workflow: payload.inlineIn } : {}) });
 }
 
-function mirrorPayloads(db: Db, workspace: Workspace, blockIds: Map<string, number>, changes: Changes, counts: KindCounts): { ids: Map<string, number>; newIds: Set<string> } {
-  const rows = db.prepare('SELECT id, name, temperature, response_length, llm_port, model_format, source_path, content_hash, options, archived FROM payloads').all() as PayloadRow[];
-  const byName = new Map<string, PayloadRow>();
-  const dbOnly: PayloadRow[] = [];
-  for (const row of rows) {
-    if (row.source_path === null) dbOnly.push(row);
-    // Prefer the live row when an archived one shares its name.
-    else if (!byName.has(row.name) || byName.get(row.name)!.archived) byName.set(row.name, row);
-  }
-  const adoptable = invert(exportNames(dbOnly, new Set(rows.filter((r) => r.source_path !== null).map((r) => r.name))));
+/** What a workflow row stores beyond the original columns. */
+export function workflowDefinition(workflow: Workflow): string {
+  return JSON.stringify({ inputs: workflow.inputs, steps: workflow.steps.map((s) => ({ name: s.name, payload: s.payload, vars: s.vars })) });
+}
 
-  const insert = db.prepare(
-    'INSERT INTO payloads (name, temperature, response_length, llm_port, model_format, source_path, content_hash, options, archived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)',
-  );
-  const update = db.prepare(
-    'UPDATE payloads SET name = ?, temperature = ?, response_length = ?, llm_port = ?, model_format = ?, source_path = ?, content_hash = ?, options = ?, archived = 0, updated_at = CURRENT_TIMESTAMP WHERE id = ?',
-  );
-  const readLinks = db.prepare('SELECT block_id FROM payload_blocks WHERE payload_id = ? ORDER BY order_index').pluck();
-  const clearLinks = db.prepare('DELETE FROM payload_blocks WHERE payload_id = ?');
-  const addLink = db.prepare('INSERT INTO payload_blocks (payload_id, block_id, order_index) VALUES (?, ?, ?)');
+function mirrorPayloads(db: Db, workspace: Workspace, blockIds: Map<string, number>, changes: Changes, counts: KindCounts): { ids: Map<string, number>; newIds: Set<string> } {
+  return mirrorNamedRows(db, workspace.payloads.values(), counts, {
+    table: 'payloads',
+    columns: ['name', 'temperature', 'response_length', 'llm_port', 'model_format', 'source_path', 'content_hash', 'options'],
+    values: (p) => [p.name, p.temperature, p.responseLength, p.llmPort, p.modelFormat, p.sourcePath, p.contentHash, payloadOptions(p)],
+    links: { table: 'payload_blocks', owner: 'payload_id', target: 'block_id' },
+    targets: (p) => resolveBlockIds(p, workspace, blockIds),
+    // Only a change to the file, or to the blocks the payload reaches by tag or key, can change its row.
+    affected: (p) =>
+      changes.paths.has(p.sourcePath) ||
+      [...p.system, ...p.blocks].some((ref) => (ref.kind === 'tag' ? changes.tags.has(ref.tag) : ref.kind === 'block' && changes.keys.has(ref.key))),
+    history: 'SELECT 1 FROM responses WHERE payload_id = ?1 UNION ALL SELECT 1 FROM workflow_payloads wp JOIN runs r ON r.workflow_id = wp.workflow_id WHERE wp.payload_id = ?1 LIMIT 1',
+  });
+}
+
+function mirrorWorkflows(db: Db, workspace: Workspace, payloadIds: Map<string, number>, newPayloads: Set<string>, changes: Changes, counts: KindCounts): void {
+  mirrorNamedRows(db, workspace.workflows.values(), counts, {
+    table: 'workflows',
+    columns: ['name', 'source_path', 'content_hash', 'description', 'definition'],
+    values: (w) => [w.name, w.sourcePath, w.contentHash, w.description, workflowDefinition(w)],
+    links: { table: 'workflow_payloads', owner: 'workflow_id', target: 'payload_id' },
+    targets: (w) => w.steps.map((step) => payloadIds.get(step.payload)!),
+    // Unchanged file and the same payload rows behind every step: nothing to compare.
+    affected: (w) => changes.paths.has(w.sourcePath) || w.steps.some((step) => newPayloads.has(step.payload)),
+    history: 'SELECT 1 FROM runs WHERE workflow_id = ?1 LIMIT 1',
+  });
+}
+
+/** How one kind of named, file-backed row (payloads, workflows) is stored. */
+interface NamedRowSpec<E> {
+  table: 'payloads' | 'workflows';
+  /** Data columns, `name` first; `values` gives them in the same order. */
+  columns: string[];
+  values(entity: E): unknown[];
+  links: { table: 'payload_blocks' | 'workflow_payloads'; owner: string; target: string };
+  targets(entity: E): number[];
+  /** False when nothing the row is made from can have changed since the last sync. */
+  affected(entity: E): boolean;
+  /** SQL (parameter ?1: the row id) that finds run history; rows with history are archived, not deleted. */
+  history: string;
+}
+
+type NamedRow = { id: number; archived: number; source_path: string | null } & Record<string, unknown>;
+
+/**
+ * Mirrors named entities into their table and link table: unchanged rows are left alone,
+ * changed ones updated, new ones adopted from a database-only row of the same export name
+ * or inserted, and rows whose file is gone archived (with history) or deleted.
+ */
+function mirrorNamedRows<E extends { name: string }>(db: Db, entities: Iterable<E>, counts: KindCounts, spec: NamedRowSpec<E>): { ids: Map<string, number>; newIds: Set<string> } {
+  const rows = db.prepare(`SELECT id, archived, ${spec.columns.join(', ')} FROM ${spec.table}`).all() as NamedRow[];
+  const byName = new Map<string, NamedRow>();
+  const dbOnly: { id: number; name: string }[] = [];
+  for (const row of rows) {
+    const name = row['name'] as string;
+    if (row.source_path === null) dbOnly.push({ id: row.id, name });
+    // Prefer the live row when an archived one shares its name.
+    else if (!byName.has(name) || byName.get(name)!.archived) byName.set(name, row);
+  }
+  // Same inputs as `quire export` used, so the names match the files it wrote.
+  const adoptable = invert(exportNames(dbOnly, new Set(rows.filter((r) => r.source_path !== null).map((r) => r['name'] as string))));
+
+  const placeholders = spec.columns.map(() => '?').join(', ');
+  const insert = db.prepare(`INSERT INTO ${spec.table} (${spec.columns.join(', ')}, archived) VALUES (${placeholders}, 0)`);
+  const update = db.prepare(`UPDATE ${spec.table} SET ${spec.columns.map((c) => `${c} = ?`).join(', ')}, archived = 0, updated_at = CURRENT_TIMESTAMP WHERE id = ?`);
+  const { table: linkTable, owner, target } = spec.links;
+  const readLinks = db.prepare(`SELECT ${target} FROM ${linkTable} WHERE ${owner} = ? ORDER BY order_index`).pluck();
+  const clearLinks = db.prepare(`DELETE FROM ${linkTable} WHERE ${owner} = ?`);
+  const addLink = db.prepare(`INSERT INTO ${linkTable} (${owner}, ${target}, order_index) VALUES (?, ?, ?)`);
   const writeLinks = (id: number, targets: number[], fresh: boolean) => {
     if (!fresh) clearLinks.run(id);
-    targets.forEach((target, index) => addLink.run(id, target, index));
+    targets.forEach((t, index) => addLink.run(id, t, index));
   };
-  // Only a change to the file, or to the blocks the payload reaches by tag or key, can change its row.
-  const affected = (payload: Payload) =>
-    changes.paths.has(payload.sourcePath) ||
-    [...payload.system, ...payload.blocks].some((ref) => (ref.kind === 'tag' ? changes.tags.has(ref.tag) : ref.kind === 'block' && changes.keys.has(ref.key)));
 
   const ids = new Map<string, number>();
   const newIds = new Set<string>();
   const seen = new Set<number>();
-  for (const payload of workspace.payloads.values()) {
-    const row = byName.get(payload.name);
-    if (row && !row.archived && !affected(payload)) {
-      ids.set(payload.name, row.id);
+  for (const entity of entities) {
+    const row = byName.get(entity.name);
+    if (row && !row.archived && !spec.affected(entity)) {
+      ids.set(entity.name, row.id);
       seen.add(row.id);
       counts.unchanged++;
       continue;
     }
-    const options = payloadOptions(payload);
-    const targets = resolveBlockIds(payload, workspace, blockIds);
-    const values = [payload.name, payload.temperature, payload.responseLength, payload.llmPort, payload.modelFormat, payload.sourcePath, payload.contentHash, options] as const;
+    const values = spec.values(entity);
+    const targets = spec.targets(entity);
     if (row) {
-      ids.set(payload.name, row.id);
+      ids.set(entity.name, row.id);
       seen.add(row.id);
       const linksSame = sameList(readLinks.all(row.id) as number[], targets);
-      const same =
-        !row.archived && row.temperature === payload.temperature && row.response_length === payload.responseLength && row.llm_port === payload.llmPort &&
-        row.model_format === payload.modelFormat && row.source_path === payload.sourcePath && row.content_hash === payload.contentHash && row.options === options && linksSame;
-      if (same) counts.unchanged++;
+      if (!row.archived && linksSame && spec.columns.every((column, i) => row[column] === values[i])) counts.unchanged++;
       else {
         update.run(...values, row.id);
         if (!linksSame) writeLinks(row.id, targets, false);
@@ -256,10 +289,10 @@ function mirrorPayloads(db: Db, workspace: Workspace, blockIds: Map<string, numb
       }
       continue;
     }
-    const adoptId = adoptable.get(payload.name);
+    const adoptId = adoptable.get(entity.name);
     let id: number;
     if (adoptId !== undefined) {
-      adoptable.delete(payload.name);
+      adoptable.delete(entity.name);
       update.run(...values, adoptId);
       writeLinks(adoptId, targets, false);
       id = adoptId;
@@ -269,14 +302,13 @@ function mirrorPayloads(db: Db, workspace: Workspace, blockIds: Map<string, numb
       writeLinks(id, targets, true);
       counts.added++;
     }
-    ids.set(payload.name, id);
-    newIds.add(payload.name);
+    ids.set(entity.name, id);
+    newIds.add(entity.name);
     seen.add(id);
   }
 
-  retireRows(db, 'payloads', rows.filter((r) => r.source_path !== null && !r.archived && !seen.has(r.id)), (id) =>
-    db.prepare('SELECT 1 FROM responses WHERE payload_id = ? UNION ALL SELECT 1 FROM workflow_payloads wp JOIN runs r ON r.workflow_id = wp.workflow_id WHERE wp.payload_id = ? LIMIT 1').get(id, id) !== undefined,
-    counts);
+  const history = db.prepare(spec.history);
+  retireRows(db, spec.table, rows.filter((r) => r.source_path !== null && !r.archived && !seen.has(r.id)), (id) => history.get(id) !== undefined, counts);
   return { ids, newIds };
 }
 
@@ -288,90 +320,6 @@ function resolveBlockIds(payload: Payload, workspace: Workspace, blockIds: Map<s
     else if (ref.kind === 'tag') keys.push(...(workspace.tags.get(ref.tag) ?? []));
   }
   return keys.map((key) => blockIds.get(key)!).filter((id) => id !== undefined);
-}
-
-// --- Workflows ---
-
-interface WorkflowRow {
-  id: number;
-  name: string;
-  source_path: string | null;
-  content_hash: string | null;
-  description: string | null;
-  definition: string | null;
-  archived: number;
-}
-
-/** What a workflow row stores beyond the original columns. */
-export function workflowDefinition(workflow: Workflow): string {
-  return JSON.stringify({ inputs: workflow.inputs, steps: workflow.steps.map((s) => ({ name: s.name, payload: s.payload, vars: s.vars })) });
-}
-
-function mirrorWorkflows(db: Db, workspace: Workspace, payloadIds: Map<string, number>, newPayloads: Set<string>, changes: Changes, counts: KindCounts): void {
-  const rows = db.prepare('SELECT id, name, source_path, content_hash, description, definition, archived FROM workflows').all() as WorkflowRow[];
-  const byName = new Map<string, WorkflowRow>();
-  const dbOnly: WorkflowRow[] = [];
-  for (const row of rows) {
-    if (row.source_path === null) dbOnly.push(row);
-    else if (!byName.has(row.name) || byName.get(row.name)!.archived) byName.set(row.name, row);
-  }
-  const adoptable = invert(exportNames(dbOnly, new Set(rows.filter((r) => r.source_path !== null).map((r) => r.name))));
-
-  const insert = db.prepare('INSERT INTO workflows (name, source_path, content_hash, description, definition, archived) VALUES (?, ?, ?, ?, ?, 0)');
-  const update = db.prepare(
-    'UPDATE workflows SET name = ?, source_path = ?, content_hash = ?, description = ?, definition = ?, archived = 0, updated_at = CURRENT_TIMESTAMP WHERE id = ?',
-  );
-  const readLinks = db.prepare('SELECT payload_id FROM workflow_payloads WHERE workflow_id = ? ORDER BY order_index').pluck();
-  const clearLinks = db.prepare('DELETE FROM workflow_payloads WHERE workflow_id = ?');
-  const addLink = db.prepare('INSERT INTO workflow_payloads (workflow_id, payload_id, order_index) VALUES (?, ?, ?)');
-  const writeLinks = (id: number, targets: number[], fresh: boolean) => {
-    if (!fresh) clearLinks.run(id);
-    targets.forEach((target, index) => addLink.run(id, target, index));
-  };
-
-  const seen = new Set<number>();
-  for (const workflow of workspace.workflows.values()) {
-    const row = byName.get(workflow.name);
-    // Unchanged file and the same payload rows behind every step: nothing to compare.
-    if (row && !row.archived && !changes.paths.has(workflow.sourcePath) && !workflow.steps.some((step) => newPayloads.has(step.payload))) {
-      seen.add(row.id);
-      counts.unchanged++;
-      continue;
-    }
-    const definition = workflowDefinition(workflow);
-    const targets = workflow.steps.map((step) => payloadIds.get(step.payload)!);
-    const values = [workflow.name, workflow.sourcePath, workflow.contentHash, workflow.description, definition] as const;
-    if (row) {
-      seen.add(row.id);
-      const linksSame = sameList(readLinks.all(row.id) as number[], targets);
-      const same = !row.archived && row.source_path === workflow.sourcePath && row.content_hash === workflow.contentHash && row.description === workflow.description &&
-        row.definition === definition && linksSame;
-      if (same) counts.unchanged++;
-      else {
-        update.run(...values, row.id);
-        if (!linksSame) writeLinks(row.id, targets, false);
-        counts.updated++;
-      }
-      continue;
-    }
-    const adoptId = adoptable.get(workflow.name);
-    let id: number;
-    if (adoptId !== undefined) {
-      adoptable.delete(workflow.name);
-      update.run(...values, adoptId);
-      writeLinks(adoptId, targets, false);
-      id = adoptId;
-      counts.adopted++;
-    } else {
-      id = Number(insert.run(...values).lastInsertRowid);
-      writeLinks(id, targets, true);
-      counts.added++;
-    }
-    seen.add(id);
-  }
-
-  retireRows(db, 'workflows', rows.filter((r) => r.source_path !== null && !r.archived && !seen.has(r.id)), (id) =>
-    db.prepare('SELECT 1 FROM runs WHERE workflow_id = ? LIMIT 1').get(id) !== undefined, counts);
 }
 
 // --- Internal helpers ---
