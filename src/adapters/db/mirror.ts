@@ -201,7 +201,7 @@ function mirrorPayloads(db: Db, workspace: Workspace, blockIds: Map<string, numb
     affected: (p) =>
       changes.paths.has(p.sourcePath) ||
       [...p.system, ...p.blocks].some((ref) => (ref.kind === 'tag' ? changes.tags.has(ref.tag) : ref.kind === 'block' && changes.keys.has(ref.key))),
-    history: 'SELECT 1 FROM responses WHERE payload_id = ?1 UNION ALL SELECT 1 FROM workflow_payloads wp JOIN runs r ON r.workflow_id = wp.workflow_id WHERE wp.payload_id = ?1 LIMIT 1',
+    history: 'SELECT 1 FROM responses WHERE payload_id = @id UNION ALL SELECT 1 FROM workflow_payloads wp JOIN runs r ON r.workflow_id = wp.workflow_id WHERE wp.payload_id = @id LIMIT 1',
   });
 }
 
@@ -214,7 +214,7 @@ function mirrorWorkflows(db: Db, workspace: Workspace, payloadIds: Map<string, n
     targets: (w) => w.steps.map((step) => payloadIds.get(step.payload)!),
     // Unchanged file and the same payload rows behind every step: nothing to compare.
     affected: (w) => changes.paths.has(w.sourcePath) || w.steps.some((step) => newPayloads.has(step.payload)),
-    history: 'SELECT 1 FROM runs WHERE workflow_id = ?1 LIMIT 1',
+    history: 'SELECT 1 FROM runs WHERE workflow_id = @id LIMIT 1',
   });
 }
 
@@ -228,7 +228,7 @@ interface NamedRowSpec<E> {
   targets(entity: E): number[];
   /** False when nothing the row is made from can have changed since the last sync. */
   affected(entity: E): boolean;
-  /** SQL (parameter ?1: the row id) that finds run history; rows with history are archived, not deleted. */
+  /** SQL (parameter @id: the row id) that finds run history; rows with history are archived, not deleted. */
   history: string;
 }
 
@@ -308,7 +308,7 @@ function mirrorNamedRows<E extends { name: string }>(db: Db, entities: Iterable<
   }
 
   const history = db.prepare(spec.history);
-  retireRows(db, spec.table, rows.filter((r) => r.source_path !== null && !r.archived && !seen.has(r.id)), (id) => history.get(id) !== undefined, counts);
+  retireRows(db, spec.table, rows.filter((r) => r.source_path !== null && !r.archived && !seen.has(r.id)), (id) => history.get({ id }) !== undefined, counts);
   return { ids, newIds };
 }
 
