@@ -100,6 +100,24 @@ describe('quire run', () => {
     db.close();
   });
 
+  it('a rerun of an unchanged workspace sends the same prompts, and picks up an edit', async () => {
+    const ws = workspace();
+    const prompts = () => {
+      const db = open(ws);
+      const rows = (db.prepare('SELECT prompt FROM responses ORDER BY id').all() as { prompt: string }[]).map((r) => r.prompt);
+      db.close();
+      return rows;
+    };
+    expect((await run(ws, ['flow', '--input', 'text=Same.'])).code).toBe(0);
+    // The second run reads the workflow, payloads and blocks from the database (nothing changed).
+    expect((await run(ws, ['flow', '--input', 'text=Same.'])).code).toBe(0);
+    const [first, second] = [prompts().slice(0, 3), prompts().slice(3, 6)];
+    expect(second).toEqual(first);
+    ws.write('blocks/persona.md', 'You are verbose.\n');
+    expect((await run(ws, ['flow', '--input', 'text=Same.'])).code).toBe(0);
+    expect(prompts()[6]).toContain('You are verbose.');
+  });
+
   it('prints whole responses when stdout is not a terminal, progress on stderr', async () => {
     const ws = workspace();
     const result = await run(ws, ['flow', '--input', 'text=Hi.']);

@@ -20,12 +20,12 @@ export function createPlanner(workspace: Workspace) {
     steps(workflow: Workflow): PlannedStep[] {
       return workflow.steps.map((step, index) => ({ index, step, payload: workspace.payloads.get(step.payload)! }));
     },
-    /** Renders one step. @throws TemplateError, AppError FORMAT */
-    prompt(planned: PlannedStep, input: Record<string, unknown>, outputs: { name: string; output: string }[], options: { date?: Date } = {}): BuiltPrompt {
-      const steps: TemplateContext['steps'] = {};
-      for (const { name, output } of outputs) steps[name] = { output };
-      const last = outputs.at(-1);
-      const context: TemplateContext = { input, vars: planned.step.vars, steps, ...(last ? { previous: { output: last.output } } : {}) };
+    /**
+     * Renders one step, given the outputs of the steps before it (by step name) and the
+     * previous step's output. @throws TemplateError, AppError FORMAT
+     */
+    prompt(planned: PlannedStep, input: Record<string, unknown>, steps: TemplateContext['steps'], previous: string | undefined, options: { date?: Date } = {}): BuiltPrompt {
+      const context: TemplateContext = { input, vars: planned.step.vars, steps, ...(previous !== undefined ? { previous: { output: previous } } : {}) };
       const rendered = renderer.renderPayload(planned.payload, context);
       return buildPrompt(planned.payload, rendered, resolveFormat(planned.payload.modelFormat), options);
     },

@@ -43,10 +43,12 @@ export function renderTarget(root: string, name: string, values: Record<string, 
   const workflow = workspace.workflows.get(name) ?? payloadAsWorkflow(workspace, name, inputs);
   const input = resolveInputs(workflow, inputs, { placeholders: true });
   const planner = createPlanner(workspace);
-  const done: { name: string; output: string }[] = [];
+  const done: Record<string, { output: string }> = {};
+  let previous: string | undefined;
   const steps = planner.steps(workflow).map((planned) => {
-    const prompt = planner.prompt(planned, input, done);
-    done.push({ name: planned.step.name, output: outputs.get(planned.step.name) ?? `<output of step ${planned.step.name}>` });
+    const prompt = planner.prompt(planned, input, done, previous);
+    previous = outputs.get(planned.step.name) ?? `<output of step ${planned.step.name}>`;
+    done[planned.step.name] = { output: previous };
     return { index: planned.index, name: planned.step.name, payload: planned.payload.name, format: planned.payload.modelFormat, llmPort: planned.payload.llmPort, prompt };
   });
   return { kind: workspace.workflows.has(name) ? 'workflow' : 'payload', name, steps };

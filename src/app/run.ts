@@ -9,7 +9,7 @@ import { resolveInputs } from '../core/inputs.js';
 import { parseEndpointOverrides, resolveEndpoint, type ResolvedEndpoint } from './endpoints.js';
 import { readGitState } from './git.js';
 import { createPlanner, filesUsed, findWorkflow } from './plan.js';
-import { syncWorkspace } from './sync.js';
+import { openRunModel } from './run-model.js';
 
 export type RunEvent =
   | { type: 'run-start'; runId: number; workflow: string; steps: number }
@@ -48,7 +48,7 @@ export interface RunOutcome {
  */
 export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
   const emit = options.onEvent ?? (() => {});
-  const { workspace, hashes, db } = await syncWorkspace(options.root, options.dbPath);
+  const { workspace, hashes, db } = await openRunModel(options.root, options.dbPath, options.workflow);
   try {
     const runs = createRunStore(db);
     runs.markInterrupted(isProcessAlive);
@@ -76,6 +76,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
     emit({ type: 'run-start', runId, workflow: workflow.name, steps: steps.length });
 
     const outputs: { name: string; output: string }[] = [];
+    const stepOutputs: Record<string, { output: string }> = {};
     const finish = (status: Exclude<RunStatus, 'running'>, error?: AppError | Error, step?: { index: number; name: string }): RunOutcome => {
       const metadata = { ...runMetadata, steps_completed: outputs.length, ...(error ? { error: error.message, ...(step ? { failed_step: step } : {}) } : {}) };
       delete (metadata as Record<string, unknown>)['pid'];
@@ -88,7 +89,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
       const current = { index: planned.index, name: planned.step.name };
       try {
         options.signal?.throwIfAborted();
-        const prompt = planner.prompt(planned, input, outputs);
+        const prompt = planner.prompt(planned, input, stepOutputs, outputs.at(-1)?.output);
         const endpoint = endpoints.get(planned.payload.llmPort)!;
         const client = await options.getClient(endpoint, options.signal);
         const chat = client.api === 'openai-chat';
@@ -138,6 +139,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
           ...(context.contextLength !== undefined ? { context_length: context.contextLength } : {}),
         });
         outputs.push({ name: planned.step.name, output: result.text });
+        stepOutputs[planned.step.name] = { output: result.text };
         emit({ type: 'step-end', index: planned.index, name: planned.step.name, content: result.text, result });
       } catch (error) {
         const cancelled = options.signal?.aborted || (error instanceof AppError && error.code === 'CANCELLED');

@@ -73,18 +73,27 @@ async function syncWith(existing: Db | undefined, previous: Map<string, CachedFi
   }
 }
 
-/** The "nothing changed" report, or undefined when anything may have changed. */
-function unchangedReport(db: Db, root: string): SyncReport | undefined {
+/**
+ * When every workspace file has the size and mtime recorded at the last sync (and the
+ * fingerprint matches), the hash of every file by path; undefined when anything may have changed.
+ */
+export function unchangedSinceLastSync(db: Db, root: string): Map<string, string> | undefined {
   const known = new Map<string, KnownFile>();
   for (const [path, size, mtimeMs, hash] of db.prepare('SELECT path, size, mtime_ms, hash FROM quire_files').raw().all() as [string, number, number, string][]) {
     known.set(path, { size, mtimeMs, hash });
   }
   const stored = readState(db, 'fingerprint');
-  const counts = readState(db, 'counts');
-  if (!stored || !counts || known.size === 0) return undefined;
+  if (!stored || known.size === 0) return undefined;
   const read = readWorkspaceFiles(root, known);
   if (read.problems.length > 0 || read.files.length !== known.size || read.files.some((f) => f.bytes !== undefined)) return undefined;
-  if (workspaceFingerprint(read.files.map((f) => [f.path, f.knownHash!] as const)) !== stored) return undefined;
+  const hashes = new Map(read.files.map((f) => [f.path, f.knownHash!] as const));
+  return workspaceFingerprint(hashes) === stored ? hashes : undefined;
+}
+
+/** The "nothing changed" report, or undefined when anything may have changed. */
+function unchangedReport(db: Db, root: string): SyncReport | undefined {
+  const counts = readState(db, 'counts');
+  if (!counts || !unchangedSinceLastSync(db, root)) return undefined;
   const { blocks, payloads, workflows } = JSON.parse(counts) as Record<'blocks' | 'payloads' | 'workflows', number>;
   const same = (n: number): KindCounts => ({ added: 0, updated: 0, adopted: 0, archived: 0, removed: 0, unchanged: n });
   return { blocks: same(blocks), payloads: same(payloads), workflows: same(workflows) };

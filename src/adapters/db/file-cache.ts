@@ -5,6 +5,7 @@
  */
 import type { Block } from '../../core/types.js';
 import type { CachedFile, FileState, ParsedFile } from '../../core/workspace.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './open.js';
 
 export interface CachedFileRow extends CachedFile {
@@ -17,16 +18,12 @@ export interface CachedFileRow extends CachedFile {
  * parsing found), and their `content` becomes a getter that loads the body on first use.
  */
 export function readFileCache(db: Db): Map<string, CachedFileRow> {
-  const loadContent = db.prepare('SELECT content FROM blocks WHERE source_path = ?').pluck();
+  const loadContent = contentLoader(db);
   const blocks = new Map<string, Block>();
-  const blockRows = db
-    .prepare('SELECT source_path, key, title, tags, folder_path, includes, body_line, content_hash FROM blocks WHERE source_path IS NOT NULL AND includes IS NOT NULL')
-    .raw()
-    .all() as [string, string, string, string | null, string | null, string, number, string][];
-  for (const [sourcePath, key, title, tags, folderPath, includes, bodyLine, contentHash] of blockRows) {
-    const block = { key, title, tags: tags ? tags.split(',') : [], folderPath: folderPath ?? '', sourcePath, contentHash, bodyLine, includes: JSON.parse(includes) } as Omit<Block, 'content'> as Block;
-    lazyContent(block, () => (loadContent.get(sourcePath) as string | null | undefined) ?? '');
-    blocks.set(sourcePath, block);
+  const blockRows = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE source_path IS NOT NULL AND includes IS NOT NULL`).raw().all() as BlockRowValues[];
+  for (const row of blockRows) {
+    const block = blockFromRow(row, loadContent);
+    blocks.set(block.sourcePath, block);
   }
   const cache = new Map<string, CachedFileRow>();
   const rows = db.prepare('SELECT path, kind, size, mtime_ms, hash, parsed FROM quire_files').raw().all() as [string, string, number, number, string, string][];
@@ -51,6 +48,28 @@ export function writeFileCache(db: Db, changed: { path: string; size: number; mt
     upsert.run(path, state.parsed.kind, size, mtimeMs, state.hash, state.parsed.kind === 'block' ? '' : JSON.stringify(state.parsed));
   }
   for (const path of removed) remove.run(path);
+}
+
+/** Columns of `blocks` a cached Block is rebuilt from, in the order blockFromRow reads them. */
+export const BLOCK_COLUMNS = 'source_path, key, title, tags, folder_path, includes, body_line, content_hash';
+export type BlockRowValues = [string, string, string, string | null, string | null, string, number, string];
+
+/** A Block from its row (BLOCK_COLUMNS, raw); the body is loaded on first use. */
+export function blockFromRow([sourcePath, key, title, tags, folderPath, includes, bodyLine, contentHash]: BlockRowValues, loadContent: Statement): Block {
+  const block = { key, title, tags: tags ? tags.split(',') : [], folderPath: folderPath ?? '', sourcePath, contentHash, bodyLine, includes: JSON.parse(includes) } as Omit<Block, 'content'> as Block;
+  lazyContent(block, () => (loadContent.get(sourcePath) as string | null | undefined) ?? '');
+  return block;
+}
+
+/** The statement blockFromRow loads bodies with. */
+export function contentLoader(db: Db): Statement {
+  return db.prepare('SELECT content FROM blocks WHERE source_path = ?').pluck();
+}
+
+/** One file's cached parse (not for blocks: see blockFromRow). */
+export function readCachedParse(db: Db, path: string): ParsedFile | undefined {
+  const text = db.prepare("SELECT parsed FROM quire_files WHERE path = ? AND kind != 'block'").pluck().get(path) as string | undefined;
+  return text ? (JSON.parse(text) as ParsedFile) : undefined;
 }
 
 export function readState(db: Db, key: string): string | undefined {

@@ -11,9 +11,10 @@ import { dim, printJson } from '../report.js';
 
 export async function executeRun(workflow: string, flags: RunFlags): Promise<void> {
   const { parseInputPairs } = await import('../../core/inputs.js');
-  const { readInputFile } = await import('../../app/input-file.js');
   const context = resolveContext(flags);
-  const inputs: Record<string, unknown> = { ...(flags.inputFile ? readInputFile(flags.inputFile) : {}), ...parseInputPairs(toList(flags.input)) };
+  // The YAML reader is loaded only when an input file is given (it costs startup time).
+  const fromFile = flags.inputFile ? (await import('../../app/input-file.js')).readInputFile(flags.inputFile) : {};
+  const inputs: Record<string, unknown> = { ...fromFile, ...parseInputPairs(toList(flags.input)) };
 
   if (flags.dryRun) {
     const { renderTarget } = await import('../../app/render.js');
