@@ -22,6 +22,15 @@ const TEMPLATES = [
   'é ✓ {{block "ünï"}} {{tag "t t"}}',
   '{{input.a.b}} {{ input.c }} {{  input.d  }}',
   '{{unclosed',
+  '{{#if vars.tone}}{{block "a"}}{{else}}{{tag "b"}}{{/if}}',
+  '{{#each input.items}}- {{this}}\n{{/each}}',
+  '{{#if a}}{{#unless b}}x{{/unless}}{{/if}}',
+  '{{#if a}}x{{/each}}',
+  '{{#if a}}x',
+  'x{{/if}}',
+  '{{#if a}}{{else if b}}{{/if}}',
+  '{{#if}}{{/if}}',
+  '{{#if a}}{{else}}{{else}}{{/if}}',
 ];
 
 describe('include discovery', () => {
@@ -37,6 +46,7 @@ describe('include discovery', () => {
 
   it('takes the fast path for plain prompts', () => {
     expect(scanSimpleMustaches('Hi {{input.name}}, {{block "x/y"}}')).toEqual([{ kind: 'block', name: 'x/y', line: 1, col: 20 }]);
-    expect(scanSimpleMustaches('{{#if x}}y{{/if}}')).toBeUndefined();
+    expect(scanSimpleMustaches('{{#if x}}{{block "in"}}{{/if}}')).toEqual([{ kind: 'block', name: 'in', line: 1, col: 10 }]);
+    expect(scanSimpleMustaches('{{#if x}}y{{/each}}')).toBeUndefined();
   });
 });

@@ -64,35 +64,49 @@ export function findIncludesByAst(file: string, template: string, lineOffset = 1
 }
 
 /**
- * Plain variables (`{{input.words}}`, `{{json vars.x}}`) and string-literal includes are
- * most of what prompts contain, and each is valid Handlebars on its own. When every
- * mustache of a template is one of those, the includes are read off directly (the
- * Handlebars parser costs ~30 µs a block, the bulk of a cold sync); anything else —
- * blocks, comments, escapes, partials, odd spacing — returns undefined for the real parser.
+ * Plain variables (`{{input.words}}`, `{{json vars.x}}`), string-literal includes and
+ * simple `{{#if x}}…{{else}}…{{/if}}` sections (also #unless, #each, #with) are most of
+ * what prompts contain. When every mustache of a template is one of those and the
+ * sections nest properly, the template is valid Handlebars and its includes are read off
+ * directly (the Handlebars parser costs ~30 µs a block, the bulk of a cold sync).
+ * Anything else — comments, escapes, partials, `else if`, odd spacing — returns undefined
+ * for the real parser.
  */
-const SIMPLE_MUSTACHE = /\{\{ ?(?:(block|tag) "([^"\\{}]*)"|[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*(?: [A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)?) ?\}\}/g;
+const PATH = '[A-Za-z_][\\w-]*(?:\\.[A-Za-z_][\\w-]*)*';
+const SIMPLE_MUSTACHE = new RegExp(
+  `\\{\\{ ?(?:(block|tag) "([^"\\\\{}]*)"|#(if|unless|each|with) ${PATH}|/(if|unless|each|with)|(else)|${PATH}(?: ${PATH})?) ?\\}\\}`,
+  'g',
+);
 
 export function scanSimpleMustaches(template: string, lineOffset = 1): Include[] | undefined {
   if (template.includes('\\{{') || template.includes('{{{')) return undefined;
   let opens = 0;
   for (let i = template.indexOf('{{'); i !== -1; i = template.indexOf('{{', i + 2)) opens++;
   const includes: Include[] = [];
+  const sections: { name: string; sawElse: boolean }[] = [];
   let matched = 0;
   let line = 1;
   let lineStart = 0;
   let scanned = 0;
   for (const match of template.matchAll(SIMPLE_MUSTACHE)) {
-    if (match[0] === '{{else}}' || match[0] === '{{ else }}') return undefined; // `else` outside a block is an error
     matched++;
-    if (!match[1]) continue;
+    const [, helper, name, open, close, otherwise] = match;
+    if (open) sections.push({ name: open, sawElse: false });
+    else if (close && sections.pop()?.name !== close) return undefined; // mismatched: the parser words the error
+    else if (otherwise) {
+      const section = sections.at(-1);
+      if (!section || section.sawElse) return undefined; // `else` outside a section, or twice, is an error
+      section.sawElse = true;
+    }
+    if (!helper) continue;
     for (let n = template.indexOf('\n', scanned); n !== -1 && n < match.index; n = template.indexOf('\n', n + 1)) {
       line++;
       lineStart = n + 1;
     }
     scanned = match.index;
-    includes.push({ kind: match[1] as 'block' | 'tag', name: match[2]!, line: line + lineOffset - 1, col: match.index - lineStart + 1 });
+    includes.push({ kind: helper as 'block' | 'tag', name: name!, line: line + lineOffset - 1, col: match.index - lineStart + 1 });
   }
-  return matched === opens ? includes : undefined;
+  return matched === opens && sections.length === 0 ? includes : undefined;
 }
 
 /**
