@@ -6,6 +6,7 @@
 import type { Block } from '../../core/types.js';
 import type { CachedFile, FileState, ParsedFile } from '../../core/workspace.js';
 import type { Statement } from 'better-sqlite3';
+import { createBatchInserter } from './batch-insert.js';
 import type { Db } from './open.js';
 
 export interface CachedFileRow extends CachedFile {
@@ -41,12 +42,13 @@ export function readFileCache(db: Db): Map<string, CachedFileRow> {
 
 /** Upserts the entries of files that changed and deletes those of files that are gone. */
 export function writeFileCache(db: Db, changed: { path: string; size: number; mtimeMs: number; state: FileState }[], removed: readonly string[]): void {
-  const upsert = db.prepare('INSERT OR REPLACE INTO quire_files (path, kind, size, mtime_ms, hash, parsed) VALUES (?, ?, ?, ?, ?, ?)');
+  const upsert = createBatchInserter(db, 'quire_files', ['path', 'kind', 'size', 'mtime_ms', 'hash', 'parsed'], { orReplace: true });
   const remove = db.prepare('DELETE FROM quire_files WHERE path = ?');
   for (const { path, size, mtimeMs, state } of changed) {
     // A block's parse lives in its `blocks` row; other kinds keep theirs here as JSON.
-    upsert.run(path, state.parsed.kind, size, mtimeMs, state.hash, state.parsed.kind === 'block' ? '' : JSON.stringify(state.parsed));
+    upsert.add([path, state.parsed.kind, size, mtimeMs, state.hash, state.parsed.kind === 'block' ? '' : JSON.stringify(state.parsed)]);
   }
+  upsert.flush();
   for (const path of removed) remove.run(path);
 }
 

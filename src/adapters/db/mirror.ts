@@ -8,6 +8,7 @@
  * at all (the workspace fingerprint matches), nothing is written.
  */
 import type { Db } from './open.js';
+import { createBatchInserter } from './batch-insert.js';
 import { readState, writeFileCache, writeState, type CachedFileRow } from './file-cache.js';
 import { workspaceFingerprint } from './fingerprint.js';
 import { exportBlockKeys, exportNames } from '../../core/export-names.js';
@@ -133,15 +134,19 @@ function mirrorBlocks(db: Db, workspace: Workspace, changes: Changes, counts: Ki
   // Same inputs as `quire export` used, so the keys match the files it wrote.
   const adoptable = invert(exportBlockKeys(dbOnly, new Set([...byPath.values()].map((r) => r.key ?? ''))));
 
-  const insert = db.prepare(
-    'INSERT INTO blocks (title, content, tags, folder_path, key, source_path, content_hash, includes, body_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
+  const ids = new Map<string, number>();
+  const insert = createBatchInserter(db, 'blocks', ['title', 'content', 'tags', 'folder_path', 'key', 'source_path', 'content_hash', 'includes', 'body_line'], {
+    batchRows: 100,
+    returning: 'id, key',
+    onRows: (rows) => {
+      for (const [id, key] of rows as [number, string][]) ids.set(key, id);
+    },
+  });
   const update = db.prepare(
     'UPDATE blocks SET title = ?, content = ?, tags = ?, folder_path = ?, key = ?, source_path = ?, content_hash = ?, includes = ?, body_line = ?, updated_at = CURRENT_TIMESTAMP WHERE id = ?',
   );
   const values = (b: Block) => [b.title, b.content, b.tags.join(','), b.folderPath, b.key, b.sourcePath, b.contentHash, JSON.stringify(b.includes), b.bodyLine] as const;
 
-  const ids = new Map<string, number>();
   const seenPaths = new Set<string>();
   for (const block of workspace.blocks.values()) {
     seenPaths.add(block.sourcePath);
@@ -163,9 +168,10 @@ function mirrorBlocks(db: Db, workspace: Workspace, changes: Changes, counts: Ki
       counts.adopted++;
       continue;
     }
-    ids.set(block.key, Number(insert.run(...values(block)).lastInsertRowid));
+    insert.add(values(block));
     counts.added++;
   }
+  insert.flush();
 
   const remove = db.prepare('DELETE FROM blocks WHERE id = ?');
   for (const [path, row] of byPath) {
@@ -258,10 +264,10 @@ function mirrorNamedRows<E extends { name: string }>(db: Db, entities: Iterable<
   const { table: linkTable, owner, target } = spec.links;
   const readLinks = db.prepare(`SELECT ${target} FROM ${linkTable} WHERE ${owner} = ? ORDER BY order_index`).pluck();
   const clearLinks = db.prepare(`DELETE FROM ${linkTable} WHERE ${owner} = ?`);
-  const addLink = db.prepare(`INSERT INTO ${linkTable} (${owner}, ${target}, order_index) VALUES (?, ?, ?)`);
+  const links = createBatchInserter(db, linkTable, [owner, target, 'order_index']);
   const writeLinks = (id: number, targets: number[], fresh: boolean) => {
     if (!fresh) clearLinks.run(id);
-    targets.forEach((t, index) => addLink.run(id, t, index));
+    targets.forEach((t, index) => links.add([id, t, index]));
   };
 
   const ids = new Map<string, number>();
@@ -307,6 +313,7 @@ function mirrorNamedRows<E extends { name: string }>(db: Db, entities: Iterable<
     seen.add(id);
   }
 
+  links.flush();
   const history = db.prepare(spec.history);
   retireRows(db, spec.table, rows.filter((r) => r.source_path !== null && !r.archived && !seen.has(r.id)), (id) => history.get({ id }) !== undefined, counts);
   return { ids, newIds };
