@@ -2,7 +2,7 @@
  * Small helpers shared by the benchmarks: statistics, timing, child processes with
  * peak RSS, table printing. No dependencies beyond Node itself.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,11 +16,12 @@ export const CLI = join(REPO_DIR, 'dist', 'cli', 'bin.js');
 /**
  * Copies the build (dist/, package.json; node_modules and schemas linked) into `dir`, so a
  * rebuild of the repo's dist/ during the benchmark (tests run `npm run build`) cannot change
- * what is measured halfway. Returns the snapshot's dist folder and CLI entry.
+ * what is measured halfway. `fromDist`: another build to measure (default the repo's dist/).
+ * Returns the snapshot's dist folder and CLI entry.
  */
-export function snapshotBuild(dir) {
+export function snapshotBuild(dir, fromDist = join(REPO_DIR, 'dist')) {
   mkdirSync(dir, { recursive: true });
-  cpSync(join(REPO_DIR, 'dist'), join(dir, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.map') });
+  cpSync(fromDist, join(dir, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.map') });
   cpSync(join(REPO_DIR, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(REPO_DIR, 'node_modules'), join(dir, 'node_modules'), 'dir');
   symlinkSync(join(REPO_DIR, 'schemas'), join(dir, 'schemas'), 'dir');
@@ -69,6 +70,14 @@ export async function timeAsync(fn) {
   return [result, performance.now() - start];
 }
 
+/**
+ * CLOCK_MONOTONIC in milliseconds (process.hrtime): one clock for every process on the
+ * machine, so a time taken in a mock server process compares with one taken here.
+ */
+export function monoMs() {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
 // --- Child processes and peak RSS ---
 
 let rssMethodCache;
@@ -94,6 +103,44 @@ export function rssMethod() {
  * stdout, stderr and status. Throws when the child fails, unless `allowFail`.
  */
 export function runNode(args, { nodeArgs = [], env = {}, cwd = REPO_DIR, allowFail = false, measureRss = true } = {}) {
+  const plan = planChild(args, { nodeArgs, env, measureRss });
+  const startedAtMs = monoMs();
+  const start = performance.now();
+  const child = spawnSync(plan.command, plan.argv, { cwd, env: plan.env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const wallMs = performance.now() - start;
+  if (child.error) throw child.error;
+  return finishChild(plan, args, { wallMs, startedAtMs, stdout: child.stdout ?? '', stderr: child.stderr ?? '', status: child.status, allowFail });
+}
+
+/**
+ * runNode without blocking this process's event loop (for a server in this process that
+ * the child talks to). Resolves like runNode; `startedAtMs` is monoMs() at spawn.
+ */
+export function runNodeAsync(args, { nodeArgs = [], env = {}, cwd = REPO_DIR, allowFail = false, measureRss = true } = {}) {
+  const plan = planChild(args, { nodeArgs, env, measureRss });
+  return new Promise((resolve, reject) => {
+    const startedAtMs = monoMs();
+    const start = performance.now();
+    const child = spawn(plan.command, plan.argv, { cwd, env: plan.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = [];
+    const err = [];
+    child.stdout.on('data', (chunk) => out.push(chunk));
+    child.stderr.on('data', (chunk) => err.push(chunk));
+    child.on('error', reject);
+    child.on('close', (status) => {
+      const wallMs = performance.now() - start;
+      try {
+        resolve(finishChild(plan, args, {
+          wallMs, startedAtMs, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), status, allowFail,
+        }));
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+}
+
+function planChild(args, { nodeArgs, env, measureRss }) {
   const method = measureRss ? rssMethod() : 'none';
   let command = process.execPath;
   let argv = [...nodeArgs, ...args];
@@ -107,26 +154,25 @@ export function runNode(args, { nodeArgs = [], env = {}, cwd = REPO_DIR, allowFa
     argv = ['--import', RSS_HOOK, ...argv];
     childEnv.QUIRE_BENCH_RSS_FILE = rssFile;
   }
-  const start = performance.now();
-  const child = spawnSync(command, argv, { cwd, env: childEnv, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const wallMs = performance.now() - start;
-  let stderr = child.stderr ?? '';
+  return { method, command, argv, env: childEnv, rssFile };
+}
+
+function finishChild(plan, args, { wallMs, startedAtMs, stdout, stderr, status, allowFail }) {
   let rssMb = NaN;
-  if (method === 'gnu-time') {
+  if (plan.method === 'gnu-time') {
     const match = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
     if (match) rssMb = Number(match[1]) / 1024;
     // Keep only the child's own stderr (GNU time appends its report after it).
     const cut = stderr.lastIndexOf('\tCommand being timed:');
     if (cut !== -1) stderr = stderr.slice(0, cut).replace(/Command exited with non-zero status \d+\n$/, '');
-  } else if (method === 'hook' && rssFile && existsSync(rssFile)) {
-    rssMb = Number(readFileSync(rssFile, 'utf8')) / 1024;
-    rmSync(rssFile, { force: true });
+  } else if (plan.method === 'hook' && plan.rssFile && existsSync(plan.rssFile)) {
+    rssMb = Number(readFileSync(plan.rssFile, 'utf8')) / 1024;
+    rmSync(plan.rssFile, { force: true });
   }
-  if (child.error) throw child.error;
-  if (child.status !== 0 && !allowFail) {
-    throw new Error(`child failed (status ${child.status}): node ${args.join(' ')}\n${stderr}\n${child.stdout ?? ''}`.slice(0, 4000));
+  if (status !== 0 && !allowFail) {
+    throw new Error(`child failed (status ${status}): node ${args.join(' ')}\n${stderr}\n${stdout}`.slice(0, 4000));
   }
-  return { wallMs, rssMb, stdout: child.stdout ?? '', stderr, status: child.status };
+  return { wallMs, startedAtMs, rssMb, stdout, stderr, status };
 }
 
 /** Runs a node script that prints one JSON object as its last stdout line; returns it with wallMs/rssMb. */

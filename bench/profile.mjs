@@ -52,8 +52,33 @@ export function summarizeProfile(file, top = 25) {
   }
   for (const [key, entry] of bySelf) entry.totalMs = inclusive.get(key)?.totalMs ?? entry.selfMs;
 
+  // Timeline: when each quire function was first and last on the stack (ms since the profile started).
+  const spans = new Map();
+  let now = profile.startTime;
+  for (let i = 0; i < samples.length; i++) {
+    now += timeDeltas[i] ?? 0;
+    const seen = new Set();
+    for (let cur = samples[i]; cur !== undefined; cur = parent.get(cur)) {
+      const n = nodes.get(cur);
+      if (!n.callFrame.url.includes('/dist/')) continue;
+      const key = keyOf(n);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const span = spans.get(key) ?? { name: n.callFrame.functionName || '(anonymous)', where: whereOf(n), firstMs: (now - profile.startTime) / 1000, lastMs: 0 };
+      span.lastMs = (now - profile.startTime) / 1000;
+      spans.set(key, span);
+    }
+  }
+  const endMs = (now - profile.startTime) / 1000;
+
   const r = (x) => Math.round(x * 10) / 10;
   return {
+    endMs: r(endMs),
+    /** The quire functions with the most inclusive time, in the order they first ran. */
+    timeline: [...inclusive.entries()].filter(([, e]) => e.quire).sort((a, b) => b[1].totalMs - a[1].totalMs).slice(0, top)
+      .map(([key, e]) => ({ ...spans.get(key), totalMs: r(e.totalMs) }))
+      .sort((a, b) => a.firstMs - b.firstMs)
+      .map((e) => ({ ...e, firstMs: r(e.firstMs), lastMs: r(e.lastMs) })),
     file,
     totalMs: r(totalMs),
     topSelf: [...bySelf.values()].sort((a, b) => b.selfMs - a.selfMs).slice(0, top).map((e) => ({ ...e, selfMs: r(e.selfMs), totalMs: r(e.totalMs) })),
@@ -91,6 +116,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   for (const f of summary.topSelf) console.log(`${String(f.selfMs).padStart(8)} ms self ${String(f.totalMs).padStart(8)} ms total  ${f.name}  ${f.where}`);
   console.log('\nquire functions by inclusive time:');
   for (const f of summary.topQuireInclusive) console.log(`${String(f.totalMs).padStart(8)} ms  ${f.name}  ${f.where}`);
+  console.log(`\nquire functions in the order they first ran (ms since the profile started; it ended at ${summary.endMs}):`);
+  for (const f of summary.timeline) console.log(`${String(f.firstMs).padStart(8)} - ${String(f.lastMs).padStart(8)}  ${String(f.totalMs).padStart(7)} ms  ${f.name}  ${f.where}`);
   console.log('\nself time by module:');
   for (const m of summary.byModule) console.log(`${String(m.selfMs).padStart(8)} ms  ${m.module}`);
 }

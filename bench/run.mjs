@@ -2,15 +2,16 @@
 /**
  * quire benchmarks. `npm run bench` builds first, then runs this.
  *
- *   node bench/run.mjs [--json] [--runs N] [--profile] [--keep] [--strict] [--only sync,...]
+ *   node bench/run.mjs [--json] [--runs N] [--profile] [--keep] [--strict] [--only sync,...] [--dist DIR]
  *
  * --json     print the results as JSON (stdout) instead of the table
  * --runs N   runs per measurement (default 5); medians are reported
- * --profile  also CPU-profile the in-process sync and summarize the hottest functions
+ * --profile  also CPU-profile the in-process sync and `quire run` (steps, first-request) and summarize the hottest functions
  *            (the .cpuprofile files go to <os tmpdir>/quire-bench-profiles/, for Chrome DevTools)
  * --keep     keep the generated workspace and databases (path printed)
  * --strict   exit 1 when any target is missed
- * --only     comma-separated benchmark names (default: all)
+ * --only     comma-separated benchmark names (default: all): sync, steps, startup, first-request
+ * --dist DIR measure another build (a dist/ folder; default the repo's), e.g. to try a change
  *
  * The latest results are always written to bench/results/latest.json.
  * Each benchmark is a sibling module exporting an async function that returns
@@ -18,11 +19,18 @@
  */
 import { existsSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BENCH_DIR, CLI, fmt, formatTable, writeJson } from './lib.mjs';
+import { createBenchContext } from './context.mjs';
+import { benchFirstRequest, benchStartup, benchSteps, describeFirstRequest, describeSteps } from './run-steps.mjs';
 import { benchSync, describeSync } from './sync.mjs';
 
-const BENCHMARKS = [{ name: 'sync', run: benchSync, describe: describeSync }];
+const BENCHMARKS = [
+  { name: 'sync', run: benchSync, describe: describeSync },
+  { name: 'steps', run: benchSteps, describe: describeSteps },
+  { name: 'startup', run: benchStartup },
+  { name: 'first-request', run: benchFirstRequest, describe: describeFirstRequest },
+];
 
 const args = process.argv.slice(2);
 const has = (flag) => args.includes(flag);
@@ -36,7 +44,12 @@ if (!Number.isInteger(runs) || runs < 1) {
   process.stderr.write('--runs must be a positive integer\n');
   process.exit(2);
 }
-if (!existsSync(CLI)) {
+const unknown = (only ?? []).filter((name) => !BENCHMARKS.some((b) => b.name === name));
+if (unknown.length > 0) {
+  process.stderr.write(`--only: unknown benchmark ${unknown.join(', ')} (known: ${BENCHMARKS.map((b) => b.name).join(', ')})\n`);
+  process.exit(2);
+}
+if (!existsSync(value('--dist') ? join(resolve(value('--dist')), 'cli', 'bin.js') : CLI)) {
   process.stderr.write(`${CLI} not found: build first (npm run build), or use npm run bench\n`);
   process.exit(2);
 }
@@ -44,10 +57,15 @@ if (!existsSync(CLI)) {
 const started = Date.now();
 const loadStart = loadavg()[0];
 const results = [];
-for (const bench of BENCHMARKS) {
-  if (only && !only.includes(bench.name)) continue;
-  log(`== ${bench.name}`);
-  results.push({ ...(await bench.run({ runs, keep: has('--keep'), profile: has('--profile'), log })), describe: bench.describe });
+const context = createBenchContext({ keep: has('--keep'), log, ...(value('--dist') ? { dist: resolve(value('--dist')) } : {}) });
+try {
+  for (const bench of BENCHMARKS) {
+    if (only && !only.includes(bench.name)) continue;
+    log(`== ${bench.name}`);
+    results.push({ ...(await bench.run({ runs, keep: has('--keep'), profile: has('--profile'), log, context })), describe: bench.describe });
+  }
+} finally {
+  context.cleanup();
 }
 
 const output = {
@@ -71,9 +89,9 @@ if (json) {
     const header = ['measurement', 'median', 'min', 'max', 'runs', 'target', 'result'];
     const rows = result.rows.map((r) => [
       r.label,
-      fmt(r.median, r.unit, r.unit === 'x' ? 2 : 1),
-      fmt(r.min, r.unit === 'x' ? '' : r.unit),
-      fmt(r.max, r.unit === 'x' ? '' : r.unit),
+      fmt(r.median, r.unit, r.digits ?? (r.unit === 'x' ? 2 : 1)),
+      fmt(r.min, r.unit === 'x' ? '' : r.unit, r.digits ?? 1),
+      fmt(r.max, r.unit === 'x' ? '' : r.unit, r.digits ?? 1),
       String(r.runs),
       r.target === null ? '' : `<= ${r.target} ${r.unit}`,
       r.pass === null ? '' : r.pass ? 'pass' : 'FAIL',

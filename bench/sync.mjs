@@ -3,17 +3,19 @@
  * workspace, each measured
  *   - as the CLI (`node dist/cli/bin.js -w <dir> --db <file> sync --json`) in a fresh
  *     process, wall time from the parent, so process start is included ("cli");
- *   - in a fresh process that imports dist/app/sync.js and times only
- *     syncWorkspace() + db.close() ("in-process");
+ *   - in a fresh process that imports dist/app/sync.js and times only the sync as
+ *     `quire sync` calls it: syncOnly() (or, in builds without it, syncWorkspace() +
+ *     db.close()) ("in-process");
  *   - for resyncs, also repeated inside one long-lived process ("warm", as `quire watch` does);
  * against a baseline of reading the same files and inserting the same rows with plain
  * better-sqlite3. Also the peak RSS of the CLI child.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BENCH_DIR, fmt, round, rssMethod, runNode, runNodeJson, snapshotBuild, stats } from './lib.mjs';
-import { DEFAULT_SIZE, generateWorkspace, mutateFile, oneFileTarget } from './sync-workload.mjs';
+import { BENCH_DIR, fmt, round, rssMethod, runNode, runNodeJson, stats } from './lib.mjs';
+import { createBenchContext } from './context.mjs';
+import { DEFAULT_SIZE, mutateFile, oneFileTarget } from './sync-workload.mjs';
 import { summarizeProfile } from './profile.mjs';
 
 const SYNC_WORKER = join(BENCH_DIR, 'workers', 'sync-worker.mjs');
@@ -31,9 +33,9 @@ export const TARGETS = {
  * Runs the benchmark. Options: runs (per measurement), keep (leave the temp dir),
  * profile (also write and summarize CPU profiles), size, log (progress to stderr).
  */
-export async function benchSync({ runs = 5, keep = false, profile = false, size = DEFAULT_SIZE, log = () => {} } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'quire-bench-sync-'));
-  const root = join(dir, 'workspace');
+export async function benchSync({ runs = 5, keep = false, profile = false, size = DEFAULT_SIZE, log = () => {}, context } = {}) {
+  const ctx = context ?? createBenchContext({ keep, log });
+  const dir = mkdtempSync(join(ctx.dir, 'sync-'));
   const dbDir = join(dir, 'db');
   mkdirSync(dbDir, { recursive: true });
   let dbCounter = 0;
@@ -41,21 +43,9 @@ export async function benchSync({ runs = 5, keep = false, profile = false, size 
   const dropDb = (file) => ['', '-wal', '-shm'].forEach((s) => rmSync(file + s, { force: true }));
 
   try {
-    const { cli: CLI, dist } = snapshotBuild(join(dir, 'quire'));
-    log(`measuring the build copied to ${dist}`);
-    log(`generating workspace in ${root}`);
-    const genStart = performance.now();
-    const manifest = generateWorkspace(root, size);
-    const manifestPath = join(dir, 'manifest.json');
-    writeFileSync(manifestPath, JSON.stringify(manifest));
-    const generateMs = performance.now() - genStart;
+    const { cli: CLI, dist } = ctx.build();
+    const { root, manifest, manifestPath, generateMs } = ctx.largeWorkspace(size);
     const expected = { blocks: manifest.counts.blocks, payloads: manifest.counts.payloads, workflows: manifest.counts.workflows };
-    log(`  ${manifest.counts.files} files, ${(manifest.counts.bytes / 1e6).toFixed(1)} MB, ${manifest.counts.payloadBlocks} payload_blocks rows (${round(generateMs, 0)} ms)`);
-
-    // Validity check, once, before anything is timed.
-    const validate = runNode([CLI, '-w', root, 'validate'], { allowFail: true, measureRss: false });
-    if (validate.status !== 0) throw new Error(`generated workspace is invalid:\n${(validate.stdout + validate.stderr).slice(0, 3000)}`);
-    log(`  validate: ${validate.stdout.trim().split('\n').at(-1)} (${round(validate.wallMs, 0)} ms)`);
 
     const cliSync = (db) => {
       const result = runNode([CLI, '-w', root, '--db', db, 'sync', '--json']);
@@ -129,14 +119,22 @@ export async function benchSync({ runs = 5, keep = false, profile = false, size 
     warm.warmOneFile.forEach((r) => expectOneUpdated(r.report, 'warm one-file resync'));
     dropDb(warmDb);
 
-    // --- Where the time goes: the steps of syncWorkspace, timed one by one (one run each)
+    // --- Where the time goes: the steps of syncWorkspace, timed one by one (median of up to 3 runs each)
     log('phase breakdown');
-    const phases = {};
-    const phaseDb = newDb('phases');
-    phases.cold = workerSync(phaseDb, ['--phases']).phases;
-    phases.noop = workerSync(phaseDb, ['--phases']).phases;
-    mutateFile(target, ++revision);
-    phases.oneFile = workerSync(phaseDb, ['--phases']).phases;
+    const phaseRuns = Math.min(runs, 3);
+    const phaseSamples = { cold: [], noop: [], oneFile: [] };
+    for (let i = 0; i < phaseRuns; i++) {
+      const phaseDb = newDb('phases');
+      phaseSamples.cold.push(workerSync(phaseDb, ['--phases']).phases);
+      expectReport(phaseSamples.cold.at(-1).report, 'added', expected, 'cold sync (phases)');
+      phaseSamples.noop.push(workerSync(phaseDb, ['--phases']).phases);
+      expectReport(phaseSamples.noop.at(-1).report, 'unchanged', expected, 'no-op resync (phases)');
+      mutateFile(target, ++revision);
+      phaseSamples.oneFile.push(workerSync(phaseDb, ['--phases']).phases);
+      expectOneUpdated(phaseSamples.oneFile.at(-1).report, 'one-file resync (phases)');
+      dropDb(phaseDb);
+    }
+    const phases = Object.fromEntries(Object.entries(phaseSamples).map(([name, list]) => [name, medianPhases(list)]));
 
     // --- Optional CPU profiles of the in-process sync
     let profiles;
@@ -160,9 +158,10 @@ export async function benchSync({ runs = 5, keep = false, profile = false, size 
     const baselineWall = med(baseline, (r) => r.wallMs);
     const coldProcWork = med(coldProc, (r) => r.workMs);
     const coldCliWall = med(coldCli, (r) => r.wallMs);
+    const entry = coldProc[0]?.entry ?? 'syncWorkspace';
     const rows = [
       row('cold.cli', 'cold sync, CLI wall (fresh process)', 'ms', coldCli.map((r) => r.wallMs), TARGETS.coldMs),
-      row('cold.inproc', 'cold sync, in-process syncWorkspace+close', 'ms', coldProc.map((r) => r.workMs), TARGETS.coldMs),
+      row('cold.inproc', `cold sync, in-process (${entry}${entry === 'syncWorkspace' ? ' + close' : ''})`, 'ms', coldProc.map((r) => r.workMs), TARGETS.coldMs),
       row('baseline.work', 'baseline: read files + insert rows (work)', 'ms', baseline.map((r) => r.workMs)),
       row('baseline.cli', 'baseline, wall (fresh process)', 'ms', baseline.map((r) => r.wallMs)),
       ratioRow('cold.ratio.inproc', 'cold sync / baseline (in-process work)', coldProcWork / baselineWork, runs, TARGETS.coldRatio),
@@ -183,15 +182,16 @@ export async function benchSync({ runs = 5, keep = false, profile = false, size 
 
     return {
       name: 'sync',
-      workload: { ...manifest.counts, size, generateMs: round(generateMs, 0), tmpDir: keep ? dir : undefined },
+      entry,
+      workload: { ...manifest.counts, size, generateMs: round(generateMs, 0), tmpDir: ctx.keep ? ctx.dir : undefined },
       rssMethod: rssMethod(),
       rows,
       phases: roundDeep(phases),
       ...(profiles ? { profiles } : {}),
     };
   } finally {
-    if (!keep) rmSync(dir, { recursive: true, force: true });
-    else log(`kept ${dir}`);
+    if (!ctx.keep) rmSync(dir, { recursive: true, force: true });
+    if (!context) ctx.cleanup();
   }
 }
 
@@ -223,6 +223,16 @@ function expectOneUpdated(report, what) {
   }
 }
 
+/** Per-field medians of the numeric fields of phase records (the report of the first run is kept). */
+function medianPhases(list) {
+  const out = { runs: list.length };
+  for (const key of Object.keys(list[0])) {
+    out[key] = typeof list[0][key] === 'number' ? stats(list.map((p) => p[key])).median : list[0][key];
+  }
+  delete out.report;
+  return out;
+}
+
 function roundDeep(value) {
   if (typeof value === 'number') return round(value, 1);
   if (Array.isArray(value)) return value.map(roundDeep);
@@ -238,11 +248,12 @@ export function describeSync(result) {
     `${w.payloads} payloads (${w.inlinePayloads} inline), ${w.payloadBlocks} payload_blocks rows; ${w.workflows} workflows (${w.workflowPayloads} steps); ` +
     `${w.files} files, ${(w.bytes / 1e6).toFixed(1)} MB. Peak RSS via ${result.rssMethod}.`);
   if (result.phases) {
-    lines.push('', 'phases of syncWorkspace (one fresh-process run each, ms):');
-    const keys = ['readCacheMs', 'readFilesMs', 'parseAndCheckMs', 'openMigrateMs', 'mirrorMs', 'closeMs'];
-    lines.push(`  ${'scenario'.padEnd(9)} ${keys.map((k) => k.replace(/Ms$/, '').padStart(13)).join(' ')}`);
+    lines.push('', `phases of syncWorkspace, what \`quire run\` syncs with (fresh process each, median of ${Object.values(result.phases)[0]?.runs ?? '?'} runs, ms):`);
+    const keys = ['connectMs', 'readCacheMs', 'loadParsersMs', 'readCheckMs', 'prepareMs', 'mirrorMs', 'closeMs', 'totalMs'];
+    const names = { connectMs: 'connect', readCacheMs: 'read cache', loadParsersMs: 'load parsers', readCheckMs: 'read+parse+chk', prepareMs: 'prepare', mirrorMs: 'mirror', closeMs: 'close', totalMs: 'total' };
+    lines.push(`  ${'scenario'.padEnd(9)} ${keys.map((k) => names[k].padStart(14)).join(' ')}  files reparsed`);
     for (const [name, p] of Object.entries(result.phases)) {
-      if (p) lines.push(`  ${name.padEnd(9)} ${keys.map((k) => fmt(p[k]).padStart(13)).join(' ')}`);
+      if (p) lines.push(`  ${name.padEnd(9)} ${keys.map((k) => fmt(p[k]).padStart(14)).join(' ')}  ${String(round(p.filesReparsed, 0)).padStart(14)}`);
     }
   }
   if (result.profiles) {
