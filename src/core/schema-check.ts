@@ -1,34 +1,18 @@
 /**
- * Schema validation: one ajv instance, every schema compiled once, errors turned into
- * located problems with messages a person can act on.
+ * Schema validation: validators compiled ahead of time by one ajv instance (allErrors), and
+ * every error turned into a located problem with a message a person can act on.
  */
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Problem } from './errors.js';
-import { BLOCK_SCHEMA, CONFIG_SCHEMA, FORMAT_SCHEMA, PAYLOAD_SCHEMA, WORKFLOW_SCHEMA } from './schemas.js';
+// Precompiled by `npm run schemas` (ajv standalone): no schema is compiled at startup.
+import * as VALIDATORS from './generated/validators.js';
 import { closestName } from './suggest.js';
 import type { YamlSource } from './yaml-source.js';
 
 export type SchemaName = 'block' | 'payload' | 'workflow' | 'config' | 'format';
 
-// ajv is CommonJS; under NodeNext its default export is the module object.
-const Ajv = AjvModule.default;
-
-let validators: Map<SchemaName, ValidateFunction> | undefined;
-
 function getValidator(name: SchemaName): ValidateFunction {
-  if (!validators) {
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
-    validators = new Map<SchemaName, ValidateFunction>([
-      ['block', ajv.compile(BLOCK_SCHEMA)],
-      ['payload', ajv.compile(PAYLOAD_SCHEMA)],
-      ['workflow', ajv.compile(WORKFLOW_SCHEMA)],
-      ['config', ajv.compile(CONFIG_SCHEMA)],
-      ['format', ajv.compile(FORMAT_SCHEMA)],
-    ]);
-  }
-  const validate = validators.get(name);
-  if (!validate) throw new Error(`no schema registered for ${name}`);
-  return validate;
+  return (VALIDATORS as unknown as Record<SchemaName, ValidateFunction>)[name];
 }
 
 /** Validates a parsed YAML value; returns every problem, located in the file. */
