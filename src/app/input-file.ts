@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { AppError, ProblemsError } from '../core/errors.js';
-import { parseYamlDocument } from '../core/payload.js';
+import { parseYamlDocument } from '../core/yaml-document.js';
 import { decodeSource } from '../core/text.js';
 
 export function readInputFile(path: string): Record<string, unknown> {

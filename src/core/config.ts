@@ -2,8 +2,7 @@
  * The optional workspace config, `quire.yaml`.
  */
 import type { Problem } from './errors.js';
-import { parseYamlDocument } from './payload.js';
-import { checkSchema } from './schema-check.js';
+import { parseCheckedYaml } from './yaml-document.js';
 import type { EndpointConfig, WorkspaceConfig } from './types.js';
 
 export const CONFIG_FILE = 'quire.yaml';
@@ -18,10 +17,8 @@ export type ConfigParse = { ok: true; config: WorkspaceConfig } | { ok: false; p
 /** Parses quire.yaml, filling defaults. An empty file is a valid, default config. */
 export function parseConfig(path: string, text: string, contentHash: string): ConfigParse {
   if (text.trim() === '') return { ok: true, config: { ...DEFAULT_CONFIG, sourcePath: path, contentHash } };
-  const parsed = parseYamlDocument(path, text);
+  const parsed = parseCheckedYaml(path, text, 'config');
   if (!parsed.ok) return parsed;
-  const problems = checkSchema('config', path, parsed.source);
-  if (problems.length > 0) return { ok: false, problems };
   const value = parsed.source.value as { llm?: Partial<WorkspaceConfig['llm']>; endpoints?: Record<string, EndpointConfig> };
   return {
     ok: true,

@@ -66,10 +66,24 @@ export interface CompletionOptions {
 }
 
 export interface ContextInfo {
-  /** The server's real context size in tokens, if it exposes one. */
+  /** The server's real context size in tokens, if it exposes one (asked once per client, then kept). */
   contextLength?: number;
-  /** Token count of the given prompt, if the server can count. */
+  /**
+   * Token count of the given prompt, if the server can count and it was needed: with
+   * `reserveTokens`, only when the prompt might not fit (its UTF-8 byte length, plus a few
+   * special tokens, plus `reserveTokens` exceeds `contextLength`; a token covers at least one
+   * byte) and never when `contextLength` is unknown. Without `reserveTokens`, whenever the
+   * server can count. So `contextLength` and `promptTokens` both present with
+   * `promptTokens + reserveTokens > contextLength` is the one sure sign of an overflow.
+   */
   promptTokens?: number;
+}
+
+export interface InspectContextOptions {
+  /** Aborting cancels the probes. */
+  signal?: AbortSignal;
+  /** Tokens that must fit beside the prompt (the response length): lets the adapter skip counting a prompt that surely fits. */
+  reserveTokens?: number;
 }
 
 export interface LlmClient {
@@ -77,6 +91,6 @@ export interface LlmClient {
   /** Base URL, e.g. http://127.0.0.1:5001 (never contains credentials). */
   readonly url: string;
   complete(request: CompletionRequest, options?: CompletionOptions): Promise<CompletionResult>;
-  /** Context size and prompt token count where the server exposes them; `{}` otherwise. */
-  inspectContext(prompt: string, options?: { signal?: AbortSignal }): Promise<ContextInfo>;
+  /** Context size and (when needed, see ContextInfo) prompt token count where the server exposes them; `{}` otherwise. */
+  inspectContext(prompt: string, options?: InspectContextOptions): Promise<ContextInfo>;
 }

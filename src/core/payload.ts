@@ -4,9 +4,9 @@
  */
 import type { Problem, SourceLocation } from './errors.js';
 import { findIncludes } from './includes.js';
-import { checkSchema } from './schema-check.js';
 import type { BlockRef, Payload, PayloadSettings } from './types.js';
-import { parseYamlSource, type YamlSource } from './yaml-source.js';
+import { parseCheckedYaml } from './yaml-document.js';
+import type { YamlSource } from './yaml-source.js';
 
 /** Spec section 3 defaults; they match the original system's column defaults. */
 export const PAYLOAD_DEFAULTS = {
@@ -67,11 +67,10 @@ export type PayloadParse = { ok: true; payload: Payload; problems: Problem[] } |
 
 /** Parses a payload file; every problem in it is returned at once. Never throws. */
 export function parsePayload(path: string, text: string, contentHash: string): PayloadParse {
-  const parsed = parseYamlDocument(path, text);
+  const parsed = parseCheckedYaml(path, text, 'payload');
   if (!parsed.ok) return parsed;
   const { source } = parsed;
-  const problems = checkSchema('payload', path, source);
-  if (problems.length > 0) return { ok: false, problems };
+  const problems: Problem[] = [];
   const value = source.value as Record<string, unknown>;
   const settings = readPayloadSettings(path, source, value, [], problems);
   return {
@@ -86,18 +85,4 @@ export function parsePayload(path: string, text: string, contentHash: string): P
       formatAt: { file: path, ...source.locate(['model_format']) },
     },
   };
-}
-
-/** Parses a YAML file that must hold a mapping; empty files are a problem, not `null`. */
-export function parseYamlDocument(path: string, text: string): { ok: true; source: YamlSource } | { ok: false; problems: Problem[] } {
-  if (text.trim() === '') {
-    return { ok: false, problems: [{ file: path, line: 1, col: 1, code: 'SCHEMA', message: 'file is empty' }] };
-  }
-  const parsed = parseYamlSource(path, text);
-  if (!parsed.ok) return parsed;
-  const value = parsed.source.value;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { ok: false, problems: [{ file: path, ...parsed.source.locate([]), code: 'SCHEMA', message: 'the file must be a YAML mapping (key: value lines)' }] };
-  }
-  return parsed;
 }

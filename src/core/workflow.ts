@@ -3,8 +3,8 @@
  * they define (synced as `<workflow>/<name>`).
  */
 import type { Problem } from './errors.js';
-import { nameFromPath, parseYamlDocument, readPayloadSettings } from './payload.js';
-import { checkSchema } from './schema-check.js';
+import { nameFromPath, readPayloadSettings } from './payload.js';
+import { parseCheckedYaml } from './yaml-document.js';
 import { matchesInputType } from './inputs.js';
 import type { InputSpec, InputType, Payload, Step, Workflow } from './types.js';
 
@@ -17,11 +17,10 @@ export type WorkflowParse = { ok: true; workflow: Workflow; inlinePayloads: Payl
 
 /** Parses a workflow file; every problem in it is returned at once. Never throws. */
 export function parseWorkflow(path: string, text: string, contentHash: string): WorkflowParse {
-  const parsed = parseYamlDocument(path, text);
+  const parsed = parseCheckedYaml(path, text, 'workflow');
   if (!parsed.ok) return parsed;
   const { source } = parsed;
-  const problems = checkSchema('workflow', path, source);
-  if (problems.length > 0) return { ok: false, problems };
+  const problems: Problem[] = [];
   const value = source.value as Record<string, unknown>;
   const name = (value['name'] as string | undefined) ?? nameFromPath(path, WORKFLOW_SUFFIX);
 

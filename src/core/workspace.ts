@@ -10,9 +10,9 @@ import { DEFAULT_CONFIG, parseConfig } from './config.js';
 import type { Problem } from './errors.js';
 import { createCustomFormat } from './formats/index.js';
 import { contentHash } from './hash.js';
-import { PAYLOAD_SUFFIX, nameFromPath, parseYamlDocument, parsePayload } from './payload.js';
+import { PAYLOAD_SUFFIX, nameFromPath, parsePayload } from './payload.js';
 import { checkReferences, type BrokenNames } from './references.js';
-import { checkSchema } from './schema-check.js';
+import { parseCheckedYaml } from './yaml-document.js';
 import { decodeSource } from './text.js';
 import type { Block, FileKind, FormatFile, Payload, SourceFile, Workflow, WorkspaceConfig, Workspace } from './types.js';
 import { parseWorkflow } from './workflow.js';
@@ -187,10 +187,8 @@ export function compareKeys(a: string, b: string): number {
 }
 
 function parseFormatFile(path: string, text: string, hash: string): { ok: true; format: FormatFile } | { ok: false; problems: Problem[] } {
-  const parsed = parseYamlDocument(path, text);
+  const parsed = parseCheckedYaml(path, text, 'format');
   if (!parsed.ok) return parsed;
-  const problems = checkSchema('format', path, parsed.source);
-  if (problems.length > 0) return { ok: false, problems };
   const base = path.slice(path.lastIndexOf('/') + 1).replace(/\.ya?ml$/, '');
   try {
     // Compiles a chat_template once, so a broken template is reported now, not mid-run.

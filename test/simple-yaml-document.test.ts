@@ -1,0 +1,71 @@
+/**
+ * The fast YAML path for payloads, workflows and configs must agree with the `yaml`
+ * library on every value and node position whenever it answers.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { parseSimpleDocument } from '../src/core/simple-yaml-document.js';
+import { parseYamlSource } from '../src/core/yaml-source.js';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) return [];
+    return statSync(path).isDirectory() ? yamlFiles(path) : /\.ya?ml$/.test(name) ? [path] : [];
+  });
+}
+
+function expectAgreement(text: string, label: string): boolean {
+  const fast = parseSimpleDocument(text);
+  if (!fast) return false;
+  let full;
+  try {
+    full = parseYamlSource('f', text);
+  } catch {
+    expect.fail(`${label}: fast path accepted what yaml rejects`);
+  }
+  expect(full.ok, `${label}: fast path accepted invalid YAML`).toBe(true);
+  if (!full.ok) return true;
+  expect(fast.value, label).toEqual(parse(text));
+  for (const [key, offset] of fast.offsets) {
+    const path = key === '' ? [] : key.split('\u0000').map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+    const { line, col } = full.source.locate(path);
+    const before = text.slice(0, offset).split('\n');
+    expect({ path: key, line: before.length, col: before.at(-1)!.length + 1 }, label).toEqual({ path: key, line, col });
+  }
+  return true;
+}
+
+const CRAFTED = [
+  'name: a\ntemperature: 0.6\nresponse_length: 1000\nllm_port: 5001\nblocks:\n  - x/y\n  - { tag: "t" }\n  - { text: "Text: {{input.text}}" }\nparams: { top_p: 0.9, stop: ["###"], seed: 42 }\n',
+  '# modeline\nname: w\ninputs:\n  text: { type: string }\n  words: { type: integer, default: 50 }\npayloads:\n  - a\n  - payload: b\n    as: review\n    vars: { tone: blunt }\n  - name: final\n    blocks:\n      - { text: "x" }\n',
+  'llm:\n  host: 127.0.0.1\n  api: auto\nendpoints:\n  5001: { api: kobold }\n',
+  'a: -1\nb: 0\nc: 1.50\nd: true\ne: "q\\"x"\nf: \'it\'\'s\'\ng: []\nh: {}\n',
+  'a: 1e3', 'a: 0x10', 'a: .5', 'a: 01', 'a: +1', 'a: null', 'a: ~', 'a: yes', 'a:', 'a: |\n  x', 'a: &x 1\nb: *x', 'a: 1 # c',
+  'a: [1, [2]]', 'a: {b: 1}', 'a: { b: 1, b: 2 }', 'a: 1\na: 2', 'a:\n- b', 'a:\n  - b\n   - c', 'a:\n  b: 1\n    c: 2', '- a\n- b',
+  'a: "x', 'a: [1,]', 'a: x: y', 'a: \'x\' y', 'a: { b: }', 'a: 9007199254740993', 'a: -0', 'a: b c', 'a:  spaced', 'k-1: v_1',
+  'a:\r\n  - b\r\n  - c\r\n', 'a: "\\x41"', 'a: x\n\n\nb: y\n', 'payloads:\n  - name: x\n    blocks: [a]\n  - y\n',
+];
+
+describe('parseSimpleDocument', () => {
+  it.each(CRAFTED)('agrees with yaml on %j (or declines)', (text) => {
+    expectAgreement(text, JSON.stringify(text));
+  });
+
+  it('agrees on every YAML file in the repository (examples, fixtures, starter)', () => {
+    let answered = 0;
+    for (const file of yamlFiles(REPO)) if (expectAgreement(readFileSync(file, 'utf8'), file)) answered++;
+    expect(answered).toBeGreaterThan(10);
+  });
+
+  it('takes the fast path for the documented styles', () => {
+    expect(parseSimpleDocument(CRAFTED[0]!)?.value).toMatchObject({ name: 'a', params: { stop: ['###'] } });
+    expect(parseSimpleDocument(CRAFTED[1]!)).toBeDefined();
+    expect(parseSimpleDocument('a: 1e3')).toBeUndefined();
+  });
+});
