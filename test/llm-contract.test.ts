@@ -2,6 +2,7 @@
  * One contract for every LLM adapter, run over real HTTP against the mock server
  * (src/mock-llm), plus retries/faults and API auto-detection.
  */
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../src/core/errors.js';
@@ -549,6 +550,175 @@ describe('inspectContext on vLLM and Ollama routes', () => {
       const error = await failure(clientFor(api).inspectContext('x', { signal: controller.signal }));
       expect(error.code).toBe('CANCELLED');
     }
+  });
+});
+
+describe('inspectContext with reserveTokens', () => {
+  const INSPECTING = [
+    { api: 'kobold', context: '/api/extra/true_max_context_length', count: '/api/extra/tokencount' },
+    { api: 'llamacpp', context: '/props', count: '/tokenize' },
+    { api: 'openai', context: '/v1/models', count: '/tokenize' },
+  ] as const;
+  const paths = () => mock.requests.map((r) => r.path);
+
+  it.each(INSPECTING)('$api: asks the context size once, and counts only a prompt that might not fit', async ({ api, context, count }) => {
+    const client = clientFor(api);
+    expect(await client.inspectContext('count these words please', { reserveTokens: 50 })).toEqual({ contextLength: 4096 });
+    expect(await client.inspectContext('and these', { reserveTokens: 50 })).toEqual({ contextLength: 4096 });
+    expect(paths()).toEqual([context]);
+
+    mock.reset();
+    // 4,060 bytes: 2,030 mock tokens, but it could be 4,060 for all the bytes tell.
+    const long = 'w '.repeat(2_030);
+    expect(await client.inspectContext(long, { reserveTokens: 50 })).toEqual({ contextLength: 4096, promptTokens: 2_030 });
+    expect(await client.inspectContext(long, { reserveTokens: 5_000 })).toEqual({ contextLength: 4096, promptTokens: 2_030 });
+    expect(await client.inspectContext('short', { reserveTokens: 4_092 })).toEqual({ contextLength: 4096, promptTokens: 1 }); // the special-token margin
+    // Without reserveTokens: counted every time, as before.
+    expect(await client.inspectContext('one two')).toEqual({ contextLength: 4096, promptTokens: 2 });
+    expect(paths()).toEqual([count, count, count, count]);
+  });
+
+  it('keeps an unknown context size too, and then never counts', async () => {
+    const server = await startMockLlm({ api: 'kobold' }); // no vLLM routes
+    try {
+      const client = createLlmClient({ api: 'openai', url: server.url, model: 'mock-model', timeoutMs: 1_000, retries: 0 });
+      expect(await client.inspectContext('w '.repeat(5_000), { reserveTokens: 50 })).toEqual({});
+      const asked = server.requests.length;
+      expect(await client.inspectContext('w '.repeat(5_000), { reserveTokens: 50 })).toEqual({});
+      expect(server.requests).toHaveLength(asked);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('does not keep a connection failure', async () => {
+    const port = await closedPort();
+    const client = createLlmClient({ api: 'kobold', url: `http://127.0.0.1:${port}`, timeoutMs: 1_000, retries: 0 });
+    expect((await failure(client.inspectContext('x', { reserveTokens: 1 }))).code).toBe('LLM_CONNECT');
+    const server = await startMockLlm({ api: 'kobold', port, contextLength: 2048 });
+    try {
+      expect(await client.inspectContext('x', { reserveTokens: 1 })).toEqual({ contextLength: 2048 });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('shares one pending probe between concurrent callers', async () => {
+    const client = clientFor('llamacpp');
+    const infos = await Promise.all([1, 2, 3].map(() => client.inspectContext('x', { reserveTokens: 1 })));
+    expect(infos).toEqual([1, 2, 3].map(() => ({ contextLength: 4096 })));
+    expect(paths()).toEqual(['/props']);
+  });
+
+  it('ollama: /api/show once; there is nothing to count with', async () => {
+    const client = clientFor('ollama');
+    for (const prompt of ['x', 'w '.repeat(5_000)]) expect(await client.inspectContext(prompt, { reserveTokens: 50 })).toEqual({ contextLength: 4096 });
+    expect(paths()).toEqual(['/api/show']);
+  });
+});
+
+describe('connections', () => {
+  it('keeps one connection alive for a client\'s requests, streamed or not', async () => {
+    const client = clientFor('kobold');
+    await client.inspectContext('a b', { reserveTokens: 5 });
+    for (let i = 0; i < 3; i++) {
+      await client.complete(requestFor('one two'));
+      await client.complete(requestFor('three four'), { onToken: () => undefined });
+    }
+    expect(mock.requests).toHaveLength(1 + 3 * 3); // context, then generate, stream and perf
+    expect(new Set(mock.requests.map((r) => r.connection)).size).toBe(1);
+  });
+
+  it('closes the connection of a stream the client cut at a stop string (the generation ends with it)', async () => {
+    // A server that ignores the stop string and goes on generating.
+    const closed: boolean[] = [];
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const tokens = ['echo:', ' a', ' ###', ' b', ' c', ' d', ' e', ' f'];
+        let i = 0;
+        const timer = setInterval(() => {
+          if (i < tokens.length) return void res.write(`data: ${JSON.stringify({ token: tokens[i++], finish_reason: null })}\n\n`);
+          clearInterval(timer);
+          res.end(`data: ${JSON.stringify({ token: '', finish_reason: 'length' })}\n\n`);
+        }, 20);
+        res.on('close', () => {
+          clearInterval(timer);
+          closed.push(i < tokens.length);
+        });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const client = createLlmClient({ api: 'kobold', url: `http://127.0.0.1:${port}`, timeoutMs: 1_000, retries: 0 });
+      const result = await client.complete(requestFor('a', { stop: ['###'] }), { onToken: () => undefined });
+      expect(result).toMatchObject({ text: 'echo: a ', finishReason: 'stop' });
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(closed).toEqual([true]); // closed early, before the server's end
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('replaces a kept-alive connection the server closed, without counting an attempt', async () => {
+    // Answers the first request on each connection, then drops the connection on the next one.
+    const server = createHttpServer((req, res) => {
+      const served = (req.socket as { served?: number }).served ?? 0;
+      (req.socket as { served?: number }).served = served + 1;
+      if (served > 0) return req.socket.destroy();
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ results: [{ text: 'fresh', finish_reason: 'stop' }] }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const client = createLlmClient({ api: 'kobold', url: `http://127.0.0.1:${port}`, timeoutMs: 1_000, retries: 0 });
+      expect(await client.complete(requestFor('x'))).toMatchObject({ text: 'fresh', attempts: 1 });
+      expect(await client.complete(requestFor('x'))).toMatchObject({ text: 'fresh', attempts: 1 });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('decodes UTF-8 characters split across network chunks', async () => {
+    const event = Buffer.from(`data: ${JSON.stringify({ token: '€ ünïcødé 🙂', finish_reason: null })}\n\n`);
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        let at = 0;
+        const next = (): void => { // 3 bytes at a time: splits every multi-byte character somewhere
+          if (at >= event.length) return void res.end(`data: ${JSON.stringify({ token: '', finish_reason: 'stop' })}\n\n`);
+          res.write(event.subarray(at, (at += 3)));
+          setTimeout(next, 1);
+        };
+        next();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const client = createLlmClient({ api: 'kobold', url: `http://127.0.0.1:${port}`, timeoutMs: 1_000, retries: 0 });
+      const result = await client.complete(requestFor('x'), { onToken: () => undefined });
+      expect(result.text).toBe('€ ünïcødé 🙂');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('reports a connection dropped in the middle of a whole reply', async () => {
+    const error = await failure(clientFor('openai', { fault: 'drop=1' }).complete(requestFor('a b c d')));
+    expect(error.code).toBe('LLM_CONNECT');
+    expect(error.message).toContain('connection dropped mid-response');
+    expect(mock.requests.filter((r) => r.path === '/v1/completions')).toHaveLength(1); // not retried
   });
 });
 

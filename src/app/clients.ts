@@ -29,7 +29,8 @@ export function createClientFactory(): ClientFactory {
 async function makeEndpointClient(endpoint: ResolvedEndpoint, signal?: AbortSignal): Promise<LlmClient> {
   const members = await Promise.all(
     endpoint.urls.map((url) =>
-      resolveLlmClient({ api: endpoint.api, url, model: endpoint.model, apiKey: endpoint.apiKey, timeoutMs: endpoint.timeoutMs, retries: endpoint.retries }, signal),
+      // Headroom over the concurrency cap: context probes run beside generations.
+      resolveLlmClient({ api: endpoint.api, url, model: endpoint.model, apiKey: endpoint.apiKey, timeoutMs: endpoint.timeoutMs, retries: endpoint.retries, maxSockets: endpoint.concurrency + 2 }, signal),
     ),
   );
   return limitConcurrency(members.length === 1 ? members[0]! : createPool(members), endpoint.concurrency);

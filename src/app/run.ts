@@ -96,7 +96,8 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
         emit({ type: 'step-start', index: planned.index, total: steps.length, name: planned.step.name, payload: planned.payload.name, url: client.url, api: client.api, format: planned.payload.modelFormat });
 
         const sentPrompt = chat ? JSON.stringify(prompt.messages) : prompt.text;
-        const context = await client.inspectContext(sentPrompt, options.signal ? { signal: options.signal } : {});
+        // The server's context size is asked once per endpoint; the prompt is counted only when it might not fit.
+        const context = await client.inspectContext(sentPrompt, { ...(options.signal ? { signal: options.signal } : {}), reserveTokens: planned.payload.responseLength });
         if (context.contextLength !== undefined && context.promptTokens !== undefined && context.promptTokens + planned.payload.responseLength > context.contextLength) {
           throw new AppError('LLM_CONTEXT', `step "${planned.step.name}": the prompt is ${context.promptTokens} tokens and response_length is ${planned.payload.responseLength}, ` +
             `but the server's context is ${context.contextLength} tokens; the server would silently cut the prompt`, {

@@ -40,6 +40,8 @@ export interface RecordedRequest {
   body: unknown;
   /** The fault spec given by path prefix, header or query, if any. */
   fault?: string;
+  /** Which TCP connection it came on (1, 2, ... in the order they were opened): shows keep-alive reuse. */
+  connection: number;
 }
 
 export interface MockLlm {
@@ -76,6 +78,8 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
   const generations = new Map<string, Generation>();
   const stats = createStats();
   let serverFaults: MockFaults = options.faults ?? {};
+  const connectionIds = new WeakMap<object, number>();
+  let connections = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://mock.invalid');
@@ -93,6 +97,7 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
       headers: recordedHeaders(req),
       body: text === '' ? undefined : parsed.ok ? parsed.value : text,
       ...(specs.length > 0 ? { fault: specs.join(',') } : {}),
+      connection: connectionIds.get(req.socket) ?? 0,
     });
 
     const route = routes.find((r) => r.method === req.method && r.path === path);
@@ -130,6 +135,7 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => sendText(res, 500, `mock-llm bug: ${String(error)}`));
   });
+  server.on('connection', (socket) => connectionIds.set(socket, ++connections));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());

@@ -29,6 +29,11 @@ export interface AdapterOptions {
   retries: number;
   /** First backoff delay (default 500 ms). */
   retryBaseMs?: number | undefined;
+  /**
+   * Cap on the connections kept to the server (default 16). Set it above the endpoint's
+   * concurrency: context probes go beside the generations.
+   */
+  maxSockets?: number | undefined;
 }
 
 /** What a reply, or one streamed message, says in the contract's terms. */
@@ -80,20 +85,95 @@ export function createAdapterHttp(api: ApiKind, options: AdapterOptions): HttpCl
     timeoutMs: options.timeoutMs,
     retries: options.retries,
     retryBaseMs: options.retryBaseMs,
+    maxSockets: options.maxSockets,
   });
 }
 
-/** An LlmClient from a dialect, the HTTP client for its server and its context inspector. */
-export function createDialectClient(
-  dialect: Dialect,
-  http: HttpClient,
-  inspectContext: LlmClient['inspectContext'],
-): LlmClient {
+/**
+ * What a server can tell about its context, for `inspectContext`. Each probe returns
+ * undefined when the server does not say (a missing route or an odd answer may also
+ * throw LLM_HTTP / LLM_PROTOCOL: both mean "unknown"); connection failures, timeouts
+ * and cancellation throw.
+ */
+export interface ContextProbes {
+  /** The context size in tokens. Asked once per client: the answer, "unknown" included, is kept. */
+  contextLength(signal: AbortSignal | undefined): Promise<number | undefined>;
+  /** The prompt's token count, as the generation route would count it (special tokens included). */
+  countTokens?(prompt: string, signal: AbortSignal | undefined): Promise<number | undefined>;
+}
+
+/**
+ * Tokens a prompt may hold beyond one per byte: the BOS (and EOS) a server adds and a
+ * tokenizer's dummy prefix cover no byte of the prompt text.
+ */
+const TOKENS_WITHOUT_BYTES = 4;
+
+/** An LlmClient from a dialect, the HTTP client for its server and what it can tell about its context. */
+export function createDialectClient(dialect: Dialect, http: HttpClient, probes?: ContextProbes): LlmClient {
   return {
     api: dialect.api,
     url: http.baseUrl,
     complete: (request, options) => runCompletion(dialect, http, request, options),
-    inspectContext,
+    inspectContext: probes ? createInspector(probes) : async () => ({}),
+  };
+}
+
+/**
+ * The shared `inspectContext`: the context size is probed once (a failed or missing probe
+ * is kept as unknown; a connection failure, timeout or cancellation is not kept), and the
+ * prompt is counted only when it might not fit. With `reserveTokens`, a prompt of B UTF-8
+ * bytes surely fits when B + reserveTokens (+ a few special tokens) <= the context: every
+ * token of a byte-level tokenizer covers at least one byte. Without it, always counted.
+ */
+function createInspector(probes: ContextProbes): LlmClient['inspectContext'] {
+  const contextLength = once((signal) => optionalProbe(() => probes.contextLength(signal)));
+  const countTokens = probes.countTokens?.bind(probes);
+  const count = (prompt: string, signal: AbortSignal | undefined): Promise<number | undefined> =>
+    countTokens ? optionalProbe(() => countTokens(prompt, signal)) : Promise.resolve(undefined);
+
+  return async (prompt, options = {}) => {
+    const { signal, reserveTokens } = options;
+    if (reserveTokens === undefined) {
+      const [length, tokens] = await Promise.all([contextLength(signal), count(prompt, signal)]);
+      return contextInfo(length, tokens);
+    }
+    const length = await contextLength(signal);
+    // Unknown size: a count could not be checked against anything.
+    if (length === undefined) return {};
+    if (!countTokens || Buffer.byteLength(prompt, 'utf8') + TOKENS_WITHOUT_BYTES + reserveTokens <= length) return { contextLength: length };
+    return contextInfo(length, await count(prompt, signal));
+  };
+}
+
+/**
+ * A probe run once: concurrent callers share the pending answer, and the answer is kept.
+ * A failure is not kept; a caller whose own signal did not fire retries when the shared
+ * probe was cancelled by another caller's.
+ */
+function once<T>(probe: (signal: AbortSignal | undefined) => Promise<T>): (signal: AbortSignal | undefined) => Promise<T> {
+  let known: { value: T } | undefined;
+  let pending: Promise<T> | undefined;
+  return async (signal) => {
+    for (;;) {
+      if (known) return known.value;
+      pending ??= probe(signal).then(
+        (value) => {
+          known = { value };
+          pending = undefined;
+          return value;
+        },
+        (error: unknown) => {
+          pending = undefined;
+          throw error;
+        },
+      );
+      try {
+        return await pending;
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'CANCELLED' && !signal?.aborted) continue;
+        throw error;
+      }
+    }
   };
 }
 
@@ -155,9 +235,14 @@ async function readStream(
     onToken(piece);
   };
 
+  // Whether the server ended the generation: then the connection is kept for the next request.
+  let complete = false;
   try {
     for await (const message of messages(dialect, exchange)) {
-      if (message.done) break;
+      if (message.done) {
+        complete = true;
+        break;
+      }
       const chunk = parseChunk(exchange, message.data);
       failOnErrorObject(exchange.where, chunk, exchange.attempts);
       const { text: piece, done, ...fields } = dialect.readChunk(chunk, request);
@@ -168,10 +253,15 @@ async function readStream(
         emit(filter.push(piece));
         if (filter.stopped) break; // closing the stream (finally) ends the generation server-side
       }
-      if (done) break;
+      if (done) {
+        complete = true;
+        break;
+      }
     }
+    if (!filter.stopped) complete = true; // the stream ended
   } finally {
-    exchange.close();
+    if (complete) await exchange.drain();
+    else exchange.close();
   }
   emit(filter.flush());
   return {

@@ -60,10 +60,14 @@ async function probe(url: string, options: DetectOptions): Promise<ApiKind> {
     label: 'auto', baseUrl: url, apiKey: options.apiKey,
     timeoutMs: options.timeoutMs ?? 5_000, retries: options.retries ?? 0, retryBaseMs: options.retryBaseMs,
   });
-  if ((await getJson(http, '/api/extra/version'))?.['result'] === 'KoboldCpp') return 'kobold';
-  if ((await getJson(http, '/props'))?.['build_info'] !== undefined) return 'llamacpp';
-  if (Array.isArray((await getJson(http, '/api/tags'))?.['models'])) return 'ollama';
-  if ((await getJson(http, '/v1/models')) !== undefined) return 'openai';
+  try {
+    if ((await getJson(http, '/api/extra/version'))?.['result'] === 'KoboldCpp') return 'kobold';
+    if ((await getJson(http, '/props'))?.['build_info'] !== undefined) return 'llamacpp';
+    if (Array.isArray((await getJson(http, '/api/tags'))?.['models'])) return 'ollama';
+    if ((await getJson(http, '/v1/models')) !== undefined) return 'openai';
+  } finally {
+    http.close(); // the adapter's client gets its own connections
+  }
   throw new AppError('LLM_PROTOCOL', `[llm:auto] GET ${url} -> no known LLM API answered (tried /api/extra/version, /props, /api/tags, /v1/models)`, {
     hint: 'set the endpoint\'s `api` explicitly (kobold, openai, openai-chat, ollama, llamacpp)',
   });

@@ -1,12 +1,20 @@
 /**
- * HTTP for the LLM adapters: fetch with a timeout, retries with exponential backoff
- * and jitter, Retry-After, cancellation, and error bodies turned into readable messages.
+ * HTTP for the LLM adapters: node:http(s) over one keep-alive Agent per client, with a
+ * timeout, retries with exponential backoff and jitter, Retry-After, cancellation, and
+ * error bodies turned into readable messages.
  *
  * Retried: connection failures, 429 and 5xx (except 501, which will not change).
  * Not retried: other 4xx, timeouts (a hung generation would hang again, and the
  * wait already was `timeoutMs`), cancellations, and failures after the response
  * started (a half-streamed generation cannot be replayed without duplicating tokens).
+ * A kept-alive socket the server closed while it sat idle is replaced once at once,
+ * without counting as an attempt (the server never saw the request).
+ *
+ * Idle kept-alive sockets are unref'd by node's Agent, so they never keep the process
+ * alive; `close()` destroys them at once.
  */
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { describeErrorBody, isContextOverflow, llmError, type FailureContext, type LlmError } from './failure.js';
 
 export interface HttpClientOptions {
@@ -16,7 +24,7 @@ export interface HttpClientOptions {
   baseUrl: string;
   /** Sent as `Authorization: Bearer`; never appears in messages. */
   apiKey?: string | undefined;
-  /** Time allowed for the response headers, then for the whole body (or between stream chunks). */
+  /** Time allowed for the response headers, then between body chunks (a whole body or a stream). */
   timeoutMs: number;
   /** Extra attempts after the first. */
   retries: number;
@@ -24,6 +32,8 @@ export interface HttpClientOptions {
   retryBaseMs?: number | undefined;
   /** Cap on one backoff delay. Default 30 s. */
   retryMaxMs?: number | undefined;
+  /** Connections open at once to the server (more requests wait for one, untimed). Default 16. */
+  maxSockets?: number | undefined;
 }
 
 export interface HttpRequest {
@@ -43,13 +53,21 @@ export interface HttpExchange {
   readonly ok: boolean;
   /** Attempts made, 1 when the first succeeded. */
   readonly attempts: number;
-  /** The whole body (the timeout keeps running). */
+  /** The whole body (the timeout restarts on every chunk). */
   text(): Promise<string>;
   /** The whole body as JSON; LLM_PROTOCOL when it is not JSON. */
   json(): Promise<unknown>;
-  /** The body as decoded text chunks; the timeout restarts on every chunk. Stopping early closes the connection. */
+  /**
+   * The body as decoded text chunks; the timeout restarts on every chunk. A reader that
+   * stops early ends with `drain()` (the reply is complete) or `close()` (it is not).
+   */
   chunks(): AsyncGenerator<string>;
-  /** Closes the connection (and the server generation with it) if still open. */
+  /**
+   * The reader has all it needs and the server said so: reads what is left (normally just
+   * the end of the stream) so the connection can be reused; closes it if that takes long.
+   */
+  drain(): Promise<void>;
+  /** Closes the connection (and the server generation with it) if the body is not complete. */
   close(): void;
   readonly where: FailureContext;
 }
@@ -58,10 +76,40 @@ export interface HttpClient {
   readonly label: string;
   readonly baseUrl: string;
   send(request: HttpRequest): Promise<HttpExchange>;
+  /** Destroys the client's connections (idle ones never keep the process alive anyway). */
+  close(): void;
 }
 
 /** Longest Retry-After we wait for; a server asking for more is treated as down for now. */
 const MAX_RETRY_AFTER_MS = 60_000;
+
+/** Default cap on the connections to one server. */
+const DEFAULT_MAX_SOCKETS = 16;
+
+/** How long `drain()` waits for the rest of a reply before closing the connection. */
+const DRAIN_MS = 1_000;
+
+const ACCEPT = 'application/json, text/event-stream, application/x-ndjson';
+
+/** Where requests go: the parts of the base URL node:http wants. */
+interface Target {
+  secure: boolean;
+  hostname: string;
+  port: number;
+  /** The base URL's path, without a trailing slash ('' for none). */
+  prefix: string;
+}
+
+function targetOf(baseUrl: string): Target {
+  const url = new URL(baseUrl);
+  const secure = url.protocol === 'https:';
+  return {
+    secure,
+    hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), // IPv6 literals without brackets
+    port: url.port === '' ? (secure ? 443 : 80) : Number(url.port),
+    prefix: url.pathname.replace(/\/+$/, ''),
+  };
+}
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const baseMs = options.retryBaseMs ?? 500;
@@ -70,51 +118,74 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const full = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
     return full / 2 + Math.random() * (full / 2); // jitter: spread clients that failed together
   };
+  const target = targetOf(options.baseUrl);
+  const agentOptions = { keepAlive: true, maxSockets: Math.max(1, options.maxSockets ?? DEFAULT_MAX_SOCKETS) };
+  const agent = target.secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+  const baseHeaders: OutgoingHttpHeaders = { accept: ACCEPT, 'user-agent': 'quire' };
+  if (options.apiKey) baseHeaders['authorization'] = `Bearer ${options.apiKey}`;
 
   async function send(request: HttpRequest): Promise<HttpExchange> {
     const where: FailureContext = { label: options.label, method: request.method, path: request.path, apiKey: options.apiKey };
     const retries = Math.max(0, request.retries ?? options.retries);
     const timeoutMs = request.timeoutMs ?? options.timeoutMs;
-    const headers: Record<string, string> = { accept: 'application/json, text/event-stream, application/x-ndjson' };
-    if (request.body !== undefined) headers['content-type'] = 'application/json';
-    if (options.apiKey) headers['authorization'] = `Bearer ${options.apiKey}`;
+    // A string body goes out in one write with the head (a Buffer would be a second one).
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+    const headers = body === undefined
+      ? baseHeaders
+      : { ...baseHeaders, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body, 'utf8') };
     if (request.signal?.aborted) throw llmError(where, 'CANCELLED', 'cancelled', { attempts: 0 });
+    const spec = { agent, target, method: request.method, path: target.prefix + request.path, headers, body, timeoutMs, signal: request.signal };
+    let replacedStale = false;
 
     for (let attempt = 1; ; attempt++) {
-      const timer = startAttempt(timeoutMs, request.signal);
-      let response: Response;
+      const call = startCall(spec);
+      let response: IncomingMessage;
       try {
-        response = await fetch(options.baseUrl + request.path, { method: request.method, headers, body, signal: timer.signal });
+        response = await call.response;
       } catch (error) {
-        timer.release();
-        const failure = fetchFailure(where, timer.reason(), error, attempt, timeoutMs, options.baseUrl);
+        call.finish();
+        if (call.reason() === undefined && call.reusedSocket() && !replacedStale && isStaleSocket(error)) {
+          replacedStale = true;
+          attempt--; // not an attempt: the request never reached the server
+          continue;
+        }
+        const failure = connectFailure(where, call.reason(), error, attempt, timeoutMs, options.baseUrl);
         if (failure.code !== 'LLM_CONNECT' || attempt > retries) throw failure;
         await pause(backoffMs(attempt), request.signal, where, attempt);
         continue;
       }
 
-      if (!response.ok && isRetryable(response.status) && attempt <= retries) {
-        const asked = parseRetryAfter(response.headers.get('retry-after'));
+      const status = response.statusCode ?? 0;
+      const ok = status >= 200 && status < 300;
+      const exchange = createExchange(call, response, status, ok, attempt, where, timeoutMs);
+      if (!ok && isRetryable(status) && attempt <= retries) {
+        const asked = parseRetryAfter(headerText(response.headers['retry-after']));
         if (asked === undefined || asked <= MAX_RETRY_AFTER_MS) {
-          await response.body?.cancel().catch(() => undefined);
-          timer.release();
+          exchange.close();
           await pause(asked ?? backoffMs(attempt), request.signal, where, attempt);
           continue;
         }
       }
-
-      const exchange = createExchange(response, timer, attempt, where, timeoutMs);
-      if (response.ok || request.allowErrorStatus) return exchange;
-      throw statusFailure(where, response, await exchange.text(), attempt);
+      if (ok || request.allowErrorStatus) return exchange;
+      throw statusFailure(where, status, response, await exchange.text(), attempt);
     }
   }
 
-  return { label: options.label, baseUrl: options.baseUrl, send };
+  return { label: options.label, baseUrl: options.baseUrl, send, close: () => agent.destroy() };
 }
 
 function isRetryable(status: number): boolean {
   return status === 429 || (status >= 500 && status !== 501);
+}
+
+/** A kept-alive socket the server had already closed: the write or the first read fails at once. */
+function isStaleSocket(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
+
+function headerText(value: string | string[] | undefined): string | null {
+  return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
 }
 
 /** Retry-After in ms: delay-seconds (fractions accepted) or an HTTP date. */
@@ -126,66 +197,168 @@ export function parseRetryAfter(value: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-interface AttemptTimer {
-  readonly signal: AbortSignal;
-  /** Restarts the timeout: streaming readers call it for every chunk. */
+interface CallSpec {
+  agent: HttpAgent;
+  target: Target;
+  method: string;
+  path: string;
+  headers: OutgoingHttpHeaders;
+  body: string | undefined;
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+}
+
+/** One attempt: the request, its timer and its cancellation. */
+interface Call {
+  /** The response head; rejects on connection failure, timeout or cancellation. */
+  readonly response: Promise<IncomingMessage>;
+  /** Restarts the timeout (a chunk arrived); ignored while draining. */
   touch(): void;
-  /** Stops the timer and closes the connection if it is still open. */
-  release(): void;
-  /** Why the attempt's signal fired, if it did. */
+  /** From now on the timeout is `ms` and chunks no longer restart it. */
+  shorten(ms: number): void;
+  /** The attempt is over: stops the timer and the cancellation listener. The connection is left alone. */
+  finish(): void;
+  /** Destroys the request (and its connection). */
+  destroy(): void;
+  /** Why the attempt was stopped, if it was. */
   reason(): 'cancelled' | 'timeout' | undefined;
+  /** Whether it went out on a kept-alive socket. */
+  reusedSocket(): boolean;
 }
 
-function startAttempt(timeoutMs: number, userSignal: AbortSignal | undefined): AttemptTimer {
-  const controller = new AbortController();
+function startCall(spec: CallSpec): Call {
+  const { target } = spec;
+  const send = target.secure ? httpsRequest : httpRequest;
+  const req: ClientRequest = send({
+    agent: spec.agent, hostname: target.hostname, port: target.port, path: spec.path, method: spec.method, headers: spec.headers,
+  });
   let why: 'cancelled' | 'timeout' | undefined;
+  let fixed = false;
+  let finished = false;
   let timer: NodeJS.Timeout | undefined;
-  const arm = (): void => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      why ??= 'timeout';
-      controller.abort();
-    }, timeoutMs);
+  const stop = (reason: 'cancelled' | 'timeout'): void => {
+    why ??= reason;
+    req.destroy();
   };
-  const onAbort = (): void => {
-    why ??= 'cancelled';
-    controller.abort();
-  };
-  userSignal?.addEventListener('abort', onAbort, { once: true });
-  arm();
+  const onAbort = (): void => stop('cancelled');
+  spec.signal?.addEventListener('abort', onAbort, { once: true });
+  // Timed from getting a connection: waiting for a free one (maxSockets) is not the server's fault.
+  req.once('socket', () => {
+    if (!finished && timer === undefined) timer = setTimeout(() => stop('timeout'), spec.timeoutMs);
+  });
+  const response = new Promise<IncomingMessage>((resolve, reject) => {
+    let settled = false;
+    req.once('response', (res: IncomingMessage) => {
+      settled = true;
+      if (!fixed) timer?.refresh(); // the body gets its own timeout
+      resolve(res);
+    });
+    // Stays attached for the whole call, so a late socket error is never unhandled.
+    req.on('error', (error) => {
+      if (settled) return;
+      settled = true;
+      reject(error);
+    });
+    req.once('close', () => {
+      if (settled) return;
+      settled = true;
+      reject(Object.assign(new Error('socket closed before the response'), { code: 'ECONNRESET' }));
+    });
+  });
+  if (spec.body === undefined) req.end();
+  else req.end(spec.body, 'utf8');
   return {
-    signal: controller.signal,
-    touch: arm,
-    release() {
-      clearTimeout(timer);
-      userSignal?.removeEventListener('abort', onAbort);
-      controller.abort();
+    response,
+    touch() {
+      if (!fixed) timer?.refresh();
     },
+    shorten(ms) {
+      fixed = true;
+      clearTimeout(timer);
+      if (!finished) timer = setTimeout(() => stop('timeout'), ms);
+    },
+    finish() {
+      finished = true;
+      clearTimeout(timer);
+      spec.signal?.removeEventListener('abort', onAbort);
+    },
+    destroy: () => req.destroy(),
     reason: () => why,
+    reusedSocket: () => req.reusedSocket,
   };
 }
 
-function createExchange(response: Response, timer: AttemptTimer, attempts: number, where: FailureContext, timeoutMs: number): HttpExchange {
+function createExchange(
+  call: Call, res: IncomingMessage, status: number, ok: boolean, attempts: number, where: FailureContext, timeoutMs: number,
+): HttpExchange {
   const readFailure = (error: unknown): LlmError => {
-    const why = timer.reason();
+    const why = call.reason();
     if (why === 'cancelled') return llmError(where, 'CANCELLED', 'cancelled', { attempts });
     if (why === 'timeout') return llmError(where, 'LLM_TIMEOUT', `no data for ${timeoutMs} ms while reading the reply`, { attempts, hint: TIMEOUT_HINT });
     return llmError(where, 'LLM_CONNECT', `connection dropped mid-response (${causeText(error)})`, { attempts, cause: error });
   };
 
-  const text = async (): Promise<string> => {
-    try {
-      return await response.text();
-    } catch (error) {
-      throw readFailure(error);
-    } finally {
-      timer.release();
+  // The body, read as it comes (flowing), queued for `next()`; paused when the reader falls behind.
+  const queue: Buffer[] = [];
+  let ended = false;
+  let failed: unknown;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  res.on('data', (chunk: Buffer) => {
+    call.touch();
+    queue.push(chunk);
+    if (queue.length >= 64) res.pause();
+    notify();
+  });
+  res.on('end', () => {
+    ended = true;
+    call.finish();
+    notify();
+  });
+  res.on('error', (error) => {
+    failed ??= error;
+    notify();
+  });
+  res.on('close', () => {
+    if (!ended) failed ??= Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+    call.finish();
+    notify();
+  });
+
+  /** The next body chunk, null at the end; throws the raw error when the connection broke. */
+  const next = async (): Promise<Buffer | null> => {
+    for (;;) {
+      const chunk = queue.shift();
+      if (chunk !== undefined) {
+        if (queue.length < 16 && res.isPaused()) res.resume();
+        return chunk;
+      }
+      if (failed !== undefined) throw failed;
+      if (ended) return null;
+      await new Promise<void>((resolve) => (wake = resolve));
     }
   };
 
+  const text = async (): Promise<string> => {
+    const parts: Buffer[] = [];
+    try {
+      for (let chunk = await next(); chunk !== null; chunk = await next()) parts.push(chunk);
+    } catch (error) {
+      throw readFailure(error);
+    } finally {
+      call.finish();
+    }
+    const body = (parts.length === 1 ? parts[0]! : Buffer.concat(parts)).toString('utf8');
+    return body.charCodeAt(0) === 0xfeff ? body.slice(1) : body;
+  };
+
   return {
-    status: response.status,
-    ok: response.ok,
+    status,
+    ok,
     attempts,
     where,
     text,
@@ -198,35 +371,44 @@ function createExchange(response: Response, timer: AttemptTimer, attempts: numbe
       }
     },
     async *chunks() {
-      if (!response.body) return timer.release();
-      const reader = response.body.getReader();
       const decoder = new TextDecoder();
-      try {
-        for (;;) {
-          timer.touch();
-          let step: ReadableStreamReadResult<Uint8Array>;
-          try {
-            step = await reader.read();
-          } catch (error) {
-            throw readFailure(error);
-          }
-          if (step.done) break;
-          const piece = decoder.decode(step.value, { stream: true });
-          if (piece !== '') yield piece;
+      for (;;) {
+        let chunk: Buffer | null;
+        try {
+          chunk = await next();
+        } catch (error) {
+          call.finish();
+          throw readFailure(error);
         }
-        const tail = decoder.decode();
-        if (tail !== '') yield tail;
-      } finally {
-        timer.release();
+        if (chunk === null) break;
+        const piece = decoder.decode(chunk, { stream: true });
+        if (piece !== '') yield piece;
       }
+      const tail = decoder.decode();
+      if (tail !== '') yield tail;
     },
-    close: () => timer.release(),
+    async drain() {
+      if (!ended && failed === undefined) {
+        call.shorten(DRAIN_MS);
+        queue.length = 0;
+        try {
+          while ((await next()) !== null) queue.length = 0;
+        } catch {
+          // closed: nothing to reuse
+        }
+      }
+      call.finish();
+    },
+    close() {
+      call.finish();
+      if (!ended) call.destroy();
+    },
   };
 }
 
 const TIMEOUT_HINT = 'the server may be overloaded or stuck; raise llm.timeout_ms if generations are just slow';
 
-function fetchFailure(
+function connectFailure(
   where: FailureContext, why: 'cancelled' | 'timeout' | undefined, error: unknown, attempts: number, timeoutMs: number, baseUrl: string,
 ): LlmError {
   if (why === 'cancelled') return llmError(where, 'CANCELLED', 'cancelled', { attempts });
@@ -236,13 +418,14 @@ function fetchFailure(
   });
 }
 
-function statusFailure(where: FailureContext, response: Response, body: string, attempts: number): LlmError {
-  const status = response.status;
-  const detail = describeErrorBody(body) || response.statusText || 'no details';
+function statusFailure(where: FailureContext, status: number, response: IncomingMessage, body: string, attempts: number): LlmError {
+  const detail = describeErrorBody(body) || response.statusMessage || 'no details';
   const code = isContextOverflow(status, detail) ? 'LLM_CONTEXT' : 'LLM_HTTP';
+  const location = headerText(response.headers.location);
   const hint = status === 401 || status === 403 ? 'check the API key (the endpoint\'s api_key_env variable)'
     : status === 404 ? 'check the endpoint\'s `api` setting (or use `api: auto`)'
     : code === 'LLM_CONTEXT' ? 'shorten the prompt or response_length, or give the server a larger context'
+    : status >= 300 && status < 400 && location ? `the server redirects to ${location}; use that URL (redirects are not followed)`
     : undefined;
   return llmError(where, code, `${status}: ${detail}${attemptsNote(attempts)}`, { status, attempts, ...(hint ? { hint } : {}) });
 }
@@ -251,7 +434,7 @@ function attemptsNote(attempts: number): string {
   return attempts > 1 ? ` [${attempts} attempts]` : '';
 }
 
-/** The most specific code or message in an error's cause chain (ECONNREFUSED, UND_ERR_SOCKET...). */
+/** The most specific code or message in an error's cause chain (ECONNREFUSED, ECONNRESET...). */
 function causeText(error: unknown): string {
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;

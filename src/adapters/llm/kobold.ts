@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CompletionRequest, FinishReason, LlmClient } from '../../core/llm.js';
 import {
-  contextInfo, createAdapterHttp, createDialectClient, optionalProbe, type AdapterOptions, type Dialect, type Reading, type StreamSummary,
+  createAdapterHttp, createDialectClient, type AdapterOptions, type ContextProbes, type Dialect, type Reading, type StreamSummary,
 } from './completion.js';
 import { first, num, record, str, type Json } from './fields.js';
 import type { HttpClient } from './http.js';
@@ -110,23 +110,25 @@ export function koboldDialect(options: { perfTimeoutMs?: number } = {}): Dialect
   };
 }
 
+/** The context from `/api/extra/true_max_context_length`, counts from `/api/extra/tokencount`. */
+export function koboldContext(http: HttpClient): ContextProbes {
+  return {
+    async contextLength(signal) {
+      const reply = record(await (await http.send({ method: 'GET', path: '/api/extra/true_max_context_length', signal })).json());
+      return positive(reply['value']);
+    },
+    async countTokens(prompt, signal) {
+      const reply = record(await (await http.send({ method: 'POST', path: '/api/extra/tokencount', body: { prompt }, signal })).json());
+      const value = num(reply['value']);
+      return value !== undefined && value >= 0 ? value : undefined;
+    },
+  };
+}
+
 export function createKoboldClient(options: AdapterOptions): LlmClient {
   const http = createAdapterHttp('kobold', options);
   const dialect = koboldDialect({ perfTimeoutMs: Math.min(PERF_TIMEOUT_MS, options.timeoutMs) });
-  return createDialectClient(dialect, http, async (prompt, inspect = {}) => {
-    const [contextLength, promptTokens] = await Promise.all([
-      optionalProbe(async () => {
-        const reply = record(await (await http.send({ method: 'GET', path: '/api/extra/true_max_context_length', signal: inspect.signal })).json());
-        return positive(reply['value']);
-      }),
-      optionalProbe(async () => {
-        const reply = record(await (await http.send({ method: 'POST', path: '/api/extra/tokencount', body: { prompt }, signal: inspect.signal })).json());
-        const value = num(reply['value']);
-        return value !== undefined && value >= 0 ? value : undefined;
-      }),
-    ]);
-    return contextInfo(contextLength, promptTokens);
-  });
+  return createDialectClient(dialect, http, koboldContext(http));
 }
 
 function positive(value: unknown): number | undefined {

@@ -3,8 +3,9 @@
  * event has `stop: true` and no `[DONE]`; `stop` must be an array; timings in ms.
  */
 import type { FinishReason, LlmClient } from '../../core/llm.js';
-import { contextInfo, createAdapterHttp, createDialectClient, optionalProbe, type AdapterOptions, type Dialect, type Reading } from './completion.js';
+import { createAdapterHttp, createDialectClient, type AdapterOptions, type ContextProbes, type Dialect, type Reading } from './completion.js';
 import { num, record, str, type Json } from './fields.js';
+import type { HttpClient } from './http.js';
 import { mapParams, stopsOf } from './params.js';
 
 /** `stop_type`: eos and word are normal ends, limit means n_predict ran out. */
@@ -50,21 +51,24 @@ export function llamaCppDialect(): Dialect {
   };
 }
 
+/** The context from `GET /props` (`n_ctx`), counts from `POST /tokenize`. */
+export function llamaCppContext(http: HttpClient): ContextProbes {
+  return {
+    async contextLength(signal) {
+      const props = record(await (await http.send({ method: 'GET', path: '/props', signal })).json());
+      // Current builds nest it; KoboldCpp's imitation and some older builds have it on top.
+      const n = num(props['n_ctx']) ?? num(record(props['default_generation_settings'])['n_ctx']);
+      return n !== undefined && n > 0 ? n : undefined;
+    },
+    async countTokens(prompt, signal) {
+      // add_special: count the BOS the server adds to a string prompt.
+      const reply = record(await (await http.send({ method: 'POST', path: '/tokenize', body: { content: prompt, add_special: true }, signal })).json());
+      return Array.isArray(reply['tokens']) ? reply['tokens'].length : undefined;
+    },
+  };
+}
+
 export function createLlamaCppClient(options: AdapterOptions): LlmClient {
   const http = createAdapterHttp('llamacpp', options);
-  return createDialectClient(llamaCppDialect(), http, async (prompt, inspect = {}) => {
-    const [contextLength, promptTokens] = await Promise.all([
-      optionalProbe(async () => {
-        const props = record(await (await http.send({ method: 'GET', path: '/props', signal: inspect.signal })).json());
-        // Current builds nest it; KoboldCpp's imitation and some older builds have it on top.
-        return num(props['n_ctx']) ?? num(record(props['default_generation_settings'])['n_ctx']);
-      }),
-      optionalProbe(async () => {
-        // add_special: count the BOS the server adds to a string prompt.
-        const reply = record(await (await http.send({ method: 'POST', path: '/tokenize', body: { content: prompt, add_special: true }, signal: inspect.signal })).json());
-        return Array.isArray(reply['tokens']) ? reply['tokens'].length : undefined;
-      }),
-    ]);
-    return contextInfo(contextLength, promptTokens);
-  });
+  return createDialectClient(llamaCppDialect(), http, llamaCppContext(http));
 }

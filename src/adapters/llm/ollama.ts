@@ -3,8 +3,9 @@
  * already wrapped, so the model's template must not be applied again. Streams NDJSON.
  */
 import type { FinishReason, LlmClient } from '../../core/llm.js';
-import { contextInfo, createAdapterHttp, createDialectClient, optionalProbe, type AdapterOptions, type Dialect, type Reading } from './completion.js';
+import { createAdapterHttp, createDialectClient, type AdapterOptions, type ContextProbes, type Dialect, type Reading } from './completion.js';
 import { num, nsToMs, record, str, type Json } from './fields.js';
+import type { HttpClient } from './http.js';
 import { mapOllamaParams, stopsOf } from './params.js';
 
 function finish(raw: string | undefined): FinishReason | undefined {
@@ -70,18 +71,20 @@ export function ollamaDialect(defaultModel: string | undefined): Dialect {
  * `OLLAMA_CONTEXT_LENGTH`), which /api/show does not report. Ollama has no tokenizer
  * route, so `promptTokens` stays undefined. Needs the endpoint's model; without one: `{}`.
  */
-export function createOllamaClient(options: AdapterOptions): LlmClient {
-  const http = createAdapterHttp('ollama', options);
-  return createDialectClient(ollamaDialect(options.model), http, async (_prompt, inspect = {}) => {
-    const model = options.model;
-    if (!model) return {};
-    const contextLength = await optionalProbe(async () => {
-      const reply = record(await (await http.send({ method: 'POST', path: '/api/show', body: { model }, signal: inspect.signal })).json());
+export function ollamaContext(http: HttpClient, model: string | undefined): ContextProbes {
+  return {
+    async contextLength(signal) {
+      if (!model) return undefined;
+      const reply = record(await (await http.send({ method: 'POST', path: '/api/show', body: { model }, signal })).json());
       const info = record(reply['model_info']);
       const arch = str(info['general.architecture']);
       const value = arch === undefined ? undefined : num(info[`${arch}.context_length`]);
       return value !== undefined && value > 0 ? value : undefined;
-    });
-    return contextInfo(contextLength, undefined);
-  });
+    },
+  };
+}
+
+export function createOllamaClient(options: AdapterOptions): LlmClient {
+  const http = createAdapterHttp('ollama', options);
+  return createDialectClient(ollamaDialect(options.model), http, ollamaContext(http, options.model));
 }

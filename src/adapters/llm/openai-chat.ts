@@ -38,5 +38,6 @@ export function openAiChatDialect(defaultModel: string | undefined): Dialect {
 }
 
 export function createOpenAiChatClient(options: AdapterOptions): LlmClient {
-  return createDialectClient(openAiChatDialect(options.model), createAdapterHttp('openai-chat', options), async () => ({}));
+  // The chat template the server applies is unknown here, so there is no prompt to count.
+  return createDialectClient(openAiChatDialect(options.model), createAdapterHttp('openai-chat', options));
 }

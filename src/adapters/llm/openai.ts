@@ -4,8 +4,9 @@
  * (Not Ollama's: its `/v1/completions` applies the model template; use `ollama`.)
  */
 import type { CompletionRequest, FinishReason, LlmClient } from '../../core/llm.js';
-import { contextInfo, createAdapterHttp, createDialectClient, optionalProbe, type AdapterOptions, type Dialect, type Reading } from './completion.js';
+import { createAdapterHttp, createDialectClient, optionalProbe, type AdapterOptions, type ContextProbes, type Dialect, type Reading } from './completion.js';
 import { first, isRecord, num, record, str, type Json } from './fields.js';
+import type { HttpClient } from './http.js';
 import { mapParams, stopsOf } from './params.js';
 
 /** `finish_reason` → the contract's reason ("content_filter", "tool_calls" etc. are still a normal end). */
@@ -58,29 +59,36 @@ export function openAiDialect(defaultModel: string | undefined): Dialect {
 /**
  * OpenAI routes have no standard way to read the context size or count tokens, so this
  * asks vLLM's own routes (protocols.md §2, vLLM): `GET /v1/models` → `max_model_len` of
- * the configured model's entry (else the first), and `POST /tokenize {prompt}` → `count`
- * (with `add_special_tokens`, as `/v1/completions` tokenizes). Other servers lack one or
- * both (a missing route or another answer shape just leaves the field out).
+ * the configured model's entry (else the first; else the `max_model_len` that `/tokenize`
+ * reports), and `POST /tokenize {prompt}` → `count` (with `add_special_tokens`, as
+ * `/v1/completions` tokenizes). Other servers lack one or both (a missing route or another
+ * answer shape just leaves the field out).
  */
+export function vllmContext(http: HttpClient, model: string | undefined): ContextProbes {
+  const tokenize = async (prompt: string, signal: AbortSignal | undefined): Promise<Json> => {
+    const body = { ...(model ? { model } : {}), prompt, add_special_tokens: true };
+    return record(await (await http.send({ method: 'POST', path: '/tokenize', body, signal })).json());
+  };
+  return {
+    async contextLength(signal) {
+      const listed = await optionalProbe(async () => {
+        const reply = record(await (await http.send({ method: 'GET', path: '/v1/models', signal })).json());
+        const models = Array.isArray(reply['data']) ? reply['data'].filter(isRecord) : [];
+        const entry = models.find((m) => model !== undefined && m['id'] === model) ?? models[0];
+        return positive(entry?.['max_model_len']);
+      });
+      return listed ?? positive((await tokenize('', signal))['max_model_len']);
+    },
+    async countTokens(prompt, signal) {
+      const count = num((await tokenize(prompt, signal))['count']);
+      return count !== undefined && count >= 0 ? count : undefined;
+    },
+  };
+}
+
 export function createOpenAiClient(options: AdapterOptions): LlmClient {
   const http = createAdapterHttp('openai', options);
-  return createDialectClient(openAiDialect(options.model), http, async (prompt, inspect = {}) => {
-    const [listed, counted] = await Promise.all([
-      optionalProbe(async () => {
-        const reply = record(await (await http.send({ method: 'GET', path: '/v1/models', signal: inspect.signal })).json());
-        const models = Array.isArray(reply['data']) ? reply['data'].filter(isRecord) : [];
-        const entry = models.find((m) => options.model !== undefined && m['id'] === options.model) ?? models[0];
-        return positive(entry?.['max_model_len']);
-      }),
-      optionalProbe(async () => {
-        const body = { ...(options.model ? { model: options.model } : {}), prompt, add_special_tokens: true };
-        const reply = record(await (await http.send({ method: 'POST', path: '/tokenize', body, signal: inspect.signal })).json());
-        const count = num(reply['count']);
-        return count !== undefined && count >= 0 ? { count, maxModelLen: positive(reply['max_model_len']) } : undefined;
-      }),
-    ]);
-    return contextInfo(listed ?? counted?.maxModelLen, counted?.count);
-  });
+  return createDialectClient(openAiDialect(options.model), http, vllmContext(http, options.model));
 }
 
 function positive(value: unknown): number | undefined {

@@ -11,7 +11,7 @@ export function normalizeBaseUrl(url: string): string {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new AppError('LLM_CONNECT', `[llm] unsupported URL scheme "${parsed.protocol}" (use http or https)`);
   }
-  // fetch refuses URLs with credentials, and LlmClient.url must never show them: keys go in apiKey.
+  // LlmClient.url and error messages must never show credentials: keys go in apiKey.
   parsed.username = '';
   parsed.password = '';
   parsed.search = '';
