@@ -2,7 +2,7 @@
  * Finding `{{block "key"}}` and `{{tag "name"}}` in a template by walking the Handlebars
  * AST (not by regex, so comments, raw blocks and escaped mustaches are not mistaken for includes).
  */
-import Handlebars from 'handlebars';
+import { loadHandlebars } from './parsers.js';
 import type { Problem } from './errors.js';
 import type { Include } from './types.js';
 
@@ -39,7 +39,7 @@ export function findIncludesByAst(file: string, template: string, lineOffset = 1
   let ast: AstNode;
   try {
     // parseWithoutProcessing: the AST as written; whitespace control is irrelevant to finding includes.
-    ast = Handlebars.parseWithoutProcessing(template) as unknown as AstNode;
+    ast = loadHandlebars().parseWithoutProcessing(template) as unknown as AstNode;
   } catch (error) {
     return { ok: false, problem: templateSyntaxProblem(file, error, lineOffset) };
   }

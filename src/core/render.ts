@@ -3,7 +3,7 @@
  * environment tuned for prompts (no HTML escaping, strict variables, only our helpers
  * plus Handlebars' own block helpers such as #if and #each).
  */
-import Handlebars from 'handlebars';
+import { loadHandlebars } from './parsers.js';
 import { AppError, type SourceLocation } from './errors.js';
 import type { Block, BlockRef, Payload, Workspace } from './types.js';
 
@@ -55,7 +55,7 @@ interface Source {
  * reused for every step and every run.
  */
 export function createRenderer(workspace: Workspace) {
-  const env = Handlebars.create();
+  const env = loadHandlebars().create();
   const compiled = new Map<string, HandlebarsTemplateDelegate>();
   const MAX_DEPTH = 32;
 

@@ -1,7 +1,8 @@
 /**
  * YAML parsing that keeps positions, so every problem can name `file:line:col`.
  */
-import { LineCounter, isNode, isPair, isScalar, parseDocument, type Document, type Node } from 'yaml';
+import type { Document, Node } from 'yaml';
+import { loadYaml } from './parsers.js';
 import type { Problem } from './errors.js';
 
 export interface YamlSource {
@@ -18,6 +19,7 @@ export type YamlParseResult = { ok: true; source: YamlSource } | { ok: false; pr
  * Duplicate keys, tabs and bad indentation are errors, reported all at once.
  */
 export function parseYamlSource(file: string, text: string, lineOffset = 0): YamlParseResult {
+  const { LineCounter, parseDocument } = loadYaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
   const position = (offset: number) => {
@@ -55,6 +57,7 @@ export function parseYamlSource(file: string, text: string, lineOffset = 0): Yam
 
 /** Offset of the deepest existing node along `path`. */
 function nodeOffset(doc: Document, path: ReadonlyArray<string | number>, which: 'key' | 'value'): number {
+  const { isNode } = loadYaml();
   let best = doc.contents && isNode(doc.contents) && doc.contents.range ? doc.contents.range[0] : 0;
   for (let depth = 1; depth <= path.length; depth++) {
     const prefix = path.slice(0, depth);
@@ -72,6 +75,7 @@ function nodeOffset(doc: Document, path: ReadonlyArray<string | number>, which: 
 }
 
 function findKeyNode(parent: unknown, key: string | number): Node | undefined {
+  const { isPair, isScalar } = loadYaml();
   const items = (parent as { items?: unknown[] } | undefined)?.items;
   if (!Array.isArray(items)) return undefined;
   for (const item of items) {

@@ -3,7 +3,7 @@
  * size and mtime it had then. Unchanged files (same size and mtime) are neither read nor
  * parsed again; block bodies stay in the `blocks` table and are loaded only when used.
  */
-import type { Block } from '../../core/types.js';
+import type { Block, Include } from '../../core/types.js';
 import type { CachedFile, FileState, ParsedFile } from '../../core/workspace.js';
 import type { Statement } from 'better-sqlite3';
 import { createBatchInserter } from './batch-insert.js';
@@ -56,11 +56,44 @@ export function writeFileCache(db: Db, changed: { path: string; size: number; mt
 export const BLOCK_COLUMNS = 'source_path, key, title, tags, folder_path, includes, body_line, content_hash';
 export type BlockRowValues = [string, string, string, string | null, string | null, string, number, string];
 
+/**
+ * A block rebuilt from its row. The body is loaded from the database on first use: a
+ * sync or run touches few bodies, and reading all of them would cost more than the rest.
+ */
+class StoredBlock implements Block {
+  readonly tags: string[];
+  readonly includes: Include[];
+  #content: string | undefined;
+
+  constructor(
+    readonly sourcePath: string,
+    readonly key: string,
+    readonly title: string,
+    tags: string | null,
+    readonly folderPath: string,
+    includes: string,
+    readonly bodyLine: number,
+    readonly contentHash: string,
+    private readonly loadContent: Statement,
+  ) {
+    this.tags = tags ? tags.split(',') : [];
+    this.includes = includes === '[]' ? [] : (JSON.parse(includes) as Include[]);
+  }
+
+  get content(): string {
+    return (this.#content ??= (this.loadContent.get(this.sourcePath) as string | null | undefined) ?? '');
+  }
+
+  /** Plain data for JSON (the body is not part of a cached parse). */
+  toJSON(): Omit<Block, 'content'> {
+    const { sourcePath, key, title, tags, folderPath, includes, bodyLine, contentHash } = this;
+    return { sourcePath, key, title, tags, folderPath, includes, bodyLine, contentHash };
+  }
+}
+
 /** A Block from its row (BLOCK_COLUMNS, raw); the body is loaded on first use. */
 export function blockFromRow([sourcePath, key, title, tags, folderPath, includes, bodyLine, contentHash]: BlockRowValues, loadContent: Statement): Block {
-  const block = { key, title, tags: tags ? tags.split(',') : [], folderPath: folderPath ?? '', sourcePath, contentHash, bodyLine, includes: JSON.parse(includes) } as Omit<Block, 'content'> as Block;
-  lazyContent(block, () => (loadContent.get(sourcePath) as string | null | undefined) ?? '');
-  return block;
+  return new StoredBlock(sourcePath, key, title, tags, folderPath ?? '', includes, bodyLine, contentHash, loadContent);
 }
 
 /** The statement blockFromRow loads bodies with. */
@@ -80,16 +113,4 @@ export function readState(db: Db, key: string): string | undefined {
 
 export function writeState(db: Db, key: string, value: string): void {
   db.prepare('INSERT OR REPLACE INTO quire_state (key, value) VALUES (?, ?)').run(key, value);
-}
-
-function lazyContent(block: Block, load: () => string): void {
-  let value: string | undefined;
-  Object.defineProperty(block, 'content', {
-    enumerable: true,
-    configurable: true,
-    get: () => (value ??= load()),
-    set: (next: string) => {
-      value = next;
-    },
-  });
 }

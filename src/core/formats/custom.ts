@@ -21,7 +21,8 @@
  *
  * Both shapes accept `description`. No file I/O here: the caller parses the YAML.
  */
-import { Template } from '@huggingface/jinja';
+import type { Template } from '@huggingface/jinja';
+import { loadJinja } from '../parsers.js';
 import { AppError } from '../errors.js';
 import type { JinjaFormat, ModelFormat, SystemPlacement, TurnFormat } from './render.js';
 
@@ -114,7 +115,7 @@ function createJinjaFormat(name: string, definition: Record<string, unknown>): J
 
   let template: Template;
   try {
-    template = new Template(source);
+    template = new (loadJinja().Template)(source);
   } catch (error) {
     throw formatError(name, `chat_template does not parse: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
