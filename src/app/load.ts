@@ -2,7 +2,9 @@
  * Reading and checking the workspace: the step every command starts with.
  */
 import type { CachedFileRow } from '../adapters/db/file-cache.js';
-import { readWorkspaceFiles } from '../adapters/fs/workspace-files.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readWorkspaceFiles, type WorkspaceFiles } from '../adapters/fs/workspace-files.js';
 import { ProblemsError } from '../core/errors.js';
 import { loadWorkspace, type LoadResult } from '../core/workspace.js';
 
@@ -16,8 +18,8 @@ export interface CheckedWorkspace extends LoadResult {
  * Reads and validates the workspace, reusing the parse cache of the last sync for files
  * whose size and mtime are unchanged. Returns problems instead of throwing.
  */
-export function inspectWorkspace(root: string, cache?: ReadonlyMap<string, CachedFileRow>): CheckedWorkspace {
-  const read = readWorkspaceFiles(root, cache);
+export function inspectWorkspace(root: string, cache?: ReadonlyMap<string, CachedFileRow>, alreadyRead?: WorkspaceFiles): CheckedWorkspace {
+  const read = alreadyRead ? withBytesWhereUncached(root, alreadyRead, cache) : readWorkspaceFiles(root, cache);
   const loaded = loadWorkspace(read.files, { ...(cache ? { cache } : {}), unreadable: read.problems.map((p) => p.file) });
   return {
     ...loaded,
@@ -28,8 +30,19 @@ export function inspectWorkspace(root: string, cache?: ReadonlyMap<string, Cache
 }
 
 /** Reads and validates the workspace; throws ProblemsError listing every problem. */
-export function loadCheckedWorkspace(root: string, cache?: ReadonlyMap<string, CachedFileRow>): CheckedWorkspace {
-  const result = inspectWorkspace(root, cache);
+export function loadCheckedWorkspace(root: string, cache?: ReadonlyMap<string, CachedFileRow>, alreadyRead?: WorkspaceFiles): CheckedWorkspace {
+  const result = inspectWorkspace(root, cache, alreadyRead);
   if (result.problems.length > 0) throw new ProblemsError(result.problems);
   return result;
+}
+
+/**
+ * Files from an earlier walk that were judged unchanged by size and mtime but whose
+ * parse is not in the cache (a cache row that no longer matches): read them now.
+ */
+function withBytesWhereUncached(root: string, read: WorkspaceFiles, cache?: ReadonlyMap<string, CachedFileRow>): WorkspaceFiles {
+  return {
+    problems: read.problems,
+    files: read.files.map((file) => (file.bytes === undefined && !cache?.has(file.path) ? { ...file, bytes: readFileSync(join(root, file.path)) } : file)),
+  };
 }

@@ -12,7 +12,7 @@ import { pendingMigrations } from '../adapters/db/migrate.js';
 import type { KindCounts, SyncReport } from '../adapters/db/mirror.js';
 import { mirrorWorkspace } from '../adapters/db/mirror.js';
 import { connectDatabase, openDatabase, prepareDatabase, type Db } from '../adapters/db/open.js';
-import { readWorkspaceFiles, type KnownFile } from '../adapters/fs/workspace-files.js';
+import { readWorkspaceFiles, type KnownFile, type WorkspaceFiles } from '../adapters/fs/workspace-files.js';
 import type { Workspace } from '../core/types.js';
 
 export interface SyncResult {
@@ -47,12 +47,15 @@ export async function syncWorkspace(root: string, dbPath: string): Promise<SyncR
 export async function syncOnly(root: string, dbPath: string): Promise<SyncReport> {
   const existing = existsSync(dbPath) ? connectDatabase(dbPath) : undefined;
   try {
-    if (existing && pendingMigrations(existing).length === 0) {
-      const unchanged = unchangedReport(existing, root);
+    const current = existing !== undefined && pendingMigrations(existing).length === 0;
+    const check = current ? checkSinceLastSync(existing, root) : undefined;
+    if (check?.hashes) {
+      const unchanged = unchangedReport(existing!);
       if (unchanged) return unchanged;
     }
-    const previous = existing && pendingMigrations(existing).length === 0 ? readFileCache(existing) : new Map<string, CachedFileRow>();
-    const result = await syncWith(existing, previous, root, dbPath);
+    const previous = current ? readFileCache(existing) : new Map<string, CachedFileRow>();
+    // The walk of the check is reused: only the files it found changed are read.
+    const result = await syncWith(existing, previous, root, dbPath, check?.read);
     result.db.close();
     return result.report;
   } finally {
@@ -60,9 +63,9 @@ export async function syncOnly(root: string, dbPath: string): Promise<SyncReport
   }
 }
 
-async function syncWith(existing: Db | undefined, previous: Map<string, CachedFileRow>, root: string, dbPath: string): Promise<SyncResult> {
+async function syncWith(existing: Db | undefined, previous: Map<string, CachedFileRow>, root: string, dbPath: string, alreadyRead?: WorkspaceFiles): Promise<SyncResult> {
   const { loadCheckedWorkspace } = await import('./load.js');
-  const checked = loadCheckedWorkspace(root, previous);
+  const checked = loadCheckedWorkspace(root, previous, alreadyRead);
   const db = existing ? prepareDatabase(existing, dbPath) : openDatabase(dbPath);
   try {
     const report = mirrorWorkspace(db, { workspace: checked.workspace, files: checked.files, stats: checked.stats, previous });
@@ -78,22 +81,27 @@ async function syncWith(existing: Db | undefined, previous: Map<string, CachedFi
  * fingerprint matches), the hash of every file by path; undefined when anything may have changed.
  */
 export function unchangedSinceLastSync(db: Db, root: string): Map<string, string> | undefined {
+  return checkSinceLastSync(db, root).hashes;
+}
+
+/** Walks the workspace against what the last sync recorded; `hashes` is set only when nothing changed. */
+function checkSinceLastSync(db: Db, root: string): { read: WorkspaceFiles; hashes?: Map<string, string> } {
   const known = new Map<string, KnownFile>();
   for (const [path, size, mtimeMs, hash] of db.prepare('SELECT path, size, mtime_ms, hash FROM quire_files').raw().all() as [string, number, number, string][]) {
     known.set(path, { size, mtimeMs, hash });
   }
-  const stored = readState(db, 'fingerprint');
-  if (!stored || known.size === 0) return undefined;
   const read = readWorkspaceFiles(root, known);
-  if (read.problems.length > 0 || read.files.length !== known.size || read.files.some((f) => f.bytes !== undefined)) return undefined;
+  const stored = readState(db, 'fingerprint');
+  if (!stored || known.size === 0) return { read };
+  if (read.problems.length > 0 || read.files.length !== known.size || read.files.some((f) => f.bytes !== undefined)) return { read };
   const hashes = new Map(read.files.map((f) => [f.path, f.knownHash!] as const));
-  return workspaceFingerprint(hashes) === stored ? hashes : undefined;
+  return workspaceFingerprint(hashes) === stored ? { read, hashes } : { read };
 }
 
-/** The "nothing changed" report, or undefined when anything may have changed. */
-function unchangedReport(db: Db, root: string): SyncReport | undefined {
+/** The "nothing changed" report from the stored counts (the caller checked the files). */
+function unchangedReport(db: Db): SyncReport | undefined {
   const counts = readState(db, 'counts');
-  if (!counts || !unchangedSinceLastSync(db, root)) return undefined;
+  if (!counts) return undefined;
   const { blocks, payloads, workflows } = JSON.parse(counts) as Record<'blocks' | 'payloads' | 'workflows', number>;
   const same = (n: number): KindCounts => ({ added: 0, updated: 0, adopted: 0, archived: 0, removed: 0, unchanged: n });
   return { blocks: same(blocks), payloads: same(payloads), workflows: same(workflows) };
