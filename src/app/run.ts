@@ -16,7 +16,7 @@ export type RunEvent =
   | { type: 'step-start'; index: number; total: number; name: string; payload: string; url: string; api: ApiKind; format: string }
   | { type: 'token'; index: number; text: string }
   | { type: 'step-end'; index: number; name: string; content: string; result: CompletionResult }
-  | { type: 'run-end'; runId: number; status: Exclude<RunStatus, 'running'>; error?: string };
+  | { type: 'run-end'; runId: number; status: Exclude<RunStatus, 'running'>; error?: string; hint?: string };
 
 /** Makes (and may cache) the client for an endpoint, resolving `auto` by probing. */
 export type ClientFactory = (endpoint: ResolvedEndpoint, signal?: AbortSignal) => Promise<LlmClient>;
@@ -81,7 +81,8 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
       const metadata = { ...runMetadata, steps_completed: outputs.length, ...(error ? { error: error.message, ...(step ? { failed_step: step } : {}) } : {}) };
       delete (metadata as Record<string, unknown>)['pid'];
       runs.finish(runId, status, metadata);
-      emit({ type: 'run-end', runId, status, ...(error ? { error: error.message } : {}) });
+      const hint = error ? hintFor(error, step ? steps[step.index] : undefined) : undefined;
+      emit({ type: 'run-end', runId, status, ...(error ? { error: error.message } : {}), ...(hint ? { hint } : {}) });
       return { runId, status, ...(error ? { error } : {}), outputs: outputs.map((o) => ({ name: o.name, content: o.output })) };
     };
 
@@ -155,6 +156,15 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
   } finally {
     db.close();
   }
+}
+
+/** What to do about a failed step, when the error itself does not say. */
+function hintFor(error: AppError | Error, planned: { payload: { llmPort: number } } | undefined): string | undefined {
+  if (error instanceof AppError && error.code === 'LLM_CONNECT' && planned) {
+    const port = planned.payload.llmPort;
+    return `${error.hint ? `${error.hint} ` : ''}Start it, send port ${port} elsewhere with --endpoint ${port}=http://host:port, or try the workflow against \`quire mock-llm\`.`;
+  }
+  return error instanceof AppError ? error.hint : undefined;
 }
 
 function isProcessAlive(pid: number): boolean {

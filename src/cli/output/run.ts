@@ -114,7 +114,10 @@ function createRunPrinter(json: boolean, quiet: boolean, live: boolean) {
       case 'run-end': {
         const seconds = ((performance.now() - started) / 1000).toFixed(2);
         if (event.status === 'completed') err(`\nrun #${event.runId} completed in ${seconds} s · quire show ${event.runId}\n`);
-        else err(`\nrun #${event.runId} ${event.status}${event.error ? `: ${event.error}` : ''} · quire show ${event.runId}\n`);
+        else {
+          err(`\nrun #${event.runId} ${event.status}${event.error ? `: ${event.error}` : ''} · quire show ${event.runId}\n`);
+          if (event.hint) err(`  hint: ${event.hint}\n`);
+        }
         break;
       }
     }
