@@ -5,10 +5,11 @@ import { registerMockLlm } from './mock-llm.js';
 import { registerRender } from './render.js';
 import { registerRun } from './run.js';
 import { registerRuns } from './runs.js';
+import { registerShow } from './show.js';
 import { registerSync } from './sync.js';
 import { registerValidate } from './validate.js';
 
 /** Each command module registers itself on the cac instance; the action lazy-imports its app code. */
 export type RegisterCommand = (cli: CAC) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerInit, registerValidate, registerSync, registerRender, registerRun, registerRuns, registerMockLlm, registerExport];
+export const COMMANDS: RegisterCommand[] = [registerInit, registerValidate, registerSync, registerRender, registerRun, registerRuns, registerShow, registerMockLlm, registerExport];

@@ -16,14 +16,4 @@ export function registerRuns(cli: CAC): void {
       const context = resolveContext(flags);
       printRuns(context, listRuns(context.dbPath, { ...(flags.workflow ? { workflow: flags.workflow } : {}), limit }));
     });
-
-  cli.command('show <run-id>', 'One run with its prompts and responses').action(async (id: string, flags: GlobalOptions) => {
-    const runId = Number(id);
-    if (!Number.isInteger(runId) || runId < 1) throw new UsageError(`run id must be a positive whole number, got "${id}"`);
-    const { resolveContext } = await import('../context.js');
-    const { showRun } = await import('../../app/history.js');
-    const { printRun } = await import('../output/history.js');
-    const context = resolveContext(flags);
-    printRun(context, showRun(context.dbPath, runId));
-  });
 }
