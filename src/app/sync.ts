@@ -11,7 +11,7 @@ import { workspaceFingerprint } from '../adapters/db/fingerprint.js';
 import { pendingMigrations } from '../adapters/db/migrate.js';
 import type { KindCounts, SyncReport } from '../adapters/db/mirror.js';
 import { mirrorWorkspace } from '../adapters/db/mirror.js';
-import { connectDatabase, openDatabase, prepareDatabase, type Db } from '../adapters/db/open.js';
+import { connectDatabase, enableWal, openDatabase, prepareDatabase, type Db } from '../adapters/db/open.js';
 import { readWorkspaceFiles, type KnownFile, type WorkspaceFiles } from '../adapters/fs/workspace-files.js';
 import type { Workspace } from '../core/types.js';
 
@@ -66,9 +66,10 @@ export async function syncOnly(root: string, dbPath: string): Promise<SyncReport
 async function syncWith(existing: Db | undefined, previous: Map<string, CachedFileRow>, root: string, dbPath: string, alreadyRead?: WorkspaceFiles): Promise<SyncResult> {
   const { loadCheckedWorkspace } = await import('./load.js');
   const checked = loadCheckedWorkspace(root, previous, alreadyRead);
-  const db = existing ? prepareDatabase(existing, dbPath) : openDatabase(dbPath);
+  const db = existing ? prepareDatabase(existing, dbPath) : openDatabase(dbPath, { deferWal: true });
   try {
     const report = mirrorWorkspace(db, { workspace: checked.workspace, files: checked.files, stats: checked.stats, previous });
+    if (!existing) enableWal(db);
     return { report, workspace: checked.workspace, hashes: checked.hashes, db };
   } catch (error) {
     db.close();

@@ -14,6 +14,12 @@ export type Db = Database.Database;
 export interface OpenOptions {
   /** Open without migrating or creating (for read-only inspection). */
   readonly?: boolean;
+  /**
+   * Stay in rollback-journal mode until the caller switches to WAL (enableWal). A new
+   * database's first sync writes every page once instead of twice (WAL, then checkpoint);
+   * pages that did not exist need no journal, so a crash still leaves a sound file.
+   */
+  deferWal?: boolean;
 }
 
 /** Connects to an existing database file without writing anything to it. */
@@ -31,12 +37,12 @@ export function connectDatabase(path: string, options: OpenOptions = {}): Db {
 }
 
 /**
- * Makes a connection ready for writes: WAL (so `quire runs` can read while `quire watch`
- * writes), then pending migrations. Closes the connection on failure.
+ * Makes a connection ready for writes: WAL (unless deferred), then pending migrations.
+ * Closes the connection on failure.
  */
-export function prepareDatabase(db: Db, path: string): Db {
+export function prepareDatabase(db: Db, path: string, options: { deferWal?: boolean } = {}): Db {
   try {
-    db.pragma('journal_mode = WAL');
+    if (!options.deferWal) enableWal(db);
     // In WAL mode NORMAL survives a crash of the process; only power loss may lose the last commits.
     db.pragma('synchronous = NORMAL');
     migrate(db);
@@ -59,7 +65,12 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   } catch (error) {
     throw databaseError(path, error);
   }
-  return prepareDatabase(db, path);
+  return prepareDatabase(db, path, options);
+}
+
+/** WAL lets `quire runs` read while `quire watch` writes. */
+export function enableWal(db: Db): void {
+  db.pragma('journal_mode = WAL');
 }
 
 function databaseError(path: string, error: unknown): AppError {
