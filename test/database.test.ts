@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../src/adapters/db/migrations.js';
@@ -204,6 +204,21 @@ describe('sync', () => {
     expect((db.prepare('SELECT path FROM quire_files ORDER BY path').all() as { path: string }[]).map((r) => r.path)).toEqual([
       'blocks/plain.md', 'blocks/tasks/summary.md', 'workflows/research.workflow.yaml', 'workflows/styled.payload.yaml', 'workflows/summarize.payload.yaml',
     ]);
+    db.close();
+  });
+
+  it('notices a same-size edit that kept its mtime, right after a sync (racily clean files)', () => {
+    const ws = workspace();
+    const path = join(ws.root, 'blocks/style/concise.md');
+    expect(sync(ws).code).toBe(0);
+    // A filesystem with a coarse clock: the edit keeps the size and the mtime.
+    const { mtime } = statSync(path);
+    ws.write('blocks/style/concise.md', readFileSync(path, 'utf8').replace('Be concise.', 'Be CONCISE.'));
+    utimesSync(path, mtime, mtime);
+    const result = sync(ws);
+    expect(result.json!['blocks']).toMatchObject({ updated: 1 });
+    const db = new Database(ws.dbPath, { readonly: true });
+    expect(db.prepare("SELECT content FROM blocks WHERE key = 'style/concise'").pluck().get()).toBe('Be CONCISE.\n');
     db.close();
   });
 

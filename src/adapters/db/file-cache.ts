@@ -41,12 +41,21 @@ export function readFileCache(db: Db): Map<string, CachedFileRow> {
 }
 
 /** Upserts the entries of files that changed and deletes those of files that are gone. */
-export function writeFileCache(db: Db, changed: { path: string; size: number; mtimeMs: number; state: FileState }[], removed: readonly string[]): void {
+/**
+ * A file modified this close to the sync could be modified again within the same mtime
+ * tick (1-2 s on some filesystems) without its size changing; such a file is recorded
+ * with no mtime, so the next sync reads and hashes it again (git calls these "racily clean").
+ */
+const RACY_MS = 2000;
+const UNKNOWN_MTIME = -1;
+
+export function writeFileCache(db: Db, changed: { path: string; size: number; mtimeMs: number; state: FileState }[], removed: readonly string[], now = Date.now()): void {
   const upsert = createBatchInserter(db, 'quire_files', ['path', 'kind', 'size', 'mtime_ms', 'hash', 'parsed'], { orReplace: true });
   const remove = db.prepare('DELETE FROM quire_files WHERE path = ?');
   for (const { path, size, mtimeMs, state } of changed) {
+    const recorded = Math.abs(now - mtimeMs) < RACY_MS ? UNKNOWN_MTIME : mtimeMs;
     // A block's parse lives in its `blocks` row; other kinds keep theirs here as JSON.
-    upsert.add([path, state.parsed.kind, size, mtimeMs, state.hash, state.parsed.kind === 'block' ? '' : JSON.stringify(state.parsed)]);
+    upsert.add([path, state.parsed.kind, size, recorded, state.hash, state.parsed.kind === 'block' ? '' : JSON.stringify(state.parsed)]);
   }
   upsert.flush();
   for (const path of removed) remove.run(path);
