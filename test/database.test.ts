@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../src/adapters/db/migrations.js';
@@ -210,11 +210,13 @@ describe('sync', () => {
   it('notices a same-size edit that kept its mtime, right after a sync (racily clean files)', () => {
     const ws = workspace();
     const path = join(ws.root, 'blocks/style/concise.md');
+    // A filesystem with a one-second clock: the file's mtime is this very second.
+    const coarse = new Date(Math.floor(Date.now() / 1000) * 1000);
+    utimesSync(path, coarse, coarse);
     expect(sync(ws).code).toBe(0);
-    // A filesystem with a coarse clock: the edit keeps the size and the mtime.
-    const { mtime } = statSync(path);
+    // Edited again within that second: same size, same mtime.
     ws.write('blocks/style/concise.md', readFileSync(path, 'utf8').replace('Be concise.', 'Be CONCISE.'));
-    utimesSync(path, mtime, mtime);
+    utimesSync(path, coarse, coarse);
     const result = sync(ws);
     expect(result.json!['blocks']).toMatchObject({ updated: 1 });
     const db = new Database(ws.dbPath, { readonly: true });
