@@ -6,13 +6,14 @@
  * a resync of an unchanged workspace is decided from file sizes and mtimes alone.
  */
 import { existsSync } from 'node:fs';
-import { readFileCache, readState, type CachedFileRow } from '../adapters/db/file-cache.js';
+import { readFileCache, readState, refreshFileStats, type CachedFileRow } from '../adapters/db/file-cache.js';
 import { workspaceFingerprint } from '../adapters/db/fingerprint.js';
 import { pendingMigrations } from '../adapters/db/migrate.js';
 import type { KindCounts, SyncReport } from '../adapters/db/mirror.js';
 import { mirrorWorkspace } from '../adapters/db/mirror.js';
 import { connectDatabase, enableWal, openDatabase, prepareDatabase, type Db } from '../adapters/db/open.js';
 import { readWorkspaceFiles, type KnownFile, type WorkspaceFiles } from '../adapters/fs/workspace-files.js';
+import { contentHash } from '../core/hash.js';
 import type { Workspace } from '../core/types.js';
 
 export interface SyncResult {
@@ -51,7 +52,12 @@ export async function syncOnly(root: string, dbPath: string): Promise<SyncReport
     const check = current ? checkSinceLastSync(existing, root) : undefined;
     if (check?.hashes) {
       const unchanged = unchangedReport(existing!);
-      if (unchanged) return unchanged;
+      if (unchanged) {
+        // Same bytes under new mtimes (a touch, a checkout): record the stats so the next sync skips them.
+        const restat = check.read.files.filter((f) => f.bytes !== undefined);
+        if (restat.length > 0) refreshFileStats(prepareDatabase(existing!, dbPath), restat);
+        return unchanged;
+      }
     }
     const previous = current ? readFileCache(existing) : new Map<string, CachedFileRow>();
     // The walk of the check is reused: only the files it found changed are read.
@@ -94,8 +100,14 @@ function checkSinceLastSync(db: Db, root: string): { read: WorkspaceFiles; hashe
   const read = readWorkspaceFiles(root, known);
   const stored = readState(db, 'fingerprint');
   if (!stored || known.size === 0) return { read };
-  if (read.problems.length > 0 || read.files.length !== known.size || read.files.some((f) => f.bytes !== undefined)) return { read };
-  const hashes = new Map(read.files.map((f) => [f.path, f.knownHash!] as const));
+  if (read.problems.length > 0 || read.files.length !== known.size) return { read };
+  // A file read again (new mtime, or recorded as racily clean) may still hold the same bytes.
+  const hashes = new Map<string, string>();
+  for (const file of read.files) {
+    const hash = file.knownHash ?? contentHash(file.bytes!);
+    if (hash !== known.get(file.path)?.hash) return { read };
+    hashes.set(file.path, hash);
+  }
   return workspaceFingerprint(hashes) === stored ? { read, hashes } : { read };
 }
 

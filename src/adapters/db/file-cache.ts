@@ -61,6 +61,18 @@ export function writeFileCache(db: Db, changed: { path: string; size: number; mt
   for (const path of removed) remove.run(path);
 }
 
+/**
+ * Records new sizes and mtimes for files whose content is unchanged (touched, checked
+ * out again), so later syncs skip them without reading.
+ */
+export function refreshFileStats(db: Db, files: readonly { path: string; size: number; mtimeMs: number }[], now = Date.now()): void {
+  // Rows already holding these values are not rewritten (a racily clean file stays unknown).
+  const update = db.prepare('UPDATE quire_files SET size = @size, mtime_ms = @mtime WHERE path = @path AND (size != @size OR mtime_ms != @mtime)');
+  db.transaction(() => {
+    for (const { path, size, mtimeMs } of files) update.run({ size, mtime: Math.abs(now - mtimeMs) < RACY_MS ? UNKNOWN_MTIME : mtimeMs, path });
+  }).immediate();
+}
+
 /** Columns of `blocks` a cached Block is rebuilt from, in the order blockFromRow reads them. */
 export const BLOCK_COLUMNS = 'source_path, key, title, tags, folder_path, includes, body_line, content_hash';
 export type BlockRowValues = [string, string, string, string | null, string | null, string, number, string];
