@@ -21,7 +21,7 @@ describe.each(['.', ...examples])('workspace %s', (dir) => {
   it('renders every workflow', () => {
     const { workspace } = inspectWorkspace(root);
     for (const name of workspace.workflows.keys()) {
-      const result = renderTarget(root, name, {});
+      const result = renderTarget(root, `${root}/data/does-not-exist.db`, name, {});
       expect(result.steps.length).toBe(workspace.workflows.get(name)!.steps.length);
       for (const step of result.steps) expect(step.prompt.text.length).toBeGreaterThan(0);
     }

@@ -118,6 +118,19 @@ describe('quire run', () => {
     expect(prompts()[6]).toContain('You are verbose.');
   });
 
+  it('render and validate give the same answers from the parse cache of a sync', async () => {
+    const ws = workspace();
+    const before = await runCliAsync(['-w', ws.root, 'render', 'flow', '--input', 'text=Cached?', '--json']);
+    expect(before.code, before.stderr).toBe(0);
+    expect((await runCliAsync(['-w', ws.root, 'sync'])).code).toBe(0);
+    const after = await runCliAsync(['-w', ws.root, 'render', 'flow', '--input', 'text=Cached?', '--json']);
+    expect(after.stdout).toBe(before.stdout);
+    ws.write('blocks/critique.md', 'Critique {{vars.tone}\n');
+    const validate = await runCliAsync(['-w', ws.root, 'validate']);
+    expect(validate.code).toBe(1);
+    expect(validate.stderr).toContain('blocks/critique.md:1:');
+  });
+
   it('prints whole responses when stdout is not a terminal, progress on stderr', async () => {
     const ws = workspace();
     const result = await run(ws, ['flow', '--input', 'text=Hi.']);

@@ -1,8 +1,10 @@
 /**
  * Reading and checking the workspace: the step every command starts with.
  */
-import type { CachedFileRow } from '../adapters/db/file-cache.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { readFileCache, type CachedFileRow } from '../adapters/db/file-cache.js';
+import { pendingMigrations } from '../adapters/db/migrate.js';
+import { connectDatabase, type Db } from '../adapters/db/open.js';
 import { join } from 'node:path';
 import { readWorkspaceFiles, type WorkspaceFiles } from '../adapters/fs/workspace-files.js';
 import { ProblemsError } from '../core/errors.js';
@@ -45,4 +47,32 @@ function withBytesWhereUncached(root: string, read: WorkspaceFiles, cache?: Read
     problems: read.problems,
     files: read.files.map((file) => (file.bytes === undefined && !cache?.has(file.path) ? { ...file, bytes: readFileSync(join(root, file.path)) } : file)),
   };
+}
+
+/**
+ * Runs `use` with the workspace checked against the parse cache of the last sync, when
+ * there is a database: files unchanged since then are not parsed again. The database is
+ * opened read-only (nothing is written) and stays open while `use` runs, because cached
+ * block bodies are loaded from it on first use.
+ */
+export function withInspectedWorkspace<T>(root: string, dbPath: string, use: (checked: CheckedWorkspace) => T): T {
+  let db: Db | undefined;
+  try {
+    if (existsSync(dbPath)) {
+      db = connectDatabase(dbPath, { readonly: true });
+      if (pendingMigrations(db).length > 0) {
+        db.close();
+        db = undefined;
+      }
+    }
+  } catch {
+    // An unreadable or foreign database only means no cache: the files are still checked.
+    if (db?.open) db.close();
+    db = undefined;
+  }
+  try {
+    return use(inspectWorkspace(root, db ? readFileCache(db) : undefined));
+  } finally {
+    if (db?.open) db.close();
+  }
 }

@@ -2,11 +2,11 @@
  * `quire render`: the exact text each step would send, without calling any server or
  * writing the database. Outputs of earlier steps are placeholders unless given.
  */
-import { AppError } from '../core/errors.js';
+import { AppError, ProblemsError } from '../core/errors.js';
 import { resolveInputs } from '../core/inputs.js';
 import type { BuiltPrompt } from '../core/prompt.js';
 import type { Workflow, Workspace } from '../core/types.js';
-import { loadCheckedWorkspace } from './load.js';
+import { withInspectedWorkspace } from './load.js';
 import { createPlanner } from './plan.js';
 
 export interface RenderedStep {
@@ -36,8 +36,14 @@ export function splitRenderInputs(values: Record<string, string>): { inputs: Rec
   return { inputs, outputs };
 }
 
-export function renderTarget(root: string, name: string, values: Record<string, string>, extraInputs: Record<string, unknown> = {}): RenderResult {
-  const { workspace } = loadCheckedWorkspace(root);
+export function renderTarget(root: string, dbPath: string, name: string, values: Record<string, string>, extraInputs: Record<string, unknown> = {}): RenderResult {
+  return withInspectedWorkspace(root, dbPath, (checked) => {
+    if (checked.problems.length > 0) throw new ProblemsError(checked.problems);
+    return renderChecked(checked.workspace, name, values, extraInputs);
+  });
+}
+
+function renderChecked(workspace: Workspace, name: string, values: Record<string, string>, extraInputs: Record<string, unknown>): RenderResult {
   const { inputs, outputs } = splitRenderInputs(values);
   Object.assign(inputs, extraInputs);
   const workflow = workspace.workflows.get(name) ?? payloadAsWorkflow(workspace, name, inputs);

@@ -15,7 +15,7 @@ export function registerRender(cli: CAC): void {
       const { printRender } = await import('../output/render.js');
       const context = resolveContext(flags);
       const fromFile = flags.inputFile ? readInputFile(flags.inputFile) : {};
-      const result = renderTarget(context.root, name, parseInputPairs(toList(flags.input)), fromFile);
+      const result = renderTarget(context.root, context.dbPath, name, parseInputPairs(toList(flags.input)), fromFile);
       printRender(context, result);
     });
 }

@@ -4,9 +4,9 @@ import type { GlobalOptions } from '../context.js';
 export function registerValidate(cli: CAC): void {
   cli.command('validate', 'Check every workspace file; print path:line:col: message per problem').action(async (options: GlobalOptions) => {
     const { resolveContext } = await import('../context.js');
-    const { inspectWorkspace } = await import('../../app/load.js');
+    const { withInspectedWorkspace } = await import('../../app/load.js');
     const { reportValidation } = await import('../output/validate.js');
     const context = resolveContext(options);
-    reportValidation(context, inspectWorkspace(context.root));
+    withInspectedWorkspace(context.root, context.dbPath, (checked) => reportValidation(context, checked));
   });
 }

@@ -21,7 +21,7 @@ export async function executeRun(workflow: string, flags: RunFlags): Promise<voi
     const { printRender } = await import('./render.js');
     const strings = Object.fromEntries(Object.entries(inputs).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
     const others = Object.fromEntries(Object.entries(inputs).filter(([, v]) => typeof v !== 'string'));
-    printRender(context, renderTarget(context.root, workflow, strings, others));
+    printRender(context, renderTarget(context.root, context.dbPath, workflow, strings, others));
     return;
   }
 
