@@ -117,20 +117,16 @@ function findChanges(input: MirrorInput): Changes {
 interface BlockRow {
   id: number;
   key: string | null;
-  source_path: string | null;
   content_hash: string | null;
-  title: string;
-  folder_path: string | null;
 }
 
 function mirrorBlocks(db: Db, workspace: Workspace, changes: Changes, counts: KindCounts): Map<string, number> {
-  const rows = db.prepare('SELECT id, key, source_path, content_hash, title, folder_path FROM blocks').all() as BlockRow[];
+  // Raw rows: this runs over every block on every sync that changed anything.
   const byPath = new Map<string, BlockRow>();
-  const dbOnly: BlockRow[] = [];
-  for (const row of rows) {
-    if (row.source_path === null) dbOnly.push(row);
-    else byPath.set(row.source_path, row);
+  for (const [id, key, sourcePath, contentHash] of db.prepare('SELECT id, key, source_path, content_hash FROM blocks WHERE source_path IS NOT NULL').raw().all() as [number, string | null, string, string | null][]) {
+    byPath.set(sourcePath, { id, key, content_hash: contentHash });
   }
+  const dbOnly = db.prepare('SELECT id, title, folder_path FROM blocks WHERE source_path IS NULL').all() as { id: number; title: string; folder_path: string | null }[];
   // Same inputs as `quire export` used, so the keys match the files it wrote.
   const adoptable = invert(exportBlockKeys(dbOnly, new Set([...byPath.values()].map((r) => r.key ?? ''))));
 
