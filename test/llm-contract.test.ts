@@ -532,9 +532,20 @@ describe('inspectContext on vLLM and Ollama routes', () => {
     }
   });
 
-  it('ollama: {} without a model (nothing asked) or without /api/show', async () => {
-    expect(await clientFor('ollama', { model: undefined }).inspectContext('x')).toEqual({});
-    expect(mock.requests).toEqual([]);
+  it('ollama: without a model, uses the first one the server lists (asked once)', async () => {
+    const server = await startMockLlm({ api: 'ollama', model: 'llama-test:8b' });
+    try {
+      const client = createLlmClient({ api: 'ollama', url: server.url, timeoutMs: 1_000, retries: 0 });
+      await client.complete(requestFor('hello'));
+      await client.complete(requestFor('again'));
+      expect(server.requests.filter((r) => r.path === '/api/tags')).toHaveLength(1);
+      expect(server.requests.filter((r) => r.path === '/api/generate').map((r) => (r.body as { model: string }).model)).toEqual(['llama-test:8b', 'llama-test:8b']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('ollama: {} without /api/show', async () => {
     const server = await startMockLlm({ api: 'openai' });
     try {
       expect(await createLlmClient({ api: 'ollama', url: server.url, model: 'm', timeoutMs: 1_000, retries: 0 }).inspectContext('x')).toEqual({});

@@ -2,6 +2,7 @@
  * Ollama native `/api/generate` with `raw: true` (protocols.md §4): the prompt is
  * already wrapped, so the model's template must not be applied again. Streams NDJSON.
  */
+import { AppError } from '../../core/errors.js';
 import type { FinishReason, LlmClient } from '../../core/llm.js';
 import { createAdapterHttp, createDialectClient, type AdapterOptions, type ContextProbes, type Dialect, type Reading } from './completion.js';
 import { num, nsToMs, record, str, type Json } from './fields.js';
@@ -84,7 +85,37 @@ export function ollamaContext(http: HttpClient, model: string | undefined): Cont
   };
 }
 
+/**
+ * Ollama needs a model name on every request. Without one in quire.yaml, the client uses
+ * the first model the server lists (`GET /api/tags`), asked once, so a workflow runs
+ * against a fresh `ollama serve` without configuration.
+ */
 export function createOllamaClient(options: AdapterOptions): LlmClient {
   const http = createAdapterHttp('ollama', options);
-  return createDialectClient(ollamaDialect(options.model), http, ollamaContext(http, options.model));
+  const withModel = (model: string | undefined) => createDialectClient(ollamaDialect(model), http, ollamaContext(http, model));
+  if (options.model) return withModel(options.model);
+  let pending: Promise<LlmClient> | undefined;
+  const resolve = (signal?: AbortSignal): Promise<LlmClient> => {
+    pending ??= firstModel(http, signal).then(withModel);
+    pending.catch(() => (pending = undefined)); // a failed lookup is retried by the next call
+    return pending;
+  };
+  return {
+    api: 'ollama',
+    url: http.baseUrl,
+    complete: async (request, completion) => (request.model ? withModel(request.model) : await resolve(completion?.signal)).complete(request, completion),
+    inspectContext: async (prompt, inspect) => (await resolve(inspect?.signal)).inspectContext(prompt, inspect),
+  };
+}
+
+async function firstModel(http: HttpClient, signal: AbortSignal | undefined): Promise<string> {
+  const reply = record(await (await http.send({ method: 'GET', path: '/api/tags', signal })).json());
+  const models = Array.isArray(reply['models']) ? (reply['models'] as unknown[]) : [];
+  const name = str(record(models[0])['name']) ?? str(record(models[0])['model']);
+  if (!name) {
+    throw new AppError('LLM_PROTOCOL', `[llm:ollama] ${http.baseUrl} has no models`, {
+      hint: 'pull one (`ollama pull llama3.1`), or name the model in quire.yaml: endpoints: { 11434: { model: ... } }',
+    });
+  }
+  return name;
 }
