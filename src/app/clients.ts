@@ -27,23 +27,51 @@ export function createClientFactory(): ClientFactory {
 }
 
 async function makeEndpointClient(endpoint: ResolvedEndpoint, signal?: AbortSignal): Promise<LlmClient> {
-  const members = await Promise.all(
+  // Members are resolved side by side; a pool works as long as one member answers.
+  const settled = await Promise.allSettled(
     endpoint.urls.map((url) =>
       // Headroom over the concurrency cap: context probes run beside generations.
       resolveLlmClient({ api: endpoint.api, url, model: endpoint.model, apiKey: endpoint.apiKey, timeoutMs: endpoint.timeoutMs, retries: endpoint.retries, maxSockets: endpoint.concurrency + 2 }, signal),
     ),
   );
+  const members = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  if (members.length === 0) throw (settled[0] as PromiseRejectedResult).reason;
   return limitConcurrency(members.length === 1 ? members[0]! : createPool(members), endpoint.concurrency);
 }
 
-/** Least-busy healthy member first; a member that refused a connection rests for a while. */
+/**
+ * Servers with the same model as one client. Each request goes to the least-busy healthy
+ * member (ties: the one that served least, so sequential steps alternate). A member that
+ * refuses connections rests for a while and the request moves on to the next member.
+ */
 export function createPool(members: LlmClient[]): LlmClient {
-  const state = members.map((client) => ({ client, inFlight: 0, downUntil: 0 }));
-  const pick = () => {
+  const state = members.map((client) => ({ client, inFlight: 0, served: 0, downUntil: 0 }));
+  type Member = (typeof state)[number];
+  const pick = (exclude: ReadonlySet<Member> = new Set()) => {
     const now = Date.now();
-    const healthy = state.filter((m) => m.downUntil <= now);
-    const candidates = healthy.length ? healthy : state;
-    return candidates.reduce((best, m) => (m.inFlight < best.inFlight ? m : best));
+    const open = state.filter((m) => !exclude.has(m));
+    const healthy = open.filter((m) => m.downUntil <= now);
+    const candidates = healthy.length ? healthy : open;
+    return candidates.reduce<Member | undefined>((best, m) => (!best || m.inFlight < best.inFlight || (m.inFlight === best.inFlight && m.served < best.served) ? m : best), undefined);
+  };
+  /** Runs `use` on the best member, moving on to the next while members refuse connections. */
+  const withMember = async <T>(counts: boolean, use: (client: LlmClient) => Promise<T>): Promise<T> => {
+    const tried = new Set<Member>();
+    for (;;) {
+      const member = pick(tried)!;
+      tried.add(member);
+      member.inFlight++;
+      if (counts) member.served++;
+      try {
+        return await use(member.client);
+      } catch (error) {
+        const unreachable = error instanceof AppError && error.code === 'LLM_CONNECT';
+        if (unreachable) member.downUntil = Date.now() + UNHEALTHY_MS;
+        if (!unreachable || tried.size === state.length) throw error;
+      } finally {
+        member.inFlight--;
+      }
+    }
   };
   return {
     get api() {
@@ -51,18 +79,9 @@ export function createPool(members: LlmClient[]): LlmClient {
     },
     url: members.map((m) => m.url).join(','),
     async complete(request: CompletionRequest, options?: CompletionOptions) {
-      const member = pick();
-      member.inFlight++;
-      try {
-        return await member.client.complete(request, options);
-      } catch (error) {
-        if (error instanceof AppError && error.code === 'LLM_CONNECT') member.downUntil = Date.now() + UNHEALTHY_MS;
-        throw error;
-      } finally {
-        member.inFlight--;
-      }
+      return withMember(true, async (client) => ({ ...(await client.complete(request, options)), endpoint: client.url }));
     },
-    inspectContext: (prompt, options) => pick().client.inspectContext(prompt, options),
+    inspectContext: (prompt, options) => withMember(false, (client) => client.inspectContext(prompt, options)),
   };
 }
 

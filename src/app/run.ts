@@ -126,7 +126,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
           step: planned.step.name,
           step_index: planned.index,
           payload: planned.payload.name,
-          endpoint: client.url,
+          endpoint: result.endpoint ?? client.url,
           api: client.api,
           model: result.model ?? endpoint.model ?? null,
           model_format: planned.payload.modelFormat,

@@ -56,6 +56,8 @@ export interface CompletionResult {
   model?: string;
   /** HTTP attempts made, 1 when the first one succeeded. */
   attempts: number;
+  /** The server that answered, when an endpoint is a pool of several. */
+  endpoint?: string;
 }
 
 export interface CompletionOptions {

@@ -1,0 +1,110 @@
+/**
+ * Endpoint clients: pools of servers (`urls:`) and the per-endpoint concurrency cap,
+ * against real mock-llm servers.
+ */
+import Database from 'better-sqlite3';
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLlmClient } from '../src/adapters/llm/index.js';
+import { limitConcurrency } from '../src/app/clients.js';
+import type { LlmClient } from '../src/core/llm.js';
+import { startMockLlm, type MockLlm } from '../src/mock-llm/index.js';
+import { runCliAsync } from './helpers/cli.js';
+import { requestFor } from './helpers/llm-cases.js';
+import { makeWorkspace } from './helpers/workspace.js';
+
+let a: MockLlm;
+let b: MockLlm;
+beforeAll(async () => {
+  [a, b] = await Promise.all([startMockLlm({ api: 'openai' }), startMockLlm({ api: 'openai' })]);
+});
+afterAll(async () => {
+  await Promise.all([a.close(), b.close()]);
+});
+
+const FOUR_STEPS = {
+  'blocks/say.md': 'Say {{vars.word}}.\n',
+  'workflows/say.payload.yaml': 'llm_port: 5002\nresponse_length: 8\nblocks: [say]\n',
+  'workflows/four.workflow.yaml': ['payloads:', ...['one', 'two', 'three', 'four'].map((w) => `  - { payload: say, as: ${w}, vars: { word: ${w} } }`), ''].join('\n'),
+};
+
+async function freePortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
+
+function endpointsOfResponses(dbPath: string): string[] {
+  const db = new Database(dbPath, { readonly: true });
+  const rows = (db.prepare('SELECT metadata FROM responses ORDER BY id').all() as { metadata: string }[]).map((r) => (JSON.parse(r.metadata) as { endpoint: string }).endpoint);
+  db.close();
+  return rows;
+}
+
+describe('pools', () => {
+  it('spreads sequential steps over the members and records which one answered', async () => {
+    a.reset();
+    b.reset();
+    const ws = makeWorkspace({ ...FOUR_STEPS, 'quire.yaml': `llm: { retries: 0 }\nendpoints:\n  5002: { api: openai, urls: [${a.url}, ${b.url}] }\n` });
+    try {
+      const result = await runCliAsync(['-w', ws.root, 'run', 'four']);
+      expect(result.code, result.stderr).toBe(0);
+      const generations = (m: MockLlm) => m.requests.filter((r) => r.path === '/v1/completions').length;
+      expect([generations(a), generations(b)]).toEqual([2, 2]);
+      expect(endpointsOfResponses(ws.dbPath)).toEqual([a.url, b.url, a.url, b.url]);
+    } finally {
+      ws.cleanup();
+    }
+  });
+
+  it('moves past a member that does not answer', async () => {
+    a.reset();
+    const dead = await freePortUrl();
+    const ws = makeWorkspace({ ...FOUR_STEPS, 'quire.yaml': `llm: { retries: 0 }\nendpoints:\n  5002: { api: openai, urls: [${dead}, ${a.url}] }\n` });
+    try {
+      const result = await runCliAsync(['-w', ws.root, 'run', 'four']);
+      expect(result.code, result.stderr).toBe(0);
+      expect(endpointsOfResponses(ws.dbPath)).toEqual([a.url, a.url, a.url, a.url]);
+    } finally {
+      ws.cleanup();
+    }
+  });
+});
+
+describe('concurrency cap', () => {
+  /** The real adapter, with a count of the completions inside it at once. */
+  function counted(client: LlmClient) {
+    const stats = { active: 0, max: 0 };
+    const wrapped: LlmClient = {
+      api: client.api,
+      url: client.url,
+      async complete(request, options) {
+        stats.active++;
+        stats.max = Math.max(stats.max, stats.active);
+        try {
+          return await client.complete(request, options);
+        } finally {
+          stats.active--;
+        }
+      },
+      inspectContext: (prompt, options) => client.inspectContext(prompt, options),
+    };
+    return { wrapped, stats };
+  }
+
+  it('lets at most `concurrency` completions run at once, and runs them all', async () => {
+    const slow = createLlmClient({ api: 'openai', url: `${a.url}/__fault/latency=20`, timeoutMs: 5_000, retries: 0 });
+    const capped = counted(slow);
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => limitConcurrency(capped.wrapped, 2).complete(requestFor(`line ${i}`))));
+    // A fresh limiter per call would not limit anything: check the shared one.
+    const shared = counted(slow);
+    const limited = limitConcurrency(shared.wrapped, 2);
+    const sharedResults = await Promise.all(Array.from({ length: 6 }, (_, i) => limited.complete(requestFor(`line ${i}`))));
+    expect(results).toHaveLength(6);
+    expect(capped.stats.max).toBe(6);
+    expect(sharedResults.map((r) => r.text)).toEqual(Array.from({ length: 6 }, (_, i) => `echo: line ${i}`));
+    expect(shared.stats.max).toBe(2);
+  });
+});
