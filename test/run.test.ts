@@ -3,7 +3,7 @@
  * real mock-llm server, recording into a real SQLite file.
  */
 import Database from 'better-sqlite3';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startMockLlm, type MockLlm } from '../src/mock-llm/index.js';
 import { BIN, runCliAsync } from './helpers/cli.js';
@@ -237,6 +237,30 @@ describe('quire run', () => {
     } finally {
       await secured.close();
     }
+  });
+});
+
+describe('terminal output', () => {
+  const hasScript = existsSync('/usr/bin/script');
+
+  it.skipIf(!hasScript)('streams tokens live to a terminal, each response printed once', async () => {
+    const ws = workspace();
+    const command = [process.execPath, BIN, '-w', ws.root, 'run', 'flow', '--input', "'text=one two three four five six'", '--endpoint', `5001=${mock.url}/__fault/latency=15`].join(' ');
+    // util-linux `script` gives the child a real pseudo-terminal.
+    const child = spawn('/usr/bin/script', ['-qfec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: string[] = [];
+    child.stdout.on('data', (d: Buffer) => chunks.push(d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const output = chunks.join('');
+    expect(code, output).toBe(0);
+    const db = open(ws);
+    const contents = (db.prepare('SELECT content FROM responses ORDER BY id').all() as { content: string }[]).map((r) => r.content);
+    db.close();
+    for (const content of contents) expect(output.split(content.trim()).length - 1, content).toBeGreaterThanOrEqual(1);
+    // The first response arrived in pieces (streamed), not in one write after the step ended.
+    const first = contents[0]!.trim().split(' ');
+    const piecesWithWords = chunks.filter((chunk) => first.some((word) => chunk.includes(word))).length;
+    expect(piecesWithWords).toBeGreaterThan(2);
   });
 });
 
