@@ -323,6 +323,18 @@ describe('export', () => {
     expect(sync(ws).json!['blocks']).toMatchObject({ unchanged: 2, adopted: 0 });
   });
 
+  it('warns about text that sync will refuse as a template', () => {
+    const ws = workspace({});
+    makeOriginalDatabase(ws.dbPath);
+    const db = new Database(ws.dbPath);
+    db.prepare("INSERT INTO blocks (title, content, folder_path) VALUES ('Broken', 'Dear {{name,', 'notes')").run();
+    db.close();
+    const result = runCli(['-w', ws.root, 'export', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const body = JSON.parse(result.stdout) as { warnings: string[] };
+    expect(body.warnings.some((w) => w.startsWith('blocks/notes/Broken.md:3: template syntax error'))).toBe(true);
+  });
+
   it('refuses to overwrite a file that differs, writing nothing', () => {
     const ws = workspace({ 'blocks/Outro.md': 'my own text\n' });
     makeOriginalDatabase(ws.dbPath);

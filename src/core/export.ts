@@ -4,6 +4,7 @@
  * export-names.ts, which sync also uses to adopt the rows once the files exist.
  */
 import { stringify } from 'yaml';
+import { findIncludes } from './includes.js';
 import { exportBlockKeys, exportNames } from './export-names.js';
 
 export interface ExportBlockRow {
@@ -73,7 +74,11 @@ export function planExport(input: ExportInput, knownFormats: ReadonlySet<string>
     const tags = (block.tags ?? '').split(',').map((t) => t.trim()).filter(Boolean);
     if (tags.length) meta['tags'] = tags;
     const header = Object.keys(meta).length ? `---\n${stringify(meta, { lineWidth: 0 })}---\n` : '---\n---\n';
-    files.push({ path: `blocks/${key}.md`, text: header + (block.content ?? ''), kind: 'block', id: block.id });
+    const path = `blocks/${key}.md`;
+    files.push({ path, text: header + (block.content ?? ''), kind: 'block', id: block.id });
+    // Text typed into the original system was never a template: say now what sync will refuse.
+    const scan = findIncludes(path, block.content ?? '', 1 + header.split('\n').length - 1);
+    if (!scan.ok) warnings.push(`${path}:${scan.problem.line}: ${scan.problem.message}; fix it (or escape literal braces as \\{{) before syncing`);
   }
 
   const blockKey = (id: number) => blockKeys.get(id) ?? input.fileBlockKeys.get(id);
