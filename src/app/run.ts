@@ -4,11 +4,11 @@
  */
 import { createRunStore, type RunStatus } from '../adapters/db/runs.js';
 import { AppError } from '../core/errors.js';
-import type { ApiKind, CompletionResult, LlmClient } from '../core/llm.js';
+import type { ApiKind, CompletionResult, ContextInfo, LlmClient } from '../core/llm.js';
 import { resolveInputs } from '../core/inputs.js';
 import { parseEndpointOverrides, resolveEndpoint, type ResolvedEndpoint } from './endpoints.js';
 import { readGitState } from './git.js';
-import { createPlanner, filesUsed, findWorkflow } from './plan.js';
+import { createPlanner, filesUsed, findWorkflow, type PlannedStep } from './plan.js';
 import { openRunModel } from './run-model.js';
 
 export type RunEvent =
@@ -99,14 +99,10 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
         const sentPrompt = chat ? JSON.stringify(prompt.messages) : prompt.text;
         // The server's context size is asked once per endpoint; the prompt is counted only when it might not fit.
         const context = await client.inspectContext(sentPrompt, { ...(options.signal ? { signal: options.signal } : {}), reserveTokens: planned.payload.responseLength });
-        if (context.contextLength !== undefined && context.promptTokens !== undefined && context.promptTokens + planned.payload.responseLength > context.contextLength) {
-          throw new AppError('LLM_CONTEXT', `step "${planned.step.name}": the prompt is ${context.promptTokens} tokens and response_length is ${planned.payload.responseLength}, ` +
-            `but the server's context is ${context.contextLength} tokens; the server would silently cut the prompt`, {
-            hint: 'shorten the prompt, lower response_length, or start the server with a larger context',
-          });
-        }
-        const { stop: _ignored, ...params } = planned.payload.params;
-        void _ignored;
+        assertFits(planned, context);
+        // The payload's stop strings are already in prompt.stop, merged with the format's.
+        const { stop: _stop, ...params } = planned.payload.params;
+        void _stop;
         const result = await client.complete(
           {
             prompt: prompt.text,
@@ -122,24 +118,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
             ...(options.stream ? { onToken: (text: string) => emit({ type: 'token', index: planned.index, text }) } : {}),
           },
         );
-        runs.addResponse(runId, payloadIds.get(planned.payload.name) ?? null, result.text, sentPrompt, {
-          step: planned.step.name,
-          step_index: planned.index,
-          payload: planned.payload.name,
-          endpoint: result.endpoint ?? client.url,
-          api: client.api,
-          model: result.model ?? endpoint.model ?? null,
-          model_format: planned.payload.modelFormat,
-          sampler: { temperature: planned.payload.temperature, max_tokens: planned.payload.responseLength, stop: prompt.stop, ...params },
-          prompt_tokens: result.promptTokens ?? context.promptTokens ?? null,
-          completion_tokens: result.completionTokens ?? null,
-          time_to_first_token_ms: result.timeToFirstTokenMs ?? null,
-          total_ms: Math.round(result.totalMs),
-          finish_reason: result.finishReason,
-          raw_finish_reason: result.rawFinishReason ?? null,
-          attempts: result.attempts,
-          ...(context.contextLength !== undefined ? { context_length: context.contextLength } : {}),
-        });
+        runs.addResponse(runId, payloadIds.get(planned.payload.name) ?? null, result.text, sentPrompt, responseMetadata(planned, client, endpoint, prompt.stop, params, context, result));
         outputs.push({ name: planned.step.name, output: result.text });
         stepOutputs[planned.step.name] = { output: result.text };
         emit({ type: 'step-end', index: planned.index, name: planned.step.name, content: result.text, result });
@@ -156,6 +135,46 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
   } finally {
     db.close();
   }
+}
+
+/** Fails the step when the server said its context cannot hold the prompt and the response. */
+function assertFits(planned: PlannedStep, context: ContextInfo): void {
+  const reserve = planned.payload.responseLength;
+  if (context.contextLength === undefined || context.promptTokens === undefined || context.promptTokens + reserve <= context.contextLength) return;
+  throw new AppError('LLM_CONTEXT', `step "${planned.step.name}": the prompt is ${context.promptTokens} tokens and response_length is ${reserve}, ` +
+    `but the server's context is ${context.contextLength} tokens; the server would silently cut the prompt`, {
+    hint: 'shorten the prompt, lower response_length, or start the server with a larger context',
+  });
+}
+
+/** `responses.metadata` (spec section 7): where the answer came from, with what settings, and how it went. */
+function responseMetadata(
+  planned: PlannedStep,
+  client: LlmClient,
+  endpoint: ResolvedEndpoint,
+  stop: string[],
+  params: Record<string, unknown>,
+  context: ContextInfo,
+  result: CompletionResult,
+): Record<string, unknown> {
+  return {
+    step: planned.step.name,
+    step_index: planned.index,
+    payload: planned.payload.name,
+    endpoint: result.endpoint ?? client.url,
+    api: client.api,
+    model: result.model ?? endpoint.model ?? null,
+    model_format: planned.payload.modelFormat,
+    sampler: { temperature: planned.payload.temperature, max_tokens: planned.payload.responseLength, stop, ...params },
+    prompt_tokens: result.promptTokens ?? context.promptTokens ?? null,
+    completion_tokens: result.completionTokens ?? null,
+    time_to_first_token_ms: result.timeToFirstTokenMs ?? null,
+    total_ms: Math.round(result.totalMs),
+    finish_reason: result.finishReason,
+    raw_finish_reason: result.rawFinishReason ?? null,
+    attempts: result.attempts,
+    ...(context.contextLength !== undefined ? { context_length: context.contextLength } : {}),
+  };
 }
 
 /** What to do about a failed step, when the error itself does not say. */
