@@ -3,6 +3,7 @@
  * workflow's `inputs:` (types, defaults, required), with every problem reported at once.
  */
 import { AppError } from './errors.js';
+import { closestName } from './suggest.js';
 import type { InputSpec, Workflow } from './types.js';
 
 /** Parses `k=v` pairs (the value may contain `=`). @throws AppError INPUT on a pair without `=`. */
@@ -27,7 +28,8 @@ export function resolveInputs(workflow: Workflow, given: Record<string, unknown>
   const declared = Object.keys(workflow.inputs);
   for (const key of Object.keys(given)) {
     if (!Object.hasOwn(workflow.inputs, key)) {
-      problems.push(`unknown input "${key}" (workflow "${workflow.name}" takes: ${declared.length ? declared.join(', ') : 'no inputs'})`);
+      const suggestion = closestName(key, declared);
+      problems.push(`unknown input "${key}"${suggestion ? `; did you mean "${suggestion}"?` : ''} (workflow "${workflow.name}" takes: ${declared.length ? declared.join(', ') : 'no inputs'})`);
     }
   }
   for (const [key, spec] of Object.entries(workflow.inputs)) {
@@ -45,7 +47,7 @@ export function resolveInputs(workflow: Workflow, given: Record<string, unknown>
   }
   if (problems.length > 0) {
     throw new AppError('INPUT', problems.length === 1 ? problems[0]! : `${problems.length} input problems:\n  ${problems.join('\n  ')}`, {
-      location: workflow.at,
+      hint: `inputs are declared in ${workflow.sourcePath}`,
     });
   }
   return resolved;
