@@ -196,6 +196,28 @@ describe('quire run', () => {
     expect(mock.requests.filter((r) => r.fault === 'status=500' && r.method === 'POST' && r.path.includes('generate'))).toHaveLength(2);
   });
 
+  it.each([
+    ['status=500', /500/],
+    ['status=503', /503|busy/i],
+    ['status=429,retryAfter=0', /429/],
+    ['hang', /no response within 700 ms/],
+    ['drop=1', /dropped|connection/i],
+    ['malformed', /JSON|malformed|invalid/i],
+  ])('fault %s: the run ends failed with a useful error and keeps the completed step', async (fault, message) => {
+    const files = { ...THREE_STEPS, 'workflows/critique.payload.yaml': 'llm_port: 5002\nresponse_length: 50\nblocks: [critique]\n' };
+    const ws = workspace(files, 'llm:\n  api: kobold\n  retries: 1\n  timeout_ms: 700\n');
+    const result = await runCliAsync(['-w', ws.root, 'run', 'flow', '--input', 'text=x', '--json', '--endpoint', `5001=${mock.url}`, '--endpoint', `5002=${mock.url}/__fault/${fault}`]);
+    expect(result.code).toBe(1);
+    const body = JSON.parse(result.stdout) as { status: string; error: { message: string } };
+    expect(body.status).toBe('failed');
+    expect(body.error.message).toMatch(message);
+    const db = open(ws);
+    expect(db.prepare('SELECT status FROM runs').pluck().get()).toBe('failed');
+    expect(db.prepare('SELECT count(*) FROM responses').pluck().get()).toBe(1);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
+  });
+
   it('retries a busy server and records the attempts', async () => {
     const ws = workspace(THREE_STEPS, 'llm:\n  api: kobold\n  retries: 2\n');
     const result = await run(ws, ['flow', '--input', 'text=x', '--json'], `${mock.url}/__fault/status=503,failFirst=1`);
