@@ -4,7 +4,7 @@
 import type { Problem, SourceLocation } from './errors.js';
 import { BUILTIN_FORMATS } from './formats/index.js';
 import { didYouMean as suggest } from './suggest.js';
-import type { Block, BlockRef, Include, Workspace } from './types.js';
+import type { Block, BlockRef, Workspace } from './types.js';
 
 /** A block key must be a plain path under blocks/: no `..`, no absolute path, no backslashes. */
 export function badBlockKeyReason(key: string): string | undefined {
@@ -31,25 +31,21 @@ export function checkReferences(workspace: Workspace, broken: BrokenNames = NONE
   const problems: Problem[] = [];
   const problem = (at: SourceLocation, code: Problem['code'], message: string) => problems.push({ ...at, code, message });
 
-  const checkInclude = (include: Include, at: SourceLocation) => {
-    if (include.kind === 'block') {
-      const bad = badBlockKeyReason(include.name);
-      if (bad) problem(at, 'BAD_PATH', `block key "${include.name}" ${bad}`);
-      else if (!workspace.blocks.has(include.name) && !broken.blocks.has(include.name)) problem(at, 'MISSING_BLOCK', `unknown block "${include.name}"${suggest(include.name, workspace.blocks.keys())}`);
-    } else if (!workspace.tags.has(include.name) && !broken.anyBlock) {
-      problem(at, 'MISSING_TAG', `no block has the tag "${include.name}"${suggest(include.name, workspace.tags.keys())}`);
+  /** A reference by block key or by tag, wherever it is written (payload entry or include). */
+  const checkTarget = (kind: 'block' | 'tag', name: string, at: SourceLocation) => {
+    if (kind === 'block') {
+      const bad = badBlockKeyReason(name);
+      if (bad) problem(at, 'BAD_PATH', `block key "${name}" ${bad}`);
+      else if (!workspace.blocks.has(name) && !broken.blocks.has(name)) problem(at, 'MISSING_BLOCK', `unknown block "${name}"${suggest(name, workspace.blocks.keys())}`);
+    } else if (!workspace.tags.has(name) && !broken.anyBlock) {
+      problem(at, 'MISSING_TAG', `no block has the tag "${name}"${suggest(name, workspace.tags.keys())}`);
     }
   };
 
   const checkRef = (ref: BlockRef) => {
-    if (ref.kind === 'text') ref.includes.forEach((include) => checkInclude(include, ref.at));
-    if (ref.kind === 'block') {
-      const bad = badBlockKeyReason(ref.key);
-      if (bad) problem(ref.at, 'BAD_PATH', `block key "${ref.key}" ${bad}`);
-      else if (!workspace.blocks.has(ref.key) && !broken.blocks.has(ref.key)) problem(ref.at, 'MISSING_BLOCK', `unknown block "${ref.key}"${suggest(ref.key, workspace.blocks.keys())}`);
-    } else if (ref.kind === 'tag' && !workspace.tags.has(ref.tag) && !broken.anyBlock) {
-      problem(ref.at, 'MISSING_TAG', `no block has the tag "${ref.tag}"${suggest(ref.tag, workspace.tags.keys())}`);
-    }
+    if (ref.kind === 'block') checkTarget('block', ref.key, ref.at);
+    else if (ref.kind === 'tag') checkTarget('tag', ref.tag, ref.at);
+    else for (const include of ref.includes) checkTarget(include.kind, include.name, ref.at);
   };
 
   for (const payload of workspace.payloads.values()) {
@@ -70,7 +66,7 @@ export function checkReferences(workspace: Workspace, broken: BrokenNames = NONE
   }
 
   for (const block of workspace.blocks.values()) {
-    for (const include of block.includes) checkInclude(include, { file: block.sourcePath, line: include.line, col: include.col });
+    for (const include of block.includes) checkTarget(include.kind, include.name, { file: block.sourcePath, line: include.line, col: include.col });
   }
 
   problems.push(...findIncludeCycles(workspace));
