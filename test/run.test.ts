@@ -262,6 +262,35 @@ describe('quire run', () => {
   });
 });
 
+describe('history', () => {
+  it('runs and show print the documented --json documents', async () => {
+    const ws = workspace();
+    expect((await run(ws, ['flow', '--input', 'text=History.'])).code).toBe(0);
+    const failing = { ...THREE_STEPS, 'workflows/critique.payload.yaml': 'llm_port: 5002\nresponse_length: 50\nblocks: [critique]\n' };
+    for (const [path, text] of Object.entries(failing)) ws.write(path, text);
+    await runCliAsync(['-w', ws.root, 'run', 'flow', '--input', 'text=x', '--endpoint', `5001=${mock.url}`, '--endpoint', `5002=${mock.url}/__fault/status=400`]);
+
+    const runs = JSON.parse((await runCliAsync(['-w', ws.root, 'runs', '--json'])).stdout) as { ok: boolean; runs: Record<string, unknown>[] };
+    expect(runs.ok).toBe(true);
+    expect(runs.runs.map((r) => Object.keys(r).sort())).toEqual(Array(2).fill(['completed_at', 'error', 'id', 'started_at', 'status', 'steps', 'workflow']));
+    expect(runs.runs.map((r) => [r['id'], r['status'], r['steps']])).toEqual([[2, 'failed', 1], [1, 'completed', 3]]);
+    expect(runs.runs[0]!['error']).toMatch(/400/);
+    const limited = JSON.parse((await runCliAsync(['-w', ws.root, 'runs', '--json', '--limit', '1', '--workflow', 'flow'])).stdout) as { runs: unknown[] };
+    expect(limited.runs).toHaveLength(1);
+
+    const show = JSON.parse((await runCliAsync(['-w', ws.root, 'show', '1', '--json'])).stdout) as { ok: boolean; run: Record<string, unknown>; responses: Record<string, unknown>[] };
+    expect(Object.keys(show.run).sort()).toEqual(['completed_at', 'metadata', 'started_at', 'status', 'workflow', 'workflow_id', 'id'].sort());
+    expect(show.responses.map((r) => Object.keys(r).sort())).toEqual(Array(3).fill(['content', 'created_at', 'id', 'metadata', 'payload', 'payload_id', 'prompt']));
+    expect(show.responses.map((r) => r['payload'])).toEqual(['summarize', 'critique', 'flow/final']);
+
+    const missing = await runCliAsync(['-w', ws.root, 'show', '99']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no run #99');
+    const usage = await runCliAsync(['-w', ws.root, 'show', 'abc']);
+    expect(usage.code).toBe(2);
+  });
+});
+
 describe('terminal output', () => {
   const hasScript = existsSync('/usr/bin/script');
 
