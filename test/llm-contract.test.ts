@@ -545,6 +545,20 @@ describe('inspectContext on vLLM and Ollama routes', () => {
     }
   });
 
+  it.each(['openai', 'openai-chat'] as const)('%s: without a model, uses the first one /v1/models lists (asked once)', async (api) => {
+    const server = await startMockLlm({ api: 'openai', model: 'Org/Served-7B' });
+    try {
+      const client = createLlmClient({ api, url: server.url, timeoutMs: 1_000, retries: 0 });
+      await client.complete(requestFor('hello'));
+      await client.complete(requestFor('again'));
+      expect(server.requests.filter((r) => r.path === '/v1/models')).toHaveLength(1);
+      const path = api === 'openai' ? '/v1/completions' : '/v1/chat/completions';
+      expect(server.requests.filter((r) => r.path === path).map((r) => (r.body as { model: string }).model)).toEqual(['Org/Served-7B', 'Org/Served-7B']);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('ollama: {} without /api/show', async () => {
     const server = await startMockLlm({ api: 'openai' });
     try {

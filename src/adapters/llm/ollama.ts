@@ -4,7 +4,7 @@
  */
 import { AppError } from '../../core/errors.js';
 import type { FinishReason, LlmClient } from '../../core/llm.js';
-import { createAdapterHttp, createDialectClient, type AdapterOptions, type ContextProbes, type Dialect, type Reading } from './completion.js';
+import { createAdapterHttp, createDialectClient, withLookedUpModel, type AdapterOptions, type ContextProbes, type Dialect, type Reading } from './completion.js';
 import { num, nsToMs, record, str, type Json } from './fields.js';
 import type { HttpClient } from './http.js';
 import { mapOllamaParams, stopsOf } from './params.js';
@@ -93,19 +93,7 @@ export function ollamaContext(http: HttpClient, model: string | undefined): Cont
 export function createOllamaClient(options: AdapterOptions): LlmClient {
   const http = createAdapterHttp('ollama', options);
   const withModel = (model: string | undefined) => createDialectClient(ollamaDialect(model), http, ollamaContext(http, model));
-  if (options.model) return withModel(options.model);
-  let pending: Promise<LlmClient> | undefined;
-  const resolve = (signal?: AbortSignal): Promise<LlmClient> => {
-    pending ??= firstModel(http, signal).then(withModel);
-    pending.catch(() => (pending = undefined)); // a failed lookup is retried by the next call
-    return pending;
-  };
-  return {
-    api: 'ollama',
-    url: http.baseUrl,
-    complete: async (request, completion) => (request.model ? withModel(request.model) : await resolve(completion?.signal)).complete(request, completion),
-    inspectContext: async (prompt, inspect) => (await resolve(inspect?.signal)).inspectContext(prompt, inspect),
-  };
+  return options.model ? withModel(options.model) : withLookedUpModel('ollama', http, (signal) => firstModel(http, signal), withModel);
 }
 
 async function firstModel(http: HttpClient, signal: AbortSignal | undefined): Promise<string> {

@@ -3,9 +3,9 @@
  * the model's chat template to `messages`, so the prompt's own wrapping is not used.
  */
 import type { ChatMessage, CompletionRequest, LlmClient } from '../../core/llm.js';
-import { createAdapterHttp, createDialectClient, type AdapterOptions, type Dialect, type Reading } from './completion.js';
+import { createAdapterHttp, createDialectClient, withLookedUpModel, type AdapterOptions, type Dialect, type Reading } from './completion.js';
 import { first, record, str } from './fields.js';
-import { openAiBody, openAiFinish, openAiUsage } from './openai.js';
+import { firstListedModel, openAiBody, openAiFinish, openAiUsage } from './openai.js';
 
 /** The request's messages, or the prompt as one user message when there are none. */
 function messagesOf(request: CompletionRequest): ChatMessage[] {
@@ -39,5 +39,7 @@ export function openAiChatDialect(defaultModel: string | undefined): Dialect {
 
 export function createOpenAiChatClient(options: AdapterOptions): LlmClient {
   // The chat template the server applies is unknown here, so there is no prompt to count.
-  return createDialectClient(openAiChatDialect(options.model), createAdapterHttp('openai-chat', options));
+  const http = createAdapterHttp('openai-chat', options);
+  const withModel = (model: string | undefined) => createDialectClient(openAiChatDialect(model), http);
+  return options.model ? withModel(options.model) : withLookedUpModel('openai-chat', http, (signal) => firstListedModel(http, signal), withModel);
 }

@@ -4,7 +4,7 @@
  * (Not Ollama's: its `/v1/completions` applies the model template; use `ollama`.)
  */
 import type { CompletionRequest, FinishReason, LlmClient } from '../../core/llm.js';
-import { createAdapterHttp, createDialectClient, optionalProbe, type AdapterOptions, type ContextProbes, type Dialect, type Reading } from './completion.js';
+import { createAdapterHttp, createDialectClient, optionalProbe, withLookedUpModel, type AdapterOptions, type ContextProbes, type Dialect, type Reading } from './completion.js';
 import { first, isRecord, num, record, str, type Json } from './fields.js';
 import type { HttpClient } from './http.js';
 import { mapParams, stopsOf } from './params.js';
@@ -86,9 +86,23 @@ export function vllmContext(http: HttpClient, model: string | undefined): Contex
   };
 }
 
+/**
+ * vLLM and LM Studio want the `model` field; llama.cpp and KoboldCpp ignore it. Without
+ * one in quire.yaml, the first model `GET /v1/models` lists is used (none listed: no field).
+ */
 export function createOpenAiClient(options: AdapterOptions): LlmClient {
   const http = createAdapterHttp('openai', options);
-  return createDialectClient(openAiDialect(options.model), http, vllmContext(http, options.model));
+  const withModel = (model: string | undefined) => createDialectClient(openAiDialect(model), http, vllmContext(http, model));
+  return options.model ? withModel(options.model) : withLookedUpModel('openai', http, (signal) => firstListedModel(http, signal), withModel);
+}
+
+/** The first id of `GET /v1/models`, or undefined when the server has no such list. */
+export async function firstListedModel(http: HttpClient, signal: AbortSignal | undefined): Promise<string | undefined> {
+  return optionalProbe(async () => {
+    const reply = record(await (await http.send({ method: 'GET', path: '/v1/models', signal })).json());
+    const data = Array.isArray(reply['data']) ? (reply['data'] as unknown[]) : [];
+    return str(record(data[0])['id']);
+  });
 }
 
 function positive(value: unknown): number | undefined {
