@@ -261,7 +261,7 @@ const BAD_CASES: BadCase[] = [
       { file: T, line: 6, col: 1, code: 'MISSING_TAG', message: /no block has the tag "styles"; did you mean "style"\?/ },
       { file: T, line: 7, col: 1, code: 'MISSING_BLOCK', message: /unknown block "persona\/analyst"/ },
       { file: W, line: 7, col: 5, code: 'MISSING_PAYLOAD', message: /unknown payload "critique"/ },
-      { file: P, line: 3, col: 15, code: 'UNKNOWN_FORMAT', message: /unknown model_format "chatmll" \(known: .*chatml.*; or add formats\/chatmll\.yaml\)/ },
+      { file: P, line: 3, col: 15, code: 'UNKNOWN_FORMAT', message: /unknown model_format "chatmll"; did you mean "chatml"\? \(known: .*chatml.*; or add formats\/chatmll\.yaml\)/ },
       { file: P, line: 4, col: 10, code: 'MISSING_BLOCK', message: /unknown block "stlye"; did you mean "style"\?/ },
       { file: P, line: 6, col: 5, code: 'MISSING_BLOCK', message: /unknown block "tasks\/summarise"; did you mean "tasks\/summarize"\?/ },
       { file: P, line: 7, col: 5, code: 'MISSING_TAG', message: /no block has the tag "stlye"; did you mean "style"\?/ },

@@ -53,7 +53,7 @@ export function checkReferences(workspace: Workspace, broken: BrokenNames = NONE
     payload.blocks.forEach(checkRef);
     if (!builtinFormats.has(payload.modelFormat) && !workspace.formats.has(payload.modelFormat)) {
       const known = [...builtinFormats, ...workspace.formats.keys()].sort();
-      problem(payload.formatAt ?? payload.at, 'UNKNOWN_FORMAT', `unknown model_format "${payload.modelFormat}" (known: ${known.join(', ')}; or add formats/${payload.modelFormat}.yaml)`);
+      problem(payload.formatAt ?? payload.at, 'UNKNOWN_FORMAT', `unknown model_format "${payload.modelFormat}"${suggest(payload.modelFormat, known)} (known: ${known.join(', ')}; or add formats/${payload.modelFormat}.yaml)`);
     }
   }
 
