@@ -14,6 +14,11 @@ export async function main(argv: string[]): Promise<void> {
     .option('--quiet', 'Print only what was asked for');
 
   for (const register of COMMANDS) register(cli);
+  // cac prints "(default: true)" after every --no-x flag, which reads as if the flag were on;
+  // the commands treat "not given" as the default themselves.
+  for (const command of [cli.globalCommand, ...cli.commands]) {
+    for (const option of command.options) if (option.negated) option.config.default = undefined;
+  }
 
   cli.help();
   cli.version(QUIRE_VERSION);
