@@ -5,22 +5,21 @@
  * validated again, and a 10,000-block workspace costs only the stat of its files.
  */
 import { BLOCK_COLUMNS, blockFromRow, contentLoader, readCachedParse, type BlockRowValues } from '../adapters/db/file-cache.js';
-import { existsSync } from 'node:fs';
-import { pendingMigrations } from '../adapters/db/migrate.js';
-import { connectDatabase, prepareDatabase, type Db } from '../adapters/db/open.js';
+import { prepareDatabase, type Db } from '../adapters/db/open.js';
 import { DEFAULT_CONFIG } from '../core/config.js';
 import type { Block, FormatFile, Payload, Workflow, Workspace, WorkspaceConfig } from '../core/types.js';
-import { syncWorkspace, unchangedSinceLastSync } from './sync.js';
+import { finishSync, startSync } from './sync.js';
 
 export interface RunModel {
   workspace: Workspace;
   hashes: Map<string, string>;
 }
 
-/** The run's slice of the workspace, or undefined when a full sync is needed first. */
-export function readRunModel(db: Db, root: string, workflowName: string): RunModel | undefined {
-  const hashes = unchangedSinceLastSync(db, root);
-  if (!hashes) return undefined;
+/**
+ * The run's slice of an unchanged workspace (`hashes`: every file's hash, from the change
+ * check), or undefined when the database cannot give it and a full sync is needed.
+ */
+export function readRunModel(db: Db, hashes: Map<string, string>, workflowName: string): RunModel | undefined {
   const workflowPath = db.prepare('SELECT source_path FROM workflows WHERE name = ? AND archived = 0 AND source_path IS NOT NULL').pluck().get(workflowName) as string | undefined;
   const parsedWorkflow = workflowPath ? readCachedParse(db, workflowPath) : undefined;
   if (parsedWorkflow?.kind !== 'workflow') return undefined; // unknown workflow: the full path reports it
@@ -85,22 +84,20 @@ export function readRunModel(db: Db, root: string, workflowName: string): RunMod
 
 /**
  * The model and open database for a run: straight from the database when nothing changed
- * since the last sync, else after a full sync (which also reports any problem).
+ * since the last sync, else after a full sync (which also reports any problem). The change
+ * check's walk serves both, so the workspace is walked once.
  */
 export async function openRunModel(root: string, dbPath: string, workflowName: string): Promise<RunModel & { db: Db }> {
-  if (existsSync(dbPath)) {
-    const db = connectDatabase(dbPath);
+  const start = startSync(root, dbPath);
+  if (start.check?.hashes) {
     try {
-      if (pendingMigrations(db).length === 0) {
-        const model = readRunModel(db, root, workflowName);
-        if (model) return { ...model, db: prepareDatabase(db, dbPath) };
-      }
+      const model = readRunModel(start.db!, start.check.hashes, workflowName);
+      if (model) return { ...model, db: prepareDatabase(start.db!, dbPath) };
     } catch (error) {
-      if (db.open) db.close();
+      if (start.db!.open) start.db!.close();
       throw error;
     }
-    db.close();
   }
-  const { workspace, hashes, db } = await syncWorkspace(root, dbPath);
+  const { workspace, hashes, db } = await finishSync(start, root, dbPath);
   return { workspace, hashes, db };
 }

@@ -100,9 +100,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
         // The server's context size is asked once per endpoint; the prompt is counted only when it might not fit.
         const context = await client.inspectContext(sentPrompt, { ...(options.signal ? { signal: options.signal } : {}), reserveTokens: planned.payload.responseLength });
         assertFits(planned, context);
-        // The payload's stop strings are already in prompt.stop, merged with the format's.
-        const { stop: _stop, ...params } = planned.payload.params;
-        void _stop;
+        const params = paramsWithoutStop(planned.payload.params);
         const result = await client.complete(
           {
             prompt: prompt.text,
@@ -135,6 +133,11 @@ export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
   } finally {
     db.close();
   }
+}
+
+/** The payload's params to pass through; its stop strings are already in the prompt's stop list, merged with the format's. */
+function paramsWithoutStop(params: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(params).filter(([key]) => key !== 'stop'));
 }
 
 /** Fails the step when the server said its context cannot hold the prompt and the response. */

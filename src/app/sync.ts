@@ -24,21 +24,47 @@ export interface SyncResult {
 }
 
 /**
- * Syncs and returns the model and the open database (the caller closes it), for `run`.
- * The parse cache is read first through a connection that writes nothing; it becomes the
- * writing connection only once every file is valid.
- * @throws ProblemsError when any file is invalid; MigrationError for a newer database.
+ * The first half of a sync: connect without writing and compare the workspace's files
+ * with what the last sync recorded. `check.hashes` is set only when nothing changed.
  */
-export async function syncWorkspace(root: string, dbPath: string): Promise<SyncResult> {
-  const existing = existsSync(dbPath) ? connectDatabase(dbPath) : undefined;
+export interface SyncStart {
+  db: Db | undefined;
+  /** The database is migrated, so its parse cache is usable. */
+  current: boolean;
+  check?: { read: WorkspaceFiles; hashes?: Map<string, string> };
+}
+
+export function startSync(root: string, dbPath: string): SyncStart {
+  const db = existsSync(dbPath) ? connectDatabase(dbPath) : undefined;
   try {
     // A database still to be migrated (an older quire's, or the original system's) has no cache yet.
-    const previous = existing && pendingMigrations(existing).length === 0 ? readFileCache(existing) : new Map<string, CachedFileRow>();
-    return await syncWith(existing, previous, root, dbPath);
+    const current = db !== undefined && pendingMigrations(db).length === 0;
+    return { db, current, ...(current ? { check: checkSinceLastSync(db, root) } : {}) };
   } catch (error) {
-    if (existing?.open) existing.close();
+    db?.close();
     throw error;
   }
+}
+
+/**
+ * The second half: validate (reusing the check's walk, so only changed files are read),
+ * then mirror. The connection becomes a writing one only once every file is valid; it is
+ * returned open (the caller closes it) and closed on failure.
+ * @throws ProblemsError when any file is invalid; MigrationError for a newer database.
+ */
+export async function finishSync(start: SyncStart, root: string, dbPath: string): Promise<SyncResult> {
+  try {
+    const previous = start.current ? readFileCache(start.db!) : new Map<string, CachedFileRow>();
+    return await syncWith(start.db, previous, root, dbPath, start.check?.read);
+  } catch (error) {
+    if (start.db?.open) start.db.close();
+    throw error;
+  }
+}
+
+/** Syncs and returns the model and the open database (the caller closes it), for `run`. */
+export async function syncWorkspace(root: string, dbPath: string): Promise<SyncResult> {
+  return finishSync(startSync(root, dbPath), root, dbPath);
 }
 
 /**
@@ -46,27 +72,21 @@ export async function syncWorkspace(root: string, dbPath: string): Promise<SyncR
  * and the fingerprint matches, report "unchanged" without reading or parsing anything.
  */
 export async function syncOnly(root: string, dbPath: string): Promise<SyncReport> {
-  const existing = existsSync(dbPath) ? connectDatabase(dbPath) : undefined;
-  try {
-    const current = existing !== undefined && pendingMigrations(existing).length === 0;
-    const check = current ? checkSinceLastSync(existing, root) : undefined;
-    if (check?.hashes) {
-      const unchanged = unchangedReport(existing!);
-      if (unchanged) {
-        // Same bytes under new mtimes (a touch, a checkout): record the stats so the next sync skips them.
-        const restat = check.read.files.filter((f) => f.bytes !== undefined);
-        if (restat.length > 0) refreshFileStats(prepareDatabase(existing!, dbPath), restat);
-        return unchanged;
-      }
+  const start = startSync(root, dbPath);
+  const unchanged = start.check?.hashes ? unchangedReport(start.db!) : undefined;
+  if (unchanged) {
+    try {
+      // Same bytes under new mtimes (a touch, a checkout): record the stats so the next sync skips them.
+      const restat = start.check!.read.files.filter((f) => f.bytes !== undefined);
+      if (restat.length > 0) refreshFileStats(prepareDatabase(start.db!, dbPath), restat);
+      return unchanged;
+    } finally {
+      if (start.db!.open) start.db!.close();
     }
-    const previous = current ? readFileCache(existing) : new Map<string, CachedFileRow>();
-    // The walk of the check is reused: only the files it found changed are read.
-    const result = await syncWith(existing, previous, root, dbPath, check?.read);
-    result.db.close();
-    return result.report;
-  } finally {
-    if (existing?.open) existing.close();
   }
+  const result = await finishSync(start, root, dbPath);
+  result.db.close();
+  return result.report;
 }
 
 async function syncWith(existing: Db | undefined, previous: Map<string, CachedFileRow>, root: string, dbPath: string, alreadyRead?: WorkspaceFiles): Promise<SyncResult> {
@@ -81,14 +101,6 @@ async function syncWith(existing: Db | undefined, previous: Map<string, CachedFi
     db.close();
     throw error;
   }
-}
-
-/**
- * When every workspace file has the size and mtime recorded at the last sync (and the
- * fingerprint matches), the hash of every file by path; undefined when anything may have changed.
- */
-export function unchangedSinceLastSync(db: Db, root: string): Map<string, string> | undefined {
-  return checkSinceLastSync(db, root).hashes;
 }
 
 /** Walks the workspace against what the last sync recorded; `hashes` is set only when nothing changed. */
