@@ -155,10 +155,11 @@ export const CONFIG_SCHEMA = {
     llm: {
       type: 'object',
       properties: {
-        host: { type: 'string', minLength: 1, default: '127.0.0.1' },
+        // The defaults every endpoint starts from.
+        host: { ...endpoint.properties.host, default: '127.0.0.1' },
         api: endpoint.properties.api,
-        timeout_ms: { type: 'integer', minimum: 1, default: 300000 },
-        retries: { type: 'integer', minimum: 0, maximum: 20, default: 2 },
+        timeout_ms: { ...endpoint.properties.timeout_ms, default: 300000 },
+        retries: { ...endpoint.properties.retries, default: 2 },
         api_key_env: endpoint.properties.api_key_env,
       },
       additionalProperties: false,
