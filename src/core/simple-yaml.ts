@@ -12,6 +12,8 @@
 const KEY = /^([A-Za-z_][A-Za-z0-9_-]*):(?:[ \t]+(.*?))?[ \t]*$/;
 /** Plain scalars that YAML reads as strings: no indicators, nothing number-, bool- or null-like. */
 const PLAIN = /^[A-Za-z_\u00C0-\uFFFF][^:#,[\]{}&*!|>'"%@`\\]*$/;
+/** Outside a flow list a comma is plain text: `tags: a, b, c` is one string. */
+const PLAIN_BLOCK = /^[A-Za-z_\u00C0-\uFFFF][^:#[\]{}&*!|>'"%@`\\]*$/;
 const RESOLVES_TO_NON_STRING = /^(?:true|false|yes|no|on|off|y|n|null|~|nan|inf|\.nan|\.inf)$/i;
 
 /** Parses `text` if it is in the simple subset; undefined means "use the real parser". */
@@ -27,7 +29,7 @@ export function parseSimpleYaml(text: string): Record<string, unknown> | undefin
     if (Object.hasOwn(result, key)) return undefined; // the real parser reports duplicates
     const value = match[2] ?? '';
     if (value === '') return undefined; // null, or a nested block: not simple
-    const parsed = value.startsWith('[') ? parseFlowList(value) : parseScalar(value);
+    const parsed = value.startsWith('[') ? parseFlowList(value) : parseScalar(value, PLAIN_BLOCK);
     if (parsed === undefined) return undefined;
     result[key] = parsed;
   }
@@ -65,7 +67,7 @@ function parseFlowList(text: string): string[] | undefined {
   return items;
 }
 
-function parseScalar(text: string): string | undefined {
+function parseScalar(text: string, plain: RegExp = PLAIN): string | undefined {
   if (text.startsWith('"')) {
     if (quotedEnd(text) !== text.length - 1) return undefined;
     // YAML double-quoted escapes are a superset of JSON's; anything JSON rejects goes to the real parser.
@@ -79,7 +81,7 @@ function parseScalar(text: string): string | undefined {
     if (quotedEnd(text) !== text.length - 1) return undefined;
     return text.slice(1, -1).replace(/''/g, "'");
   }
-  if (!PLAIN.test(text) || RESOLVES_TO_NON_STRING.test(text) || /\s#/.test(text) || /[ \t]$/.test(text)) return undefined;
+  if (!plain.test(text) || RESOLVES_TO_NON_STRING.test(text) || /\s#/.test(text) || /[ \t]$/.test(text)) return undefined;
   return text;
 }
 
