@@ -51,3 +51,23 @@ describe('render spec', () => {
     });
   }
 });
+
+describe('render-time syntax errors', () => {
+  it('are worded and located as validation words them', () => {
+    const ws = makeWorkspace({ 'blocks/t.md': '---\ntitle: T\n---\nfine\n', 'workflows/p.payload.yaml': 'blocks: [t]\n' });
+    temp.push(ws);
+    const { workspace } = inspectWorkspace(ws.root);
+    // A body changed after validation (the renderer must not trust that it was checked).
+    workspace.blocks.get('t')!.content = 'line one\n{{#each input.xs}}x{{/if}}\n';
+    let caught: unknown;
+    try {
+      createRenderer(workspace).renderPayload(workspace.payloads.get('p')!, { input: { xs: [] }, vars: {}, steps: {} });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(AppError);
+    expect((caught as AppError).code).toBe('TEMPLATE');
+    expect((caught as AppError).message).toMatch(/^template syntax error: each doesn't match if/);
+    expect((caught as AppError).location).toEqual({ file: 'blocks/t.md', line: 5, col: 4 });
+  });
+});

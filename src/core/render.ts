@@ -5,6 +5,7 @@
  */
 import { loadHandlebars } from './parsers.js';
 import { AppError, type SourceLocation } from './errors.js';
+import { templateSyntaxProblem } from './includes.js';
 import type { Block, BlockRef, Payload, Workspace } from './types.js';
 
 /** What every template sees (spec section 4). */
@@ -144,25 +145,27 @@ export type Renderer = ReturnType<typeof createRenderer>;
 /** Turns a Handlebars exception into a located TemplateError with a readable message. */
 function toTemplateError(error: unknown, source: Source, chain: string[]): TemplateError {
   const raw = error instanceof Error ? error.message : String(error);
-  const { lineNumber, column } = error as { lineNumber?: number; column?: number };
-  let line = lineNumber;
-  let col = column === undefined ? undefined : column + 1;
-  const parseLine = /Parse error on line (\d+)/.exec(raw);
-  if (line === undefined && parseLine) line = Number(parseLine[1]);
-  const location: SourceLocation = {
+  // Columns on a template's first line continue from where the template starts (inline text).
+  const at = (line: number, col: number): SourceLocation => ({
     file: source.origin.file,
-    line: source.origin.line + (line ?? 1) - 1,
-    col: line === 1 || line === undefined ? source.origin.col + (col ?? 1) - 1 : (col ?? 1),
-  };
+    line: source.origin.line + line - 1,
+    col: line === 1 ? source.origin.col + col - 1 : col,
+  });
+  if (/Parse error on line|doesn't match/.test(raw)) {
+    // Syntax errors are worded and located the same way validation words them.
+    const problem = templateSyntaxProblem(source.origin.file, error, 1);
+    return new TemplateError(problem.message, at(problem.line, problem.col), chain, error);
+  }
+  const { lineNumber, column } = error as { lineNumber?: number; column?: number };
+  const location = at(lineNumber ?? 1, column === undefined ? 1 : column + 1);
   const missing = /^"([^"]+)" not defined in/.exec(raw);
+  const helper = /unknown helper (\S+)/.exec(raw)?.[1];
   let message: string;
   if (missing) {
-    const expression = expressionAt(source.text, line, column) ?? missing[1]!;
+    const expression = expressionAt(source.text, lineNumber, column) ?? missing[1]!;
     message = `missing variable "${expression}"${hintFor(expression)}`;
-  } else if (/unknown helper (\S+)/.exec(raw)) {
-    message = `unknown helper "${/unknown helper (\S+)/.exec(raw)![1]}"; the helpers are block, tag, json (and Handlebars' #if, #each, #with, #unless)`;
-  } else if (parseLine) {
-    message = `template syntax error: ${raw.split('\n').at(-1)}`;
+  } else if (helper) {
+    message = `unknown helper "${helper}"; the helpers are block, tag, json (and Handlebars' #if, #each, #with, #unless)`;
   } else {
     message = raw.replace(/ - \d+:\d+$/, '');
   }
