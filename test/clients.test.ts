@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLlmClient } from '../src/adapters/llm/index.js';
+import { createLlmClient, LlmError } from '../src/adapters/llm/index.js';
 import { limitConcurrency } from '../src/app/clients.js';
 import type { LlmClient } from '../src/core/llm.js';
 import { startMockLlm, type MockLlm } from '../src/mock-llm/index.js';
@@ -76,11 +76,12 @@ describe('pools', () => {
 describe('concurrency cap', () => {
   /** The real adapter, with a count of the completions inside it at once. */
   function counted(client: LlmClient) {
-    const stats = { active: 0, max: 0 };
+    const stats = { active: 0, max: 0, calls: 0 };
     const wrapped: LlmClient = {
       api: client.api,
       url: client.url,
       async complete(request, options) {
+        stats.calls++;
         stats.active++;
         stats.max = Math.max(stats.max, stats.active);
         try {
@@ -106,5 +107,36 @@ describe('concurrency cap', () => {
     expect(capped.stats.max).toBe(6);
     expect(sharedResults.map((r) => r.text)).toEqual(Array.from({ length: 6 }, (_, i) => `echo: line ${i}`));
     expect(shared.stats.max).toBe(2);
+  });
+
+  it('drops a queued request whose signal fires, at once and without taking a slot', async () => {
+    a.reset();
+    // ~7 tokens at 40 ms: the first request holds the only slot for about 280 ms.
+    const slow = createLlmClient({ api: 'openai', url: `${a.url}/__fault/latency=40`, timeoutMs: 5_000, retries: 0 });
+    const inner = counted(slow);
+    const limited = limitConcurrency(inner.wrapped, 1);
+    const first = limited.complete(requestFor('w1 w2 w3 w4 w5'));
+    const controller = new AbortController();
+    const queued = limited.complete(requestFor('never sent'), { signal: controller.signal });
+    const third = limited.complete(requestFor('third'));
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 20);
+
+    const error = await queued.then(() => undefined, (e: unknown) => e);
+    const waitedMs = Date.now() - started;
+    expect(error).toBeInstanceOf(LlmError);
+    expect((error as LlmError).code).toBe('CANCELLED');
+    expect((error as LlmError).attempts).toBe(0);
+    expect(waitedMs).toBeLessThan(150); // not when the slot frees
+    // An already-aborted signal does not even join the queue.
+    const late = await limited.complete(requestFor('never sent'), { signal: controller.signal }).then(() => undefined, (e: unknown) => e);
+    expect((late as LlmError).code).toBe('CANCELLED');
+
+    expect((await first).text).toBe('echo: w1 w2 w3 w4 w5');
+    expect((await third).text).toBe('echo: third');
+    expect(inner.stats.calls).toBe(2); // the cancelled requests never reached the client
+    expect(inner.stats.max).toBe(1);
+    const prompts = a.requests.filter((r) => r.path === '/v1/completions').map((r) => (r.body as { prompt: string }).prompt);
+    expect(prompts.some((p) => p.includes('never sent'))).toBe(false);
   });
 });

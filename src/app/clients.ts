@@ -3,7 +3,7 @@
  * servers (`urls:`) sends each request to the least-busy healthy member, and
  * `concurrency` caps the requests in flight per endpoint.
  */
-import { resolveLlmClient } from '../adapters/llm/index.js';
+import { cancelledError, resolveLlmClient, type LlmError } from '../adapters/llm/index.js';
 import { AppError } from '../core/errors.js';
 import type { CompletionOptions, CompletionRequest, LlmClient } from '../core/llm.js';
 import type { ResolvedEndpoint } from './endpoints.js';
@@ -85,17 +85,36 @@ export function createPool(members: LlmClient[]): LlmClient {
   };
 }
 
-/** A client that lets at most `limit` completions run at once; the rest wait in order. */
+/**
+ * A client that lets at most `limit` completions run at once; the rest wait in order. A
+ * request whose signal fires while it waits leaves the queue at once with CANCELLED,
+ * without taking a slot.
+ */
 export function limitConcurrency(client: LlmClient, limit: number): LlmClient {
   let active = 0;
   const waiting: (() => void)[] = [];
-  const acquire = () =>
-    new Promise<void>((resolve) => {
-      if (active < limit) {
+  const cancelled = (): LlmError => cancelledError({ label: labelOf(client), method: 'POST', path: client.url });
+  const acquire = (signal: AbortSignal | undefined): Promise<void> => {
+    if (active < limit) {
+      active++;
+      return Promise.resolve();
+    }
+    if (signal?.aborted) return Promise.reject(cancelled());
+    return new Promise<void>((resolve, reject) => {
+      const start = (): void => {
+        signal?.removeEventListener('abort', onAbort);
         active++;
         resolve();
-      } else waiting.push(() => { active++; resolve(); });
+      };
+      const onAbort = (): void => {
+        const at = waiting.indexOf(start);
+        if (at >= 0) waiting.splice(at, 1);
+        reject(cancelled());
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      waiting.push(start);
     });
+  };
   const release = () => {
     active--;
     waiting.shift()?.();
@@ -106,7 +125,7 @@ export function limitConcurrency(client: LlmClient, limit: number): LlmClient {
     },
     url: client.url,
     async complete(request, options) {
-      await acquire();
+      await acquire(options?.signal);
       try {
         return await client.complete(request, options);
       } finally {
@@ -115,4 +134,13 @@ export function limitConcurrency(client: LlmClient, limit: number): LlmClient {
     },
     inspectContext: (prompt, options) => client.inspectContext(prompt, options),
   };
+}
+
+/** `[llm:<api>]` for a message; `auto` while a lazily detected client does not know its API yet. */
+function labelOf(client: LlmClient): string {
+  try {
+    return client.api;
+  } catch {
+    return 'auto';
+  }
 }

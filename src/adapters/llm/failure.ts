@@ -36,6 +36,11 @@ export function llmError(
   return new LlmError(code, message, options);
 }
 
+/** The CANCELLED error every LLM call rejects with when its signal fires (`attempts`: HTTP attempts made, 0 when none went out). */
+export function cancelledError(where: FailureContext, attempts = 0): LlmError {
+  return llmError(where, 'CANCELLED', 'cancelled', { attempts });
+}
+
 function redact(text: string, secret: string | undefined): string {
   return secret ? text.split(secret).join('***') : text;
 }

@@ -77,6 +77,6 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, u
 }
 
 export { detectApi, detectedApi, clearDetectedApis, type DetectOptions } from './detect.js';
-export { LlmError, describeErrorBody } from './failure.js';
+export { LlmError, cancelledError, describeErrorBody } from './failure.js';
 export type { AdapterOptions } from './completion.js';
 export { createKoboldClient, createLlamaCppClient, createOllamaClient, createOpenAiChatClient, createOpenAiClient };
