@@ -88,3 +88,27 @@ export function isContextOverflow(status: number, message: string): boolean {
   return (status === 400 || status === 413)
     && /exceed_context_size|context (length|size|window)|maximum context/i.test(message);
 }
+
+/** A 200 reply or stream message that carries an error (llama.cpp and Ollama report mid-stream failures this way). */
+export function failOnErrorObject(where: FailureContext, value: Record<string, unknown>, attempts: number): void {
+  if (value['error'] === undefined && value['detail'] === undefined) return;
+  if (value['error'] === null) return;
+  const message = describeErrorValue(value);
+  if (message !== undefined) throw replyError(where, message, attempts);
+}
+
+/** An error the server put in a 200 reply or stream. */
+export function replyError(where: FailureContext, message: string, attempts: number): LlmError {
+  return llmError(where, isContextOverflow(400, message) ? 'LLM_CONTEXT' : 'LLM_HTTP', `server error in the reply: ${message}`, { attempts });
+}
+
+/** A reply (or stream message) that is not the API's shape. */
+export function unexpectedReply(where: FailureContext, value: unknown, attempts: number): LlmError {
+  return llmError(where, 'LLM_PROTOCOL', `unexpected reply shape (is this the right api?): ${clip(JSON.stringify(value) ?? String(value))}`, { attempts });
+}
+
+/** Reply text for a message: one line, at most 120 characters. */
+export function clip(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 120 ? `${flat.slice(0, 120)}…` : flat;
+}

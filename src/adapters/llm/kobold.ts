@@ -5,9 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CompletionRequest, FinishReason, LlmClient } from '../../core/llm.js';
-import {
-  createAdapterHttp, createDialectClient, type AdapterOptions, type ContextProbes, type Dialect, type Reading, type StreamSummary,
-} from './completion.js';
+import { createAdapterHttp, createDialectClient, type AdapterOptions, type Dialect, type Reading, type StreamSummary } from './completion.js';
+import type { ContextProbes } from './context-probe.js';
 import { first, num, record, str, type Json } from './fields.js';
 import type { HttpClient } from './http.js';
 import { mapParams, stopsOf } from './params.js';

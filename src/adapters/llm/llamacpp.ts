@@ -3,7 +3,8 @@
  * event has `stop: true` and no `[DONE]`; `stop` must be an array; timings in ms.
  */
 import type { FinishReason, LlmClient } from '../../core/llm.js';
-import { createAdapterHttp, createDialectClient, type AdapterOptions, type ContextProbes, type Dialect, type Reading } from './completion.js';
+import { createAdapterHttp, createDialectClient, type AdapterOptions, type Dialect, type Reading } from './completion.js';
+import type { ContextProbes } from './context-probe.js';
 import { num, record, str, type Json } from './fields.js';
 import type { HttpClient } from './http.js';
 import { mapParams, stopsOf } from './params.js';

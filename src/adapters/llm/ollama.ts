@@ -4,9 +4,11 @@
  */
 import { AppError } from '../../core/errors.js';
 import type { FinishReason, LlmClient } from '../../core/llm.js';
-import { createAdapterHttp, createDialectClient, withLookedUpModel, type AdapterOptions, type ContextProbes, type Dialect, type Reading } from './completion.js';
+import { createAdapterHttp, createDialectClient, type AdapterOptions, type Dialect, type Reading } from './completion.js';
+import type { ContextProbes } from './context-probe.js';
 import { num, nsToMs, record, str, type Json } from './fields.js';
 import type { HttpClient } from './http.js';
+import { withLookedUpModel } from './model-lookup.js';
 import { mapOllamaParams, stopsOf } from './params.js';
 
 function finish(raw: string | undefined): FinishReason | undefined {

@@ -3,8 +3,9 @@
  * the model's chat template to `messages`, so the prompt's own wrapping is not used.
  */
 import type { ChatMessage, CompletionRequest, LlmClient } from '../../core/llm.js';
-import { createAdapterHttp, createDialectClient, withLookedUpModel, type AdapterOptions, type Dialect, type Reading } from './completion.js';
+import { createAdapterHttp, createDialectClient, type AdapterOptions, type Dialect, type Reading } from './completion.js';
 import { first, record, str } from './fields.js';
+import { withLookedUpModel } from './model-lookup.js';
 import { firstListedModel, openAiBody, openAiFinish, openAiUsage } from './openai.js';
 
 /** The request's messages, or the prompt as one user message when there are none. */

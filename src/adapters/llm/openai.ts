@@ -4,9 +4,11 @@
  * (Not Ollama's: its `/v1/completions` applies the model template; use `ollama`.)
  */
 import type { CompletionRequest, FinishReason, LlmClient } from '../../core/llm.js';
-import { createAdapterHttp, createDialectClient, optionalProbe, withLookedUpModel, type AdapterOptions, type ContextProbes, type Dialect, type Reading } from './completion.js';
+import { createAdapterHttp, createDialectClient, type AdapterOptions, type Dialect, type Reading } from './completion.js';
+import { optionalProbe, type ContextProbes } from './context-probe.js';
 import { first, isRecord, num, record, str, type Json } from './fields.js';
 import type { HttpClient } from './http.js';
+import { withLookedUpModel } from './model-lookup.js';
 import { mapParams, stopsOf } from './params.js';
 
 /** `finish_reason` → the contract's reason ("content_filter", "tool_calls" etc. are still a normal end). */
