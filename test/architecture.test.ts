@@ -1,5 +1,7 @@
 /**
- * The dependency rule (AGENTS.md): core is pure, adapters never reach up, nothing imports cli.
+ * The dependency rule (AGENTS.md): core is pure, adapters never reach up, nothing imports cli,
+ * only adapters/db knows SQLite, app sees adapters through their index at most, and
+ * adapter families stay apart.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -34,6 +36,26 @@ describe('architecture', () => {
     const bad = all.filter((f) => ['adapters', 'mock-llm'].includes(layerOf(f))).flatMap((f) =>
       imports(f).filter((spec) => ['app', 'cli'].includes(resolveLayer(f, spec) ?? '')).map((spec) => `${relative(SRC, f)} -> ${spec}`));
     expect(bad).toEqual([]);
+  });
+  it('only adapters/db imports better-sqlite3', () => {
+    const bad = all.filter((f) => !relative(SRC, f).startsWith('adapters/db/')).flatMap((f) => imports(f).filter((spec) => spec === 'better-sqlite3').map((spec) => `${relative(SRC, f)} -> ${spec}`));
+    expect(bad).toEqual([]);
+  });
+  it('app imports no adapter internals: at most an adapter family\'s index', () => {
+    const bad = all.filter((f) => layerOf(f) === 'app').flatMap((f) =>
+      imports(f).filter((spec) => resolveLayer(f, spec) === 'adapters' && !/\/adapters\/[^/]+\/index\.js$/.test(join(f, '..', spec))).map((spec) => `${relative(SRC, f)} -> ${spec}`));
+    expect(bad).toEqual([]);
+  });
+  it('adapter families do not import each other', () => {
+    const familyOf = (path: string) => relative(SRC, path).split('/')[1];
+    const bad = all.filter((f) => layerOf(f) === 'adapters').flatMap((f) =>
+      imports(f).filter((spec) => resolveLayer(f, spec) === 'adapters' && familyOf(join(f, '..', spec)) !== familyOf(f)).map((spec) => `${relative(SRC, f)} -> ${spec}`));
+    expect(bad).toEqual([]);
+  });
+  it('the rules above see real imports (a file known to import each kind)', () => {
+    expect(imports(join(SRC, 'adapters/db/open.ts'))).toContain('better-sqlite3');
+    expect(imports(join(SRC, 'app/run.ts')).some((spec) => spec.startsWith('./'))).toBe(true);
+    expect(imports(join(SRC, 'cli/context.ts')).some((spec) => spec.startsWith('../adapters/'))).toBe(true);
   });
   it('nothing outside cli imports cli', () => {
     const bad = all.filter((f) => layerOf(f) !== 'cli').flatMap((f) => imports(f).filter((spec) => resolveLayer(f, spec) === 'cli').map((spec) => `${relative(SRC, f)} -> ${spec}`));

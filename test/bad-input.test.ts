@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, expect as globalExpect, it, type ExpectStatic } from 'vitest';
+import { createWorkspaceReader } from '../src/adapters/fs/workspace-reader.js';
 import { inspectWorkspace } from '../src/app/load.js';
 import { sortProblems, type ErrorCode, type Problem } from '../src/core/errors.js';
 import { BIN, runCli, runCliAsync, type CliResult } from './helpers/cli.js';
@@ -315,7 +316,7 @@ describe.concurrent('bad input: exact problems, exit 1, database untouched', () 
     c.setup?.(root);
 
     // In process: the exact problems, nothing else.
-    const inProcess = sortProblems(inspectWorkspace(root).problems);
+    const inProcess = sortProblems(inspectWorkspace(createWorkspaceReader(root)).problems);
     expectProblems(inProcess, c.problems, expect);
 
     // The real CLI, over a database synced from the valid workspace.
@@ -367,7 +368,7 @@ describe('input that must work', () => {
   it('the valid base workspace validates and syncs', () => {
     const root = copyFixture('valid');
     expect(runCli(['-w', root, 'validate'])).toMatchObject({ code: 0, stderr: '', stdout: 'ok: 2 blocks, 1 payloads, 1 workflows, 0 formats\n' });
-    expect(inspectWorkspace(root).problems).toEqual([]);
+    expect(inspectWorkspace(createWorkspaceReader(root)).problems).toEqual([]);
   });
 
   it('a UTF-8 BOM at the start of every file is ignored', () => {
@@ -448,7 +449,7 @@ describe('input that must work', () => {
     const root = copyFixture('valid');
     symlinkSync('.', join(root, 'blocks', 'loop'));
     symlinkSync('..', join(root, 'blocks', 'tasks', 'up'));
-    const { problems, workspace } = inspectWorkspace(root);
+    const { problems, workspace } = inspectWorkspace(createWorkspaceReader(root));
     // Skipping the loop or reporting it are both fine; crashing, hanging or losing blocks is not.
     for (const problem of problems) expect(problem).toMatchObject({ code: 'BAD_PATH' });
     expect(workspace.blocks.has('style')).toBe(true);
@@ -464,8 +465,8 @@ describe('bugs this corpus found (fixed; kept as regressions)', () => {
   // caught, so `validate`/`sync` crash with "internal error (this is a bug)".
   it('a YAML alias bomb is a YAML_PARSE problem, not an internal error', () => {
     const root = copyFixture('yaml-alias-bomb');
-    expect(() => inspectWorkspace(root)).not.toThrow();
-    expect(sortProblems(inspectWorkspace(root).problems).map(where)).toEqual([`${P}:1:1 YAML_PARSE`]);
+    expect(() => inspectWorkspace(createWorkspaceReader(root))).not.toThrow();
+    expect(sortProblems(inspectWorkspace(createWorkspaceReader(root)).problems).map(where)).toEqual([`${P}:1:1 YAML_PARSE`]);
     const result = runCli(['-w', root, 'validate']);
     expect(result.code).toBe(1);
     expect(result.stderr).not.toMatch(/internal error/);
@@ -476,21 +477,21 @@ describe('bugs this corpus found (fixed; kept as regressions)', () => {
   // the body's first line (4:1) instead of file line 5. Column 6 is where Handlebars points (`each`).
   it('a mismatched {{/if}} closing {{#each}} is reported on its own line', () => {
     const root = copyFixture('handlebars-mismatched-close');
-    expect(sortProblems(inspectWorkspace(root).problems).map(where)).toEqual([`${T}:5:6 TEMPLATE`]);
+    expect(sortProblems(inspectWorkspace(createWorkspaceReader(root)).problems).map(where)).toEqual([`${T}:5:6 TEMPLATE`]);
   });
 
   // src/core/schemas.ts inputSpec: `default: {}` accepts anything; a default that does not
   // match the input's type passes validate/sync and only fails (or silently misbehaves) at run.
   it('an input default of the wrong type is a SCHEMA problem', () => {
     const root = copyFixture('input-default-wrong-type');
-    expect(sortProblems(inspectWorkspace(root).problems).map(where)).toEqual([`${W}:4:36 SCHEMA`]);
+    expect(sortProblems(inspectWorkspace(createWorkspaceReader(root)).problems).map(where)).toEqual([`${W}:4:36 SCHEMA`]);
   });
 
   // src/core/references.ts only checks includes of blocks; inline `text:` entries of payloads are
   // never parsed at validate time, so a syntax error or an unknown {{block}} there passes sync.
   it('inline text in a payload is checked like a block: syntax errors and unknown includes', () => {
     const root = copyFixture('inline-text-template');
-    const problems = sortProblems(inspectWorkspace(root).problems);
+    const problems = sortProblems(inspectWorkspace(createWorkspaceReader(root)).problems);
     // Column inside a quoted scalar is left to the fix (the item, or the text in it).
     expect(problems.map((p) => `${p.file}:${p.line} ${p.code}`)).toEqual([`${P}:6 TEMPLATE`, `${P}:7 MISSING_BLOCK`]);
   });
@@ -503,7 +504,7 @@ describe('bugs this corpus found (fixed; kept as regressions)', () => {
   it('a symlinked folder inside the workspace never hides the real folder', () => {
     const root = copyFixture('valid');
     symlinkSync('tasks', join(root, 'blocks', 'linked'));
-    const { problems, workspace } = inspectWorkspace(root);
+    const { problems, workspace } = inspectWorkspace(createWorkspaceReader(root));
     expect(workspace.blocks.has('tasks/summarize')).toBe(true);
     const linkReported = problems.some((p) => p.file === 'blocks/linked');
     expect(workspace.blocks.has('linked/summarize') || linkReported).toBe(true);

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createWorkspaceReader } from '../src/adapters/fs/workspace-reader.js';
 import { inspectWorkspace } from '../src/app/load.js';
 import { AppError } from '../src/core/errors.js';
 import { createRenderer, type TemplateContext } from '../src/core/render.js';
@@ -28,7 +29,7 @@ describe('render spec', () => {
     it(testCase.name, () => {
       const ws = makeWorkspace(testCase.files);
       temp.push(ws);
-      const { workspace, problems } = inspectWorkspace(ws.root);
+      const { workspace, problems } = inspectWorkspace(createWorkspaceReader(ws.root));
       expect(problems).toEqual([]);
       const renderer = createRenderer(workspace);
       const context: TemplateContext = { input: {}, vars: {}, steps: {}, ...testCase.context };
@@ -56,7 +57,7 @@ describe('render-time syntax errors', () => {
   it('are worded and located as validation words them', () => {
     const ws = makeWorkspace({ 'blocks/t.md': '---\ntitle: T\n---\nfine\n', 'workflows/p.payload.yaml': 'blocks: [t]\n' });
     temp.push(ws);
-    const { workspace } = inspectWorkspace(ws.root);
+    const { workspace } = inspectWorkspace(createWorkspaceReader(ws.root));
     // A body changed after validation (the renderer must not trust that it was checked).
     workspace.blocks.get('t')!.content = 'line one\n{{#each input.xs}}x{{/if}}\n';
     let caught: unknown;

@@ -1,29 +1,18 @@
 /**
- * Reading run history (`quire runs`, `quire show`). Opens the database without syncing.
+ * Reading run history (`quire runs`, `quire show`): the stores opened for reading only.
  */
-import { existsSync } from 'node:fs';
-import { openDatabase } from '../adapters/db/open.js';
-import { createRunStore, type ResponseRow, type RunRow } from '../adapters/db/runs.js';
 import { AppError } from '../core/errors.js';
+import type { ResponseRecord, RunRecord, RunSummary } from '../core/history.js';
+import type { AppContext } from './context.js';
 
-function withRuns<T>(dbPath: string, use: (runs: ReturnType<typeof createRunStore>) => T): T {
-  if (!existsSync(dbPath)) throw new AppError('NOT_FOUND', `no database at ${dbPath} yet`, { hint: 'run `quire sync` or `quire run <workflow>` first' });
-  const db = openDatabase(dbPath);
-  try {
-    return use(createRunStore(db));
-  } finally {
-    db.close();
-  }
+export async function listRuns(ctx: AppContext, query: { workflow?: string; limit: number }): Promise<RunSummary[]> {
+  const { history } = await ctx.stores.forReading();
+  return history.listRuns(query);
 }
 
-export function listRuns(dbPath: string, options: { workflow?: string; limit: number }): (RunRow & { steps: number })[] {
-  return withRuns(dbPath, (runs) => runs.list(options));
-}
-
-export function showRun(dbPath: string, runId: number): { run: RunRow; responses: ResponseRow[] } {
-  return withRuns(dbPath, (runs) => {
-    const run = runs.get(runId);
-    if (!run) throw new AppError('NOT_FOUND', `no run #${runId}`, { hint: 'see `quire runs` for the run ids' });
-    return { run, responses: runs.responses(runId) };
-  });
+export async function showRun(ctx: AppContext, runId: number): Promise<{ run: RunRecord; responses: ResponseRecord[] }> {
+  const { history } = await ctx.stores.forReading();
+  const run = await history.getRun(runId);
+  if (!run) throw new AppError('NOT_FOUND', `no run #${runId}`, { hint: 'see `quire runs` for the run ids' });
+  return { run, responses: await history.responses(runId) };
 }

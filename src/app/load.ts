@@ -1,14 +1,11 @@
 /**
  * Reading and checking the workspace: the step every command starts with.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { readFileCache, type CachedFileRow } from '../adapters/db/file-cache.js';
-import { pendingMigrations } from '../adapters/db/migrate.js';
-import { connectDatabase, type Db } from '../adapters/db/open.js';
-import { join } from 'node:path';
-import { readWorkspaceFiles, type WorkspaceFiles } from '../adapters/fs/workspace-files.js';
 import { ProblemsError } from '../core/errors.js';
-import { loadWorkspace, type LoadResult } from '../core/workspace.js';
+import type { WorkspaceFiles } from '../core/types.js';
+import { loadWorkspace, type CachedFileEntry, type LoadResult } from '../core/workspace.js';
+import type { AppContext } from './context.js';
+import type { WorkspaceReader } from '../core/ports.js';
 
 export interface CheckedWorkspace extends LoadResult {
   fileCount: number;
@@ -18,10 +15,11 @@ export interface CheckedWorkspace extends LoadResult {
 
 /**
  * Reads and validates the workspace, reusing the parse cache of the last sync for files
- * whose size and mtime are unchanged. Returns problems instead of throwing.
+ * whose size and mtime are unchanged (`alreadyRead`: a walk made against that cache).
+ * Returns problems instead of throwing.
  */
-export function inspectWorkspace(root: string, cache?: ReadonlyMap<string, CachedFileRow>, alreadyRead?: WorkspaceFiles): CheckedWorkspace {
-  const read = alreadyRead ? withBytesWhereUncached(root, alreadyRead, cache) : readWorkspaceFiles(root, cache);
+export function inspectWorkspace(files: WorkspaceReader, cache?: ReadonlyMap<string, CachedFileEntry>, alreadyRead?: WorkspaceFiles): CheckedWorkspace {
+  const read = alreadyRead ? withBytesWhereUncached(files, alreadyRead, cache) : files.walk(cache);
   const loaded = loadWorkspace(read.files, { ...(cache ? { cache } : {}), unreadable: read.problems.map((p) => p.file) });
   return {
     ...loaded,
@@ -32,8 +30,8 @@ export function inspectWorkspace(root: string, cache?: ReadonlyMap<string, Cache
 }
 
 /** Reads and validates the workspace; throws ProblemsError listing every problem. */
-export function loadCheckedWorkspace(root: string, cache?: ReadonlyMap<string, CachedFileRow>, alreadyRead?: WorkspaceFiles): CheckedWorkspace {
-  const result = inspectWorkspace(root, cache, alreadyRead);
+export function loadCheckedWorkspace(files: WorkspaceReader, cache?: ReadonlyMap<string, CachedFileEntry>, alreadyRead?: WorkspaceFiles): CheckedWorkspace {
+  const result = inspectWorkspace(files, cache, alreadyRead);
   if (result.problems.length > 0) throw new ProblemsError(result.problems);
   return result;
 }
@@ -42,37 +40,24 @@ export function loadCheckedWorkspace(root: string, cache?: ReadonlyMap<string, C
  * Files from an earlier walk that were judged unchanged by size and mtime but whose
  * parse is not in the cache (a cache row that no longer matches): read them now.
  */
-function withBytesWhereUncached(root: string, read: WorkspaceFiles, cache?: ReadonlyMap<string, CachedFileRow>): WorkspaceFiles {
+function withBytesWhereUncached(files: WorkspaceReader, read: WorkspaceFiles, cache?: ReadonlyMap<string, CachedFileEntry>): WorkspaceFiles {
   return {
     problems: read.problems,
-    files: read.files.map((file) => (file.bytes === undefined && !cache?.has(file.path) ? { ...file, bytes: readFileSync(join(root, file.path)) } : file)),
+    files: read.files.map((file) => (file.bytes === undefined && !cache?.has(file.path) ? { ...file, bytes: files.read(file.path) } : file)),
   };
 }
 
 /**
- * Runs `use` with the workspace checked against the parse cache of the last sync, when
- * there is a database: files unchanged since then are not parsed again. The database is
- * opened read-only (nothing is written) and stays open while `use` runs, because cached
- * block bodies are loaded from it on first use.
+ * The workspace checked against the parse cache of the last sync, when there is a
+ * usable one (files unchanged since then are not parsed again). Writes nothing.
  */
-export function withInspectedWorkspace<T>(root: string, dbPath: string, use: (checked: CheckedWorkspace) => T): T {
-  let db: Db | undefined;
+export function inspectWithCache(ctx: AppContext): CheckedWorkspace {
+  let cache: ReadonlyMap<string, CachedFileEntry> | undefined;
   try {
-    if (existsSync(dbPath)) {
-      db = connectDatabase(dbPath, { readonly: true });
-      if (pendingMigrations(db).length > 0) {
-        db.close();
-        db = undefined;
-      }
-    }
+    cache = ctx.stores.readCache()?.entries();
   } catch {
     // An unreadable or foreign database only means no cache: the files are still checked.
-    if (db?.open) db.close();
-    db = undefined;
+    cache = undefined;
   }
-  try {
-    return use(inspectWorkspace(root, db ? readFileCache(db) : undefined));
-  } finally {
-    if (db?.open) db.close();
-  }
+  return inspectWorkspace(ctx.files, cache);
 }

@@ -5,6 +5,7 @@
 import { buildPrompt, createFormatResolver, type BuiltPrompt } from '../core/prompt.js';
 import { createRenderer, type TemplateContext } from '../core/render.js';
 import { AppError } from '../core/errors.js';
+import { workflowFiles } from '../core/graph.js';
 import type { Payload, Step, Workflow, Workspace } from '../core/types.js';
 
 export interface PlannedStep {
@@ -41,37 +42,9 @@ export function findWorkflow(workspace: Workspace, name: string): Workflow {
 }
 
 /** Workspace files a workflow run depends on, by path, with their content hashes. */
-export function filesUsed(workspace: Workspace, workflow: Workflow, hashes: Map<string, string>): Record<string, string> {
-  const paths = new Set<string>([workflow.sourcePath]);
-  const blockKeys: string[] = [];
-  for (const step of workflow.steps) {
-    const payload = workspace.payloads.get(step.payload);
-    if (!payload) continue;
-    paths.add(payload.sourcePath);
-    const format = workspace.formats.get(payload.modelFormat);
-    if (format) paths.add(format.sourcePath);
-    for (const ref of [...payload.system, ...payload.blocks]) {
-      if (ref.kind === 'block') blockKeys.push(ref.key);
-      else if (ref.kind === 'tag') blockKeys.push(...(workspace.tags.get(ref.tag) ?? []));
-      else for (const include of ref.includes) blockKeys.push(...(include.kind === 'block' ? [include.name] : (workspace.tags.get(include.name) ?? [])));
-    }
-  }
-  const seen = new Set<string>();
-  while (blockKeys.length) {
-    const key = blockKeys.pop()!;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const block = workspace.blocks.get(key);
-    if (!block) continue;
-    paths.add(block.sourcePath);
-    for (const include of block.includes) {
-      if (include.kind === 'block') blockKeys.push(include.name);
-      else blockKeys.push(...(workspace.tags.get(include.name) ?? []));
-    }
-  }
-  if (workspace.config.sourcePath) paths.add(workspace.config.sourcePath);
+export function filesUsed(workspace: Workspace, workflow: Workflow, hashes: ReadonlyMap<string, string>): Record<string, string> {
   const result: Record<string, string> = {};
-  for (const path of [...paths].sort()) {
+  for (const path of workflowFiles(workspace, workflow)) {
     const hash = hashes.get(path);
     if (hash) result[path] = hash;
   }

@@ -6,7 +6,8 @@ import { AppError, ProblemsError } from '../core/errors.js';
 import { resolveInputs } from '../core/inputs.js';
 import type { BuiltPrompt } from '../core/prompt.js';
 import type { Workflow, Workspace } from '../core/types.js';
-import { withInspectedWorkspace } from './load.js';
+import type { AppContext } from './context.js';
+import { inspectWithCache } from './load.js';
 import { createPlanner } from './plan.js';
 
 export interface RenderedStep {
@@ -36,11 +37,10 @@ export function splitRenderInputs(values: Record<string, string>): { inputs: Rec
   return { inputs, outputs };
 }
 
-export function renderTarget(root: string, dbPath: string, name: string, values: Record<string, string>, extraInputs: Record<string, unknown> = {}): RenderResult {
-  return withInspectedWorkspace(root, dbPath, (checked) => {
-    if (checked.problems.length > 0) throw new ProblemsError(checked.problems);
-    return renderChecked(checked.workspace, name, values, extraInputs);
-  });
+export function renderTarget(ctx: AppContext, name: string, values: Record<string, string>, extraInputs: Record<string, unknown> = {}): RenderResult {
+  const checked = inspectWithCache(ctx);
+  if (checked.problems.length > 0) throw new ProblemsError(checked.problems);
+  return renderChecked(checked.workspace, name, values, extraInputs);
 }
 
 function renderChecked(workspace: Workspace, name: string, values: Record<string, string>, extraInputs: Record<string, unknown>): RenderResult {

@@ -2,42 +2,43 @@
  * `quire run`: sync, then run a workflow's steps in order against the LLM servers,
  * recording the run and each response as soon as it completes.
  */
-import { createRunStore, type RunStatus } from '../adapters/db/runs.js';
 import { AppError } from '../core/errors.js';
+import type { FinishedStatus, ResponseMetadata, RunMetadata } from '../core/history.js';
 import type { ApiKind, CompletionResult, ContextInfo, LlmClient } from '../core/llm.js';
 import { resolveInputs } from '../core/inputs.js';
+import type { AppContext } from './context.js';
 import { parseEndpointOverrides, resolveEndpoint, type ResolvedEndpoint } from './endpoints.js';
-import { readGitState } from './git.js';
 import { createPlanner, filesUsed, findWorkflow, type PlannedStep } from './plan.js';
-import { openRunModel } from './run-model.js';
+import { loadRunModel } from './run-model.js';
+import type { WorkspaceModel } from './sync.js';
+
+export type { ClientFactory } from './context.js';
 
 export type RunEvent =
   | { type: 'run-start'; runId: number; workflow: string; steps: number }
   | { type: 'step-start'; index: number; total: number; name: string; payload: string; url: string; api: ApiKind; format: string }
   | { type: 'token'; index: number; text: string }
   | { type: 'step-end'; index: number; name: string; content: string; result: CompletionResult }
-  | { type: 'run-end'; runId: number; status: Exclude<RunStatus, 'running'>; error?: string; hint?: string };
-
-/** Makes (and may cache) the client for an endpoint, resolving `auto` by probing. */
-export type ClientFactory = (endpoint: ResolvedEndpoint, signal?: AbortSignal) => Promise<LlmClient>;
+  | { type: 'run-end'; runId: number; status: FinishedStatus; error?: string; hint?: string };
 
 export interface RunOptions {
-  root: string;
-  dbPath: string;
   workflow: string;
   inputs: Record<string, unknown>;
   endpointOverrides?: readonly string[];
-  trigger: 'cli' | 'watch';
+  trigger: 'cli' | 'watch' | 'batch' | 'test';
   stream: boolean;
   signal?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
-  version: string;
-  getClient: ClientFactory;
+  /**
+   * The validated model to run on (a long-lived process syncs once and runs many runs on
+   * it); default: the workflow's slice of the workspace, synced first when files changed.
+   */
+  model?: WorkspaceModel;
 }
 
 export interface RunOutcome {
   runId: number;
-  status: Exclude<RunStatus, 'running'>;
+  status: FinishedStatus;
   error?: AppError | Error;
   outputs: { name: string; content: string }[];
 }
@@ -46,93 +47,91 @@ export interface RunOutcome {
  * Runs a workflow end to end. Input and workspace problems throw before any run is
  * recorded; once the run exists, every failure is recorded on it and returned.
  */
-export async function runWorkflow(options: RunOptions): Promise<RunOutcome> {
+export async function runWorkflow(ctx: AppContext, options: RunOptions): Promise<RunOutcome> {
   const emit = options.onEvent ?? (() => {});
-  const { workspace, hashes, db } = await openRunModel(options.root, options.dbPath, options.workflow);
-  try {
-    const runs = createRunStore(db);
-    runs.markInterrupted(isProcessAlive);
-    const workflow = findWorkflow(workspace, options.workflow);
-    const input = resolveInputs(workflow, options.inputs);
-    const overrides = parseEndpointOverrides(options.endpointOverrides ?? []);
-    const planner = createPlanner(workspace);
-    const steps = planner.steps(workflow);
-    // Resolve every endpoint before starting, so a missing API key fails before any call.
-    const endpoints = new Map(steps.map((s) => [s.payload.llmPort, resolveEndpoint(workspace.config, s.payload.llmPort, overrides)]));
+  const { workspace, hashes } = options.model ?? (await loadRunModel(ctx, options.workflow));
+  const { history, mirror } = await ctx.stores.forWriting();
+  await history.markInterrupted(isRunAlive, ctx.clock.now());
+  const workflow = findWorkflow(workspace, options.workflow);
+  const input = resolveInputs(workflow, options.inputs);
+  const overrides = parseEndpointOverrides(options.endpointOverrides ?? []);
+  const planner = createPlanner(workspace);
+  const steps = planner.steps(workflow);
+  // Resolve every endpoint before starting, so a missing API key fails before any call.
+  const endpoints = new Map(steps.map((s) => [s.payload.llmPort, resolveEndpoint(workspace.config, s.payload.llmPort, overrides)]));
 
-    const workflowRow = db.prepare('SELECT id FROM workflows WHERE name = ? AND archived = 0').get(workflow.name) as { id: number };
-    const payloadIds = new Map((db.prepare('SELECT id, name FROM payloads WHERE archived = 0 AND source_path IS NOT NULL').all() as { id: number; name: string }[]).map((r) => [r.name, r.id]));
-    const git = readGitState(options.root);
-    const runMetadata: Record<string, unknown> = {
-      inputs: input,
-      trigger: options.trigger,
-      quire_version: options.version,
-      git_commit: git.commit,
-      git_dirty: git.dirty,
-      files: filesUsed(workspace, workflow, hashes),
-      pid: process.pid,
-    };
-    const runId = runs.start(workflowRow.id, runMetadata);
-    emit({ type: 'run-start', runId, workflow: workflow.name, steps: steps.length });
+  const links = await mirror.runLinks(workflow.name);
+  const git = await ctx.gitState();
+  const runMetadata: RunMetadata = {
+    inputs: input,
+    trigger: options.trigger,
+    quire_version: ctx.version,
+    git_commit: git.commit,
+    git_dirty: git.dirty,
+    files: filesUsed(workspace, workflow, hashes),
+    pid: process.pid,
+  };
+  const runId = await history.startRun({ workflowId: links.workflowId, metadata: runMetadata, startedAt: ctx.clock.now() });
+  emit({ type: 'run-start', runId, workflow: workflow.name, steps: steps.length });
 
-    const outputs: { name: string; output: string }[] = [];
-    const stepOutputs: Record<string, { output: string }> = {};
-    const finish = (status: Exclude<RunStatus, 'running'>, error?: AppError | Error, step?: { index: number; name: string }): RunOutcome => {
-      const metadata = { ...runMetadata, steps_completed: outputs.length, ...(error ? { error: error.message, ...(step ? { failed_step: step } : {}) } : {}) };
-      delete (metadata as Record<string, unknown>)['pid'];
-      runs.finish(runId, status, metadata);
-      const hint = error ? hintFor(error, step ? steps[step.index] : undefined) : undefined;
-      emit({ type: 'run-end', runId, status, ...(error ? { error: error.message } : {}), ...(hint ? { hint } : {}) });
-      return { runId, status, ...(error ? { error } : {}), outputs: outputs.map((o) => ({ name: o.name, content: o.output })) };
-    };
+  const outputs: { name: string; output: string }[] = [];
+  const stepOutputs: Record<string, { output: string }> = {};
+  const finish = async (status: FinishedStatus, error?: AppError | Error, step?: { index: number; name: string }): Promise<RunOutcome> => {
+    const { pid: _running, ...kept } = runMetadata;
+    const metadata: RunMetadata = { ...kept, steps_completed: outputs.length, ...(error ? { error: error.message, ...(step ? { failed_step: step } : {}) } : {}) };
+    await history.finishRun(runId, status, metadata, ctx.clock.now());
+    const hint = error ? hintFor(error, step ? steps[step.index] : undefined) : undefined;
+    emit({ type: 'run-end', runId, status, ...(error ? { error: error.message } : {}), ...(hint ? { hint } : {}) });
+    return { runId, status, ...(error ? { error } : {}), outputs: outputs.map((o) => ({ name: o.name, content: o.output })) };
+  };
 
-    for (const planned of steps) {
-      const current = { index: planned.index, name: planned.step.name };
-      try {
-        options.signal?.throwIfAborted();
-        const prompt = planner.prompt(planned, input, stepOutputs, outputs.at(-1)?.output);
-        const endpoint = endpoints.get(planned.payload.llmPort)!;
-        const client = await options.getClient(endpoint, options.signal);
-        const chat = client.api === 'openai-chat';
-        emit({ type: 'step-start', index: planned.index, total: steps.length, name: planned.step.name, payload: planned.payload.name, url: client.url, api: client.api, format: planned.payload.modelFormat });
+  for (const planned of steps) {
+    const current = { index: planned.index, name: planned.step.name };
+    try {
+      options.signal?.throwIfAborted();
+      const prompt = planner.prompt(planned, input, stepOutputs, outputs.at(-1)?.output);
+      const endpoint = endpoints.get(planned.payload.llmPort)!;
+      const client = await ctx.clients(endpoint, options.signal);
+      const chat = client.api === 'openai-chat';
+      emit({ type: 'step-start', index: planned.index, total: steps.length, name: planned.step.name, payload: planned.payload.name, url: client.url, api: client.api, format: planned.payload.modelFormat });
 
-        const sentPrompt = chat ? JSON.stringify(prompt.messages) : prompt.text;
-        // The server's context size is asked once per endpoint; the prompt is counted only when it might not fit.
-        const context = await client.inspectContext(sentPrompt, { ...(options.signal ? { signal: options.signal } : {}), reserveTokens: planned.payload.responseLength });
-        assertFits(planned, context);
-        const params = paramsWithoutStop(planned.payload.params);
-        const result = await client.complete(
-          {
-            prompt: prompt.text,
-            messages: prompt.messages,
-            maxTokens: planned.payload.responseLength,
-            temperature: planned.payload.temperature,
-            stop: prompt.stop,
-            params,
-            ...(endpoint.model ? { model: endpoint.model } : {}),
-          },
-          {
-            ...(options.signal ? { signal: options.signal } : {}),
-            ...(options.stream ? { onToken: (text: string) => emit({ type: 'token', index: planned.index, text }) } : {}),
-          },
-        );
-        runs.addResponse(runId, payloadIds.get(planned.payload.name) ?? null, result.text, sentPrompt, responseMetadata(planned, client, endpoint, prompt.stop, params, context, result));
-        outputs.push({ name: planned.step.name, output: result.text });
-        stepOutputs[planned.step.name] = { output: result.text };
-        emit({ type: 'step-end', index: planned.index, name: planned.step.name, content: result.text, result });
-      } catch (error) {
-        const cancelled = options.signal?.aborted || (error instanceof AppError && error.code === 'CANCELLED');
-        if (cancelled) return finish('cancelled', new AppError('CANCELLED', 'cancelled by the user'), current);
-        if (error instanceof AppError) return finish('failed', error, current);
-        // A bug: still close the run so it is not left `running`, then let the funnel print the stack.
-        finish('failed', error instanceof Error ? error : new Error(String(error)), current);
-        throw error;
-      }
+      const sentPrompt = chat ? JSON.stringify(prompt.messages) : prompt.text;
+      // The server's context size is asked once per endpoint; the prompt is counted only when it might not fit.
+      const context = await client.inspectContext(sentPrompt, { ...(options.signal ? { signal: options.signal } : {}), reserveTokens: planned.payload.responseLength });
+      assertFits(planned, context);
+      const params = paramsWithoutStop(planned.payload.params);
+      const result = await client.complete(
+        {
+          prompt: prompt.text,
+          messages: prompt.messages,
+          maxTokens: planned.payload.responseLength,
+          temperature: planned.payload.temperature,
+          stop: prompt.stop,
+          params,
+          ...(endpoint.model ? { model: endpoint.model } : {}),
+        },
+        {
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.stream ? { onToken: (text: string) => emit({ type: 'token', index: planned.index, text }) } : {}),
+        },
+      );
+      await history.addResponse(
+        { runId, payloadId: links.payloadIds.get(planned.payload.name) ?? null, content: result.text, prompt: sentPrompt, metadata: responseMetadata(planned, client, endpoint, prompt.stop, params, context, result) },
+        ctx.clock.now(),
+      );
+      outputs.push({ name: planned.step.name, output: result.text });
+      stepOutputs[planned.step.name] = { output: result.text };
+      emit({ type: 'step-end', index: planned.index, name: planned.step.name, content: result.text, result });
+    } catch (error) {
+      const cancelled = options.signal?.aborted || (error instanceof AppError && error.code === 'CANCELLED');
+      if (cancelled) return finish('cancelled', new AppError('CANCELLED', 'cancelled by the user'), current);
+      if (error instanceof AppError) return finish('failed', error, current);
+      // A bug: still close the run so it is not left `running`, then let the funnel print the stack.
+      await finish('failed', error instanceof Error ? error : new Error(String(error)), current);
+      throw error;
     }
-    return finish('completed');
-  } finally {
-    db.close();
   }
+  return finish('completed');
 }
 
 /** The payload's params to pass through; its stop strings are already in the prompt's stop list, merged with the format's. */
@@ -159,7 +158,7 @@ function responseMetadata(
   params: Record<string, unknown>,
   context: ContextInfo,
   result: CompletionResult,
-): Record<string, unknown> {
+): ResponseMetadata {
   return {
     step: planned.step.name,
     step_index: planned.index,
@@ -187,6 +186,11 @@ function hintFor(error: AppError | Error, planned: { payload: { llmPort: number 
     return `${error.hint ? `${error.hint} ` : ''}Start it, send port ${port} elsewhere with --endpoint ${port}=http://host:port, or try the workflow against \`quire mock-llm\`.`;
   }
   return error instanceof AppError ? error.hint : undefined;
+}
+
+/** A `running` run is alive while the process that records it is. */
+function isRunAlive(metadata: RunMetadata): boolean {
+  return typeof metadata.pid === 'number' && isProcessAlive(metadata.pid);
 }
 
 function isProcessAlive(pid: number): boolean {

@@ -1,7 +1,14 @@
 /**
- * Global flags -> where the workspace and database are. Shared by every command.
+ * The composition root: global flags -> where the workspace and database are, and the
+ * AppContext every command runs on (the only place that picks the adapters).
  */
+import { createSqliteStoreProvider } from '../adapters/db/sqlite-stores.js';
+import { createWorkspaceReader } from '../adapters/fs/workspace-reader.js';
+import { readGitState } from '../adapters/git/git-state.js';
+import { systemClock, type AppContext, type ClientFactory } from '../app/context.js';
+import type { GitState } from '../core/ports.js';
 import { findWorkspaceRoot, resolveDbPath } from '../app/workspace-root.js';
+import { QUIRE_VERSION } from './version.js';
 
 export interface GlobalOptions {
   workspace?: string;
@@ -21,4 +28,55 @@ export interface CommandContext {
 export function resolveContext(options: GlobalOptions): CommandContext {
   const root = findWorkspaceRoot(options.workspace);
   return { root, dbPath: resolveDbPath(root, options.db), json: Boolean(options.json), quiet: Boolean(options.quiet) };
+}
+
+export interface AppContextOptions {
+  root: string;
+  dbPath: string;
+  version?: string;
+  /** The LLM clients to use (default: real clients, made on first use). */
+  clients?: ClientFactory;
+}
+
+export function createAppContext(options: AppContextOptions): AppContext {
+  const stores = createSqliteStoreProvider(options.dbPath);
+  const clients = options.clients ?? lazyClientFactory();
+  let git: Promise<GitState> | undefined;
+  return {
+    root: options.root,
+    files: createWorkspaceReader(options.root),
+    stores,
+    clients,
+    clock: systemClock,
+    version: options.version ?? QUIRE_VERSION,
+    gitState({ refresh = false } = {}) {
+      if (refresh || !git) git = readGitState(options.root);
+      return git;
+    },
+    async close() {
+      await clients.close?.();
+      await stores.close();
+    },
+  };
+}
+
+/** The real client factory, loaded on the first request: commands that call no server never load the adapters. */
+function lazyClientFactory(): ClientFactory {
+  let factory: Promise<ClientFactory> | undefined;
+  const load = () => (factory ??= import('../app/clients.js').then((m) => m.createClientFactory() as ClientFactory));
+  const lazy: ClientFactory = async (endpoint, signal) => (await load())(endpoint, signal);
+  lazy.close = async () => {
+    if (factory) await (await factory).close?.();
+  };
+  return lazy;
+}
+
+/** Runs `use` on a context made from the global flags, closing it afterwards. */
+export async function withAppContext<T>(context: CommandContext, use: (app: AppContext) => Promise<T> | T): Promise<T> {
+  const app = createAppContext({ root: context.root, dbPath: context.dbPath });
+  try {
+    return await use(app);
+  } finally {
+    await app.close();
+  }
 }

@@ -2,7 +2,7 @@
  * The validated workspace model: what the files say, after parsing and checking.
  * No logic here.
  */
-import type { SourceLocation } from './errors.js';
+import type { Problem, SourceLocation } from './errors.js';
 
 /** Kinds of workspace file. */
 export type FileKind = 'block' | 'payload' | 'workflow' | 'config' | 'format';
@@ -18,6 +18,19 @@ export interface SourceFile {
   knownHash?: string;
   size: number;
   mtimeMs: number;
+}
+
+/** What the last sync saw of a file. */
+export interface KnownFile {
+  size: number;
+  mtimeMs: number;
+  hash: string;
+}
+
+/** The workspace's files as one walk found them, with the files it could not read. */
+export interface WorkspaceFiles {
+  files: SourceFile[];
+  problems: Problem[];
 }
 
 /** A `{{block "key"}}` or `{{tag "name"}}` inside a block's template. */

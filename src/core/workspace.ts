@@ -31,6 +31,12 @@ export interface CachedFile {
   parsed: ParsedFile;
 }
 
+/** A cached parse with the size and mtime its file had when it was cached. */
+export interface CachedFileEntry extends CachedFile {
+  size: number;
+  mtimeMs: number;
+}
+
 export interface LoadOptions {
   /** Parsed files of the last sync, by path. */
   cache?: ReadonlyMap<string, CachedFile>;

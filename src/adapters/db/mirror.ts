@@ -1,115 +1,50 @@
 /**
- * Mirroring a validated workspace into the database, in one transaction, touching only
- * what changed. Rows typed into the original system (source_path IS NULL) are left
- * alone, except that a file written by `quire export` adopts its row (same id).
+ * The mirror (MirrorStore) in SQLite: a validated workspace applied to the original
+ * system's tables in one transaction, touching only what changed. Rows typed into the
+ * original system (source_path IS NULL) are left alone, except that a file written by
+ * `quire export` adopts its row (same id).
  *
  * Incremental: a payload or workflow is compared with its row only when its file changed
- * or a block it reaches by tag or key was added, removed or retagged; when no file changed
- * at all (the workspace fingerprint matches), nothing is written.
+ * or a block it reaches by tag or key was added, removed or retagged.
  */
+import type { MirrorStore } from '../../core/ports.js';
+import type { WorkspaceChanges } from '../../core/changes.js';
+import { planExportSource } from './export-source.js';
+import { directBlockKeys } from '../../core/graph.js';
+import { emptyCounts, type KindCounts, type SyncReport } from '../../core/sync-report.js';
 import type { Db } from './open.js';
 import { createBatchInserter } from './batch-insert.js';
-import { readState, writeFileCache, writeState, type CachedFileRow } from './file-cache.js';
-import { workspaceFingerprint } from './fingerprint.js';
 import { exportBlockKeys, exportNames } from '../../core/export-names.js';
 import type { Block, BlockRef, Payload, Workflow, Workspace } from '../../core/types.js';
-import type { FileState } from '../../core/workspace.js';
 
-export interface KindCounts {
-  added: number;
-  updated: number;
-  adopted: number;
-  archived: number;
-  removed: number;
-  unchanged: number;
-}
+type Changes = WorkspaceChanges;
 
-export interface SyncReport {
-  blocks: KindCounts;
-  payloads: KindCounts;
-  workflows: KindCounts;
-}
-
-export interface MirrorInput {
-  workspace: Workspace;
-  /** Every parsed file of the workspace, by path. */
-  files: ReadonlyMap<string, FileState>;
-  /** Size and mtime of every file as read now. */
-  stats: ReadonlyMap<string, { size: number; mtimeMs: number }>;
-  /** The parse cache as it was before this sync. */
-  previous: ReadonlyMap<string, CachedFileRow>;
-}
-
-const emptyCounts = (): KindCounts => ({ added: 0, updated: 0, adopted: 0, archived: 0, removed: 0, unchanged: 0 });
-
-/** What changed since the last sync, from the parse cache. */
-interface Changes {
-  paths: Set<string>;
-  removedPaths: string[];
-  /** Tags whose set of blocks may differ, and keys that appeared or disappeared. */
-  tags: Set<string>;
-  keys: Set<string>;
+export function createMirrorStore(db: Db): MirrorStore {
+  return {
+    apply: async (workspace, changes) => mirrorWorkspace(db, workspace, changes),
+    async runLinks(workflow) {
+      const workflowId = db.prepare('SELECT id FROM workflows WHERE name = ? AND archived = 0').pluck().get(workflow) as number | undefined;
+      const payloadIds = new Map(db.prepare('SELECT name, id FROM payloads WHERE archived = 0 AND source_path IS NOT NULL').raw().all() as [string, number][]);
+      return { workflowId: workflowId ?? null, payloadIds };
+    },
+    exportSource: async () => planExportSource(db),
+  };
 }
 
 /** Applies the workspace to the database in one immediate transaction. */
-export function mirrorWorkspace(db: Db, input: MirrorInput): SyncReport {
+export function mirrorWorkspace(db: Db, workspace: Workspace, changes: Changes): SyncReport {
   const report: SyncReport = { blocks: emptyCounts(), payloads: emptyCounts(), workflows: emptyCounts() };
-  const changes = findChanges(input);
-  const fingerprint = workspaceFingerprint([...input.files].map(([path, state]) => [path, state.hash] as const));
   db.transaction(() => {
-    const touched = [...input.stats].filter(([path, stat]) => {
-      const before = input.previous.get(path);
-      return input.files.has(path) && (!before || before.size !== stat.size || before.mtimeMs !== stat.mtimeMs || changes.paths.has(path));
-    });
-    if (changes.paths.size === 0 && changes.removedPaths.length === 0 && readState(db, 'fingerprint') === fingerprint) {
-      report.blocks.unchanged = input.workspace.blocks.size;
-      report.payloads.unchanged = input.workspace.payloads.size;
-      report.workflows.unchanged = input.workspace.workflows.size;
-    } else {
-      const blockIds = mirrorBlocks(db, input.workspace, changes, report.blocks);
-      // Filling an empty link table: building its indexes once afterwards is several times
-      // faster than keeping them up to date row by row (tags expand to many links).
-      const bulk = db.prepare('SELECT NOT EXISTS (SELECT 1 FROM payload_blocks)').pluck().get() === 1;
-      const { ids: payloadIds, newIds } = bulk
-        ? withIndexesDeferred(db, 'payload_blocks', () => mirrorPayloads(db, input.workspace, blockIds, changes, report.payloads))
-        : mirrorPayloads(db, input.workspace, blockIds, changes, report.payloads);
-      mirrorWorkflows(db, input.workspace, payloadIds, newIds, changes, report.workflows);
-      writeState(db, 'fingerprint', fingerprint);
-      writeState(db, 'counts', JSON.stringify({ blocks: input.workspace.blocks.size, payloads: input.workspace.payloads.size, workflows: input.workspace.workflows.size }));
-    }
-    if (touched.length > 0 || changes.removedPaths.length > 0) {
-      writeFileCache(db, touched.map(([path, stat]) => ({ path, ...stat, state: input.files.get(path)! })), changes.removedPaths);
-    }
+    const blockIds = mirrorBlocks(db, workspace, changes, report.blocks);
+    // Filling an empty link table: building its indexes once afterwards is several times
+    // faster than keeping them up to date row by row (tags expand to many links).
+    const bulk = db.prepare('SELECT NOT EXISTS (SELECT 1 FROM payload_blocks)').pluck().get() === 1;
+    const { ids: payloadIds, newIds } = bulk
+      ? withIndexesDeferred(db, 'payload_blocks', () => mirrorPayloads(db, workspace, blockIds, changes, report.payloads))
+      : mirrorPayloads(db, workspace, blockIds, changes, report.payloads);
+    mirrorWorkflows(db, workspace, payloadIds, newIds, changes, report.workflows);
   }).immediate();
   return report;
-}
-
-function findChanges(input: MirrorInput): Changes {
-  const changes: Changes = { paths: new Set(), removedPaths: [], tags: new Set(), keys: new Set() };
-  const blockOf = (path: string) => {
-    const parsed = input.previous.get(path)?.parsed;
-    return parsed?.kind === 'block' ? parsed.block : undefined;
-  };
-  for (const [path, state] of input.files) {
-    if (state.cached) continue;
-    changes.paths.add(path);
-    if (state.parsed.kind !== 'block') continue;
-    const before = blockOf(path);
-    if (!before) changes.keys.add(state.parsed.block.key);
-    const tagsBefore = before?.tags ?? [];
-    const tagsNow = state.parsed.block.tags;
-    if (tagsBefore.length !== tagsNow.length || tagsBefore.some((t, i) => t !== tagsNow[i])) for (const tag of [...tagsBefore, ...tagsNow]) changes.tags.add(tag);
-  }
-  for (const path of input.previous.keys()) {
-    if (input.files.has(path)) continue;
-    changes.removedPaths.push(path);
-    const before = blockOf(path);
-    if (before) {
-      changes.keys.add(before.key);
-      for (const tag of before.tags) changes.tags.add(tag);
-    }
-  }
-  return changes;
 }
 
 // --- Blocks ---
@@ -317,12 +252,7 @@ function mirrorNamedRows<E extends { name: string }>(db: Db, entities: Iterable<
 
 /** The block ids a payload uses, in order: system blocks, then prompt blocks; tags expand by key. */
 function resolveBlockIds(payload: Payload, workspace: Workspace, blockIds: Map<string, number>): number[] {
-  const keys: string[] = [];
-  for (const ref of [...payload.system, ...payload.blocks]) {
-    if (ref.kind === 'block') keys.push(ref.key);
-    else if (ref.kind === 'tag') keys.push(...(workspace.tags.get(ref.tag) ?? []));
-  }
-  return keys.map((key) => blockIds.get(key)!).filter((id) => id !== undefined);
+  return directBlockKeys(payload, (tag) => workspace.tags.get(tag) ?? []).map((key) => blockIds.get(key)!).filter((id) => id !== undefined);
 }
 
 // --- Internal helpers ---

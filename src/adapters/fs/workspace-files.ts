@@ -6,19 +6,9 @@ import { lstatSync, readFileSync, readdirSync, realpathSync, statSync } from 'no
 import { join, relative, sep } from 'node:path';
 import type { Problem } from '../../core/errors.js';
 import { MAX_FILE_BYTES } from '../../core/text.js';
-import type { FileKind, SourceFile } from '../../core/types.js';
+import type { FileKind, KnownFile, SourceFile, WorkspaceFiles } from '../../core/types.js';
 
-/** What the last sync saw of a file. */
-export interface KnownFile {
-  size: number;
-  mtimeMs: number;
-  hash: string;
-}
-
-export interface WorkspaceFiles {
-  files: SourceFile[];
-  problems: Problem[];
-}
+export type { KnownFile, WorkspaceFiles };
 
 /** Which files of the workspace quire reads, by path relative to the root. */
 export function classifyPath(path: string): FileKind | undefined {

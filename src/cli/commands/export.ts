@@ -7,11 +7,11 @@ export function registerExport(cli: CAC): void {
     .option('--out <dir>', 'Where to write (default: the workspace)')
     .action(async (options: GlobalOptions & { out?: string }) => {
       const { resolve } = await import('node:path');
-      const { resolveContext } = await import('../context.js');
+      const { resolveContext, withAppContext } = await import('../context.js');
       const { exportDatabaseRows } = await import('../../app/export.js');
       const { printJson } = await import('../report.js');
       const context = resolveContext(options);
-      const result = exportDatabaseRows(context.dbPath, options.out ? resolve(options.out) : context.root);
+      const result = await withAppContext(context, (app) => exportDatabaseRows(app, options.out ? resolve(options.out) : context.root));
       const summary = (kind: string) => result.written.filter((f) => f.kind === kind).length;
       if (context.json) {
         printJson({ ok: true, outDir: result.outDir, written: result.written.map((f) => ({ path: f.path, kind: f.kind, id: f.id })), unchanged: result.unchanged.map((f) => f.path), warnings: result.warnings });

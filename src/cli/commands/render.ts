@@ -8,14 +8,14 @@ export function registerRender(cli: CAC): void {
     .option('--input <key=value>', 'An input; steps.<name>.output=... stands in for an earlier step\'s output (repeatable)')
     .option('--input-file <file>', 'Inputs from a JSON or YAML file')
     .action(async (name: string, flags: GlobalOptions & { input?: string | string[]; inputFile?: string }) => {
-      const { resolveContext } = await import('../context.js');
+      const { resolveContext, withAppContext } = await import('../context.js');
       const { renderTarget } = await import('../../app/render.js');
       const { parseInputPairs } = await import('../../core/inputs.js');
       const { readInputFile } = await import('../../app/input-file.js');
       const { printRender } = await import('../output/render.js');
       const context = resolveContext(flags);
       const fromFile = flags.inputFile ? readInputFile(flags.inputFile) : {};
-      const result = renderTarget(context.root, context.dbPath, name, parseInputPairs(toList(flags.input)), fromFile);
+      const result = await withAppContext(context, (app) => renderTarget(app, name, parseInputPairs(toList(flags.input)), fromFile));
       printRender(context, result);
     });
 }

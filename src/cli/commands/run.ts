@@ -20,8 +20,62 @@ export function registerRun(cli: CAC): void {
     .option('--no-stream', 'Print each response whole when it completes')
     .option('--endpoint <port=url>', 'Send a port\'s requests to this URL, e.g. 5001=http://127.0.0.1:8080 (repeatable)')
     .example('quire run research --input text="$(cat article.txt)" --input words=50')
-    .action(async (workflow: string, flags: RunFlags) => {
-      const { executeRun } = await import('../output/run.js');
-      await executeRun(workflow, flags);
-    });
+    .action(executeRun);
+}
+
+/** Inputs from the flags, one app call, the printer; Ctrl-C cancels (twice quits). */
+async function executeRun(workflow: string, flags: RunFlags): Promise<void> {
+  const { parseInputPairs } = await import('../../core/inputs.js');
+  const { resolveContext, withAppContext } = await import('../context.js');
+  const { printJson } = await import('../report.js');
+  const context = resolveContext(flags);
+  // The YAML reader is loaded only when an input file is given (it costs startup time).
+  const fromFile = flags.inputFile ? (await import('../../app/input-file.js')).readInputFile(flags.inputFile) : {};
+  const inputs: Record<string, unknown> = { ...fromFile, ...parseInputPairs(toList(flags.input)) };
+
+  if (flags.dryRun) {
+    const { renderTarget } = await import('../../app/render.js');
+    const { printRender } = await import('../output/render.js');
+    const strings = Object.fromEntries(Object.entries(inputs).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+    const others = Object.fromEntries(Object.entries(inputs).filter(([, v]) => typeof v !== 'string'));
+    printRender(context, await withAppContext(context, (app) => renderTarget(app, workflow, strings, others)));
+    return;
+  }
+
+  const { runWorkflow } = await import('../../app/run.js');
+  const { createRunPrinter } = await import('../output/run.js');
+  const live = !context.json && flags.stream !== false && Boolean(process.stdout.isTTY);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write('\ncancelling: stopping the generation on the server (Ctrl-C again to quit at once)\n');
+      controller.abort();
+    } else process.exit(130);
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+
+  const printer = createRunPrinter(context.json, context.quiet, live);
+  try {
+    const outcome = await withAppContext(context, (app) =>
+      runWorkflow(app, {
+        workflow,
+        inputs,
+        endpointOverrides: toList(flags.endpoint),
+        trigger: 'cli',
+        stream: flags.stream !== false,
+        signal: controller.signal,
+        onEvent: printer.onEvent,
+      }),
+    );
+    if (context.json) {
+      printJson({ ok: outcome.status === 'completed', run_id: outcome.runId, status: outcome.status, ...(outcome.error ? { error: { code: (outcome.error as { code?: string }).code ?? 'ERROR', message: outcome.error.message } } : {}), steps: printer.steps });
+    }
+    if (outcome.status !== 'completed') process.exitCode = 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
 }

@@ -10,10 +10,11 @@ export function registerRuns(cli: CAC): void {
     .action(async (flags: GlobalOptions & { workflow?: string; limit?: string | number }) => {
       const limit = flags.limit === undefined ? 20 : Number(flags.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive whole number');
-      const { resolveContext } = await import('../context.js');
+      const { resolveContext, withAppContext } = await import('../context.js');
       const { listRuns } = await import('../../app/history.js');
       const { printRuns } = await import('../output/history.js');
       const context = resolveContext(flags);
-      printRuns(context, listRuns(context.dbPath, { ...(flags.workflow ? { workflow: flags.workflow } : {}), limit }));
+      const runs = await withAppContext(context, (app) => listRuns(app, { ...(flags.workflow ? { workflow: flags.workflow } : {}), limit }));
+      printRuns(context, runs);
     });
 }

@@ -1,72 +1,12 @@
 /**
- * `quire run` in the terminal: live tokens on a TTY, whole responses otherwise, progress
- * on stderr, Ctrl-C to cancel (twice to force), `--json` for scripts.
+ * `quire run`'s printer: live tokens on a TTY, whole responses otherwise, progress on
+ * stderr, and the step summaries `--json` prints. Reusable by any command that runs
+ * workflows (watch, batch): it only turns run events into output.
  */
-import type { RunEvent, RunOutcome } from '../../app/run.js';
-import type { RunFlags } from '../commands/run.js';
-import { toList } from '../commands/run.js';
-import { resolveContext } from '../context.js';
-import { QUIRE_VERSION } from '../version.js';
-import { dim, printJson } from '../report.js';
+import type { RunEvent } from '../../app/run.js';
+import { dim } from '../report.js';
 
-export async function executeRun(workflow: string, flags: RunFlags): Promise<void> {
-  const { parseInputPairs } = await import('../../core/inputs.js');
-  const context = resolveContext(flags);
-  // The YAML reader is loaded only when an input file is given (it costs startup time).
-  const fromFile = flags.inputFile ? (await import('../../app/input-file.js')).readInputFile(flags.inputFile) : {};
-  const inputs: Record<string, unknown> = { ...fromFile, ...parseInputPairs(toList(flags.input)) };
-
-  if (flags.dryRun) {
-    const { renderTarget } = await import('../../app/render.js');
-    const { printRender } = await import('./render.js');
-    const strings = Object.fromEntries(Object.entries(inputs).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
-    const others = Object.fromEntries(Object.entries(inputs).filter(([, v]) => typeof v !== 'string'));
-    printRender(context, renderTarget(context.root, context.dbPath, workflow, strings, others));
-    return;
-  }
-
-  const { runWorkflow } = await import('../../app/run.js');
-  const { createClientFactory } = await import('../../app/clients.js');
-  const live = !context.json && flags.stream !== false && Boolean(process.stdout.isTTY);
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts === 1) {
-      process.stderr.write('\ncancelling: stopping the generation on the server (Ctrl-C again to quit at once)\n');
-      controller.abort();
-    } else process.exit(130);
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
-
-  const printer = createRunPrinter(context.json, context.quiet, live);
-  let outcome: RunOutcome;
-  try {
-    outcome = await runWorkflow({
-      root: context.root,
-      dbPath: context.dbPath,
-      workflow,
-      inputs,
-      endpointOverrides: toList(flags.endpoint),
-      trigger: 'cli',
-      stream: flags.stream !== false,
-      signal: controller.signal,
-      onEvent: printer.onEvent,
-      version: QUIRE_VERSION,
-      getClient: createClientFactory(),
-    });
-  } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
-  }
-  if (context.json) {
-    printJson({ ok: outcome.status === 'completed', run_id: outcome.runId, status: outcome.status, ...(outcome.error ? { error: { code: (outcome.error as { code?: string }).code ?? 'ERROR', message: outcome.error.message } } : {}), steps: printer.steps });
-  }
-  if (outcome.status !== 'completed') process.exitCode = 1;
-}
-
-interface StepSummary {
+export interface StepSummary {
   index: number;
   name: string;
   content: string;
@@ -77,7 +17,7 @@ interface StepSummary {
   attempts: number;
 }
 
-function createRunPrinter(json: boolean, quiet: boolean, live: boolean) {
+export function createRunPrinter(json: boolean, quiet: boolean, live: boolean) {
   const steps: StepSummary[] = [];
   const started = performance.now();
   const err = (text: string) => {

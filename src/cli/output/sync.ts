@@ -1,4 +1,4 @@
-import type { SyncReport } from '../../adapters/db/mirror.js';
+import type { SyncReport } from '../../core/sync-report.js';
 import type { CommandContext } from '../context.js';
 import { printJson } from '../report.js';
 

@@ -1,0 +1,107 @@
+/**
+ * Run history (HistoryStore) in SQLite: one `runs` row per run, one `responses` row per
+ * completed step, each committed as soon as it exists so a crash loses at most the step
+ * in flight. Timestamps keep the original schema's CURRENT_TIMESTAMP text shape (UTC),
+ * with milliseconds.
+ */
+import type { HistoryStore } from '../../core/ports.js';
+import type { ResponseMetadata, ResponseRecord, RunMetadata, RunRecord, RunStatus } from '../../core/history.js';
+import type { Db } from './open.js';
+
+/** Metadata JSON; rows typed into the original system may hold any text. */
+function parseMetadata<T extends object>(text: string | null): T {
+  if (!text) return {} as T;
+  try {
+    const value = JSON.parse(text) as unknown;
+    return (value !== null && typeof value === 'object' && !Array.isArray(value) ? value : { raw: text }) as T;
+  } catch {
+    return { raw: text } as T;
+  }
+}
+
+/** The original schema's timestamp text: `YYYY-MM-DD HH:MM:SS.mmm`, UTC. */
+export function sqlTimestamp(date: Date): string {
+  return date.toISOString().replace('T', ' ').replace('Z', '');
+}
+
+type RunRow = { id: number; workflow_id: number | null; workflow: string | null; status: RunStatus; started_at: string; completed_at: string | null; metadata: string | null };
+type ResponseRow = { id: number; run_id: number; payload_id: number | null; payload: string | null; content: string | null; prompt: string | null; metadata: string | null; created_at: string };
+
+const toRun = (row: RunRow): RunRecord => ({
+  id: row.id,
+  workflowId: row.workflow_id,
+  workflow: row.workflow,
+  status: row.status,
+  startedAt: row.started_at,
+  completedAt: row.completed_at,
+  metadata: parseMetadata<RunMetadata>(row.metadata),
+});
+
+const toResponse = (row: ResponseRow): ResponseRecord => ({
+  id: row.id,
+  runId: row.run_id,
+  payloadId: row.payload_id,
+  payload: row.payload,
+  content: row.content,
+  prompt: row.prompt,
+  metadata: parseMetadata<ResponseMetadata>(row.metadata),
+  createdAt: row.created_at,
+});
+
+/**
+ * `beforeWrite` runs before every write (the provider uses it to leave the rollback
+ * journal of a new database's first sync for WAL).
+ */
+export function createHistoryStore(db: Db, beforeWrite: () => void = () => {}): HistoryStore {
+  const runColumns = 'r.id, r.workflow_id, w.name AS workflow, r.status, r.started_at, r.completed_at, r.metadata';
+  let statements: ReturnType<typeof prepare> | undefined;
+  // Prepared on first use: a read-only connection cannot prepare the writes until asked.
+  const prepare = () => ({
+    insertRun: db.prepare("INSERT INTO runs (workflow_id, status, started_at, metadata) VALUES (?, 'running', ?, ?)"),
+    insertResponse: db.prepare('INSERT INTO responses (run_id, payload_id, content, metadata, prompt, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    finish: db.prepare('UPDATE runs SET status = ?, completed_at = ?, metadata = ? WHERE id = ?'),
+  });
+  const writes = () => {
+    beforeWrite();
+    return (statements ??= prepare());
+  };
+
+  return {
+    async startRun({ workflowId, metadata, startedAt }) {
+      return Number(writes().insertRun.run(workflowId, sqlTimestamp(startedAt), JSON.stringify(metadata)).lastInsertRowid);
+    },
+    async addResponse({ runId, payloadId, content, prompt, metadata }, createdAt) {
+      return Number(writes().insertResponse.run(runId, payloadId, content, JSON.stringify(metadata), prompt, sqlTimestamp(createdAt)).lastInsertRowid);
+    },
+    async finishRun(runId, status, metadata, completedAt) {
+      writes().finish.run(status, sqlTimestamp(completedAt), JSON.stringify(metadata), runId);
+    },
+    async markInterrupted(isAlive, at) {
+      const running = db.prepare("SELECT id, metadata FROM runs WHERE status = 'running'").all() as { id: number; metadata: string | null }[];
+      const marked: number[] = [];
+      for (const row of running) {
+        const metadata = parseMetadata<RunMetadata>(row.metadata);
+        if (isAlive(metadata)) continue;
+        metadata.error = 'interrupted: the quire process running it stopped before it finished';
+        writes().finish.run('failed', sqlTimestamp(at), JSON.stringify(metadata), row.id);
+        marked.push(row.id);
+      }
+      return marked;
+    },
+    async getRun(runId) {
+      const row = db.prepare(`SELECT ${runColumns} FROM runs r LEFT JOIN workflows w ON w.id = r.workflow_id WHERE r.id = ?`).get(runId) as RunRow | undefined;
+      return row ? toRun(row) : undefined;
+    },
+    async listRuns({ workflow, limit }) {
+      const where = workflow !== undefined ? 'WHERE w.name = ?' : '';
+      const sql = `SELECT ${runColumns}, (SELECT count(*) FROM responses s WHERE s.run_id = r.id) AS steps
+        FROM runs r LEFT JOIN workflows w ON w.id = r.workflow_id ${where} ORDER BY r.id DESC LIMIT ?`;
+      const rows = db.prepare(sql).all(...(workflow !== undefined ? [workflow, limit] : [limit])) as (RunRow & { steps: number })[];
+      return rows.map((row) => ({ ...toRun(row), steps: row.steps }));
+    },
+    async responses(runId) {
+      const rows = db.prepare('SELECT s.id, s.run_id, s.payload_id, p.name AS payload, s.content, s.prompt, s.metadata, s.created_at FROM responses s LEFT JOIN payloads p ON p.id = s.payload_id WHERE s.run_id = ? ORDER BY s.id').all(runId) as ResponseRow[];
+      return rows.map(toResponse);
+    },
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * The stores of one SQLite database file, behind one lazily opened connection:
+ *
+ * - readCache() connects without writing (a sync that finds a problem leaves the file
+ *   byte-identical);
+ * - forReading() opens read-only when the schema is current (`runs`, `show`, the
+ *   viewer read beside a writer), and migrates only a database that needs it;
+ * - forWriting() prepares the connection for writes (WAL, migrations), creating the file
+ *   on first use. A new database's first sync writes in rollback-journal mode (each page
+ *   written once) and switches to WAL before any later write.
+ */
+import { existsSync } from 'node:fs';
+import type { ParseCache, StoreProvider, Stores } from '../../core/ports.js';
+import { AppError } from '../../core/errors.js';
+import { createHistoryStore } from './history.js';
+import { pendingMigrations } from './migrate.js';
+import { createMirrorStore } from './mirror.js';
+import { connectDatabase, enableWal, openDatabase, prepareDatabase, type Db } from './open.js';
+import { createParseCache } from './parse-cache.js';
+
+type Mode = 'connected' | 'readonly' | 'writable';
+
+export function createSqliteStoreProvider(dbPath: string): StoreProvider {
+  let db: Db | undefined;
+  let mode: Mode | undefined;
+  let walPending = false;
+  let stores: Stores | undefined;
+
+  const ensureWal = () => {
+    if (!walPending || !db) return;
+    walPending = false;
+    enableWal(db);
+  };
+  // The first sync of a new database (its mirror, then its cache) writes each page once; every later write goes through WAL.
+  let firstSyncRecorded = false;
+  const storesOver = (connection: Db): Stores => {
+    const mirror = createMirrorStore(connection);
+    const cache = createParseCache(connection);
+    const laterWrite = () => {
+      if (firstSyncRecorded) ensureWal();
+    };
+    return {
+      history: createHistoryStore(connection, ensureWal),
+      mirror: {
+        ...mirror,
+        apply: (workspace, changes) => {
+          laterWrite();
+          return mirror.apply(workspace, changes);
+        },
+      },
+      cache: {
+        ...cache,
+        record: (sync) => {
+          laterWrite();
+          cache.record(sync);
+          firstSyncRecorded = true;
+        },
+        refreshStats: (files) => {
+          ensureWal();
+          cache.refreshStats(files);
+        },
+      },
+    };
+  };
+  const closeConnection = () => {
+    ensureWal();
+    if (db?.open) db.close();
+    db = undefined;
+    mode = undefined;
+    stores = undefined;
+  };
+
+  return {
+    location: dbPath,
+
+    readCache(): ParseCache | undefined {
+      if (!db) {
+        if (!existsSync(dbPath)) return undefined;
+        db = connectDatabase(dbPath);
+        mode = 'connected';
+      }
+      try {
+        // A database still to be migrated (an older quire's, or the original system's) has no cache yet.
+        if (pendingMigrations(db).length > 0) return undefined;
+      } catch (error) {
+        closeConnection();
+        throw error;
+      }
+      return (stores ??= storesOver(db)).cache;
+    },
+
+    async forWriting(): Promise<Stores> {
+      if (mode === 'writable') return stores!;
+      if (mode === 'readonly') closeConnection();
+      if (db) {
+        db = prepareDatabase(db, dbPath); // closes the connection when it fails
+      } else if (existsSync(dbPath)) {
+        db = prepareDatabase(connectDatabase(dbPath), dbPath);
+      } else {
+        db = openDatabase(dbPath, { deferWal: true });
+        walPending = true;
+      }
+      mode = 'writable';
+      stores = storesOver(db);
+      return stores;
+    },
+
+    async forReading(): Promise<Stores> {
+      if (db && mode !== 'connected') return stores!;
+      if (!db) {
+        if (!existsSync(dbPath)) throw new AppError('NOT_FOUND', `no database at ${dbPath} yet`, { hint: 'run `quire sync` or `quire run <workflow>` first' });
+        db = connectDatabase(dbPath, { readonly: true });
+        mode = 'readonly';
+      }
+      let pending: number;
+      try {
+        pending = pendingMigrations(db).length;
+      } catch (error) {
+        closeConnection();
+        throw error;
+      }
+      // An older schema is migrated once (a write); a current one is only read.
+      if (pending > 0) {
+        if (mode === 'readonly') closeConnection();
+        return this.forWriting();
+      }
+      stores = storesOver(db);
+      return stores;
+    },
+
+    async close() {
+      closeConnection();
+    },
+  };
+}

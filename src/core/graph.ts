@@ -1,0 +1,131 @@
+/**
+ * The one dependency graph of a workspace: workflow -> steps -> payloads -> blocks (by
+ * key, by tag selection, and by `{{block}}`/`{{tag}}` includes, transitively), plus the
+ * model formats the payloads use and the config. Provenance (the files a run used), the
+ * run's slice of the model, the mirror's payload links and watch's "what does this save
+ * affect" all ask it.
+ */
+import type { Block, BlockRef, Include, Payload, Workflow, Workspace } from './types.js';
+
+/** What reaching blocks needs to know: a block by key, and the keys carrying a tag (sorted). */
+export interface BlockLookup {
+  block(key: string): Pick<Block, 'includes'> | undefined;
+  tagged(tag: string): readonly string[];
+}
+
+/** Lookup over a whole model. */
+export function workspaceLookup(workspace: Workspace): BlockLookup {
+  return { block: (key) => workspace.blocks.get(key), tagged: (tag) => workspace.tags.get(tag) ?? [] };
+}
+
+/**
+ * The blocks a payload lists directly, in order: system, then prompt; a tag selection
+ * expands to its blocks by key. These are the rows of `payload_blocks`.
+ */
+export function directBlockKeys(payload: Payload, tagged: BlockLookup['tagged']): string[] {
+  const keys: string[] = [];
+  for (const ref of [...payload.system, ...payload.blocks]) {
+    if (ref.kind === 'block') keys.push(ref.key);
+    else if (ref.kind === 'tag') keys.push(...tagged(ref.tag));
+  }
+  return keys;
+}
+
+/** Keys a list of payload refs names directly or through the includes of its inline text. */
+function keysNamedBy(refs: readonly BlockRef[], tagged: BlockLookup['tagged']): string[] {
+  const keys: string[] = [];
+  for (const ref of refs) {
+    if (ref.kind === 'block') keys.push(ref.key);
+    else if (ref.kind === 'tag') keys.push(...tagged(ref.tag));
+    else keys.push(...keysIncluded(ref.includes, tagged));
+  }
+  return keys;
+}
+
+function keysIncluded(includes: readonly Include[], tagged: BlockLookup['tagged']): string[] {
+  return includes.flatMap((include) => (include.kind === 'block' ? [include.name] : tagged(include.name)));
+}
+
+/**
+ * Every block key the payloads can render, transitively through includes, in no
+ * particular order. Keys with no block (a broken reference) are left out.
+ */
+export function reachableBlockKeys(payloads: Iterable<Payload>, lookup: BlockLookup): Set<string> {
+  const pending: string[] = [];
+  for (const payload of payloads) pending.push(...keysNamedBy([...payload.system, ...payload.blocks], lookup.tagged));
+  const reached = new Set<string>();
+  while (pending.length > 0) {
+    const key = pending.pop()!;
+    if (reached.has(key)) continue;
+    const block = lookup.block(key);
+    if (!block) continue;
+    reached.add(key);
+    pending.push(...keysIncluded(block.includes, lookup.tagged));
+  }
+  return reached;
+}
+
+export interface DependencyGraph {
+  /** Workspace-relative paths of every file a workflow's run depends on, sorted. */
+  filesOf(workflow: string): string[];
+  /**
+   * Names of the workflows that depend on any of these files, sorted. Ask the graph of
+   * the model after a change for added and changed files, and the graph before it for
+   * removed ones (a removed file is in no later graph).
+   */
+  workflowsAffectedBy(paths: Iterable<string>): string[];
+}
+
+/** The graph of a whole model. Each workflow's files are computed on first use. */
+export function createDependencyGraph(workspace: Workspace): DependencyGraph {
+  const lookup = workspaceLookup(workspace);
+  const filesByWorkflow = new Map<string, string[]>();
+  const filesOf = (name: string): string[] => {
+    let files = filesByWorkflow.get(name);
+    if (!files) {
+      const workflow = workspace.workflows.get(name);
+      files = workflow ? workflowFiles(workspace, workflow, lookup) : [];
+      filesByWorkflow.set(name, files);
+    }
+    return files;
+  };
+  let workflowsByFile: Map<string, string[]> | undefined;
+  return {
+    filesOf,
+    workflowsAffectedBy(paths) {
+      if (!workflowsByFile) {
+        workflowsByFile = new Map();
+        for (const name of workspace.workflows.keys()) {
+          for (const path of filesOf(name)) {
+            const names = workflowsByFile.get(path);
+            if (names) names.push(name);
+            else workflowsByFile.set(path, [name]);
+          }
+        }
+      }
+      const affected = new Set<string>();
+      for (const path of paths) for (const name of workflowsByFile.get(path) ?? []) affected.add(name);
+      return [...affected].sort();
+    },
+  };
+}
+
+/** The files one workflow depends on, from a model that holds at least its slice. */
+export function workflowFiles(workspace: Workspace, workflow: Workflow, lookup: BlockLookup = workspaceLookup(workspace)): string[] {
+  const paths = new Set<string>([workflow.sourcePath]);
+  const payloads: Payload[] = [];
+  for (const step of workflow.steps) {
+    const payload = workspace.payloads.get(step.payload);
+    if (!payload) continue;
+    payloads.push(payload);
+    paths.add(payload.sourcePath);
+    const format = workspace.formats.get(payload.modelFormat);
+    if (format) paths.add(format.sourcePath);
+  }
+  for (const key of reachableBlockKeys(payloads, lookup)) {
+    const block = workspace.blocks.get(key);
+    if (block) paths.add(block.sourcePath);
+  }
+  if (workspace.config.sourcePath) paths.add(workspace.config.sourcePath);
+  return [...paths].sort();
+}

@@ -1,0 +1,88 @@
+/**
+ * Run history as the app and the CLI see it: typed records of runs and responses
+ * (types only). Stores keep the original system's columns; metadata is JSON there.
+ */
+
+export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+export type FinishedStatus = Exclude<RunStatus, 'running'>;
+
+/**
+ * `runs.metadata` (spec section 7). Rows typed into the original system may hold any
+ * JSON (or text, kept as `raw`), so every field is optional to a reader.
+ */
+export interface RunMetadata {
+  inputs?: Record<string, unknown>;
+  trigger?: string;
+  quire_version?: string;
+  git_commit?: string | null;
+  git_dirty?: boolean | null;
+  /** Content hash of every workspace file the run used, by path. */
+  files?: Record<string, string>;
+  /** The process running it, while it runs (liveness of `running` rows). */
+  pid?: number;
+  steps_completed?: number;
+  error?: string;
+  failed_step?: { index: number; name: string };
+  /** Unparseable metadata text of a foreign row. */
+  raw?: string;
+  [key: string]: unknown;
+}
+
+/** `responses.metadata`: where the answer came from, with what settings, and how it went. */
+export interface ResponseMetadata {
+  step?: string;
+  step_index?: number;
+  payload?: string;
+  endpoint?: string;
+  api?: string;
+  model?: string | null;
+  model_format?: string;
+  sampler?: Record<string, unknown>;
+  prompt_tokens?: number | null;
+  completion_tokens?: number | null;
+  time_to_first_token_ms?: number | null;
+  total_ms?: number;
+  finish_reason?: string;
+  raw_finish_reason?: string | null;
+  attempts?: number;
+  context_length?: number;
+  raw?: string;
+  [key: string]: unknown;
+}
+
+export interface RunRecord {
+  id: number;
+  workflowId: number | null;
+  /** The workflow's name, null when its row is gone. */
+  workflow: string | null;
+  status: RunStatus;
+  startedAt: string;
+  completedAt: string | null;
+  metadata: RunMetadata;
+}
+
+export interface RunSummary extends RunRecord {
+  /** Responses recorded. */
+  steps: number;
+}
+
+export interface ResponseRecord {
+  id: number;
+  runId: number;
+  payloadId: number | null;
+  /** The payload's name, null when its row is gone. */
+  payload: string | null;
+  content: string | null;
+  /** The exact text sent (JSON messages for chat APIs); null for rows from the original system. */
+  prompt: string | null;
+  metadata: ResponseMetadata;
+  createdAt: string;
+}
+
+export interface NewResponse {
+  runId: number;
+  payloadId: number | null;
+  content: string;
+  prompt: string;
+  metadata: ResponseMetadata;
+}

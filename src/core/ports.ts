@@ -1,0 +1,120 @@
+/**
+ * What the use cases need from the outside world, as interfaces (types only) the
+ * adapters implement and the composition root (cli/context.ts) passes in. No use case opens a database,
+ * walks a folder or makes a client itself, so one long-lived process (watch, batch, the
+ * viewer) builds these once and runs many runs on them.
+ *
+ * History and the mirror are async: a shared network store (Postgres) implements them
+ * as well as the local SQLite file does. The parse cache is this checkout's own local
+ * state and stays synchronous.
+ */
+import type { WorkspaceChanges } from './changes.js';
+import type { ExportInput } from './export.js';
+import type { FinishedStatus, NewResponse, ResponseRecord, RunMetadata, RunRecord, RunSummary } from './history.js';
+import type { SyncReport } from './sync-report.js';
+import type { Block, KnownFile, Workspace, WorkspaceFiles } from './types.js';
+import type { CachedFileEntry, FileState, ParsedFile } from './workspace.js';
+
+/** Run history: one run per workflow run, one response per completed step, each written as soon as it exists. */
+export interface HistoryStore {
+  /** Records a `running` run; returns its id. */
+  startRun(run: { workflowId: number | null; metadata: RunMetadata; startedAt: Date }): Promise<number>;
+  /** Records one completed step; returns the response id. */
+  addResponse(response: NewResponse, createdAt: Date): Promise<number>;
+  finishRun(runId: number, status: FinishedStatus, metadata: RunMetadata, completedAt: Date): Promise<void>;
+  /**
+   * Runs left `running` whose process is gone (by `isAlive` on their metadata) become
+   * `failed` (interrupted). Returns the ids marked.
+   */
+  markInterrupted(isAlive: (metadata: RunMetadata) => boolean, at: Date): Promise<number[]>;
+  getRun(runId: number): Promise<RunRecord | undefined>;
+  /** Newest first. */
+  listRuns(query: { workflow?: string; limit: number }): Promise<RunSummary[]>;
+  /** In the order recorded. */
+  responses(runId: number): Promise<ResponseRecord[]>;
+}
+
+/** The seven tables of the original system, kept as the files say. */
+export interface MirrorStore {
+  /** Applies a validated workspace, touching only what `changes` reaches, in one transaction. */
+  apply(workspace: Workspace, changes: WorkspaceChanges): Promise<SyncReport>;
+  /** Ids runs and responses link to: the workflow's row and every file-backed payload's. */
+  runLinks(workflow: string): Promise<{ workflowId: number | null; payloadIds: ReadonlyMap<string, number> }>;
+  /** Rows that exist only in the database (typed into the original system), for `quire export`. */
+  exportSource(): Promise<ExportInput>;
+}
+
+/**
+ * This checkout's parse cache: what each file parsed to at the last sync, with its size
+ * and mtime then, so unchanged files are neither read nor parsed again.
+ */
+export interface ParseCache {
+  /** Size, mtime and hash of every file at the last sync. */
+  knownFiles(): ReadonlyMap<string, KnownFile>;
+  /** Whether these hashes are exactly the files the last sync mirrored (same quire). */
+  matchesLastSync(hashes: ReadonlyMap<string, string>): boolean;
+  /** Row counts of the last sync, when recorded. */
+  lastCounts(): { blocks: number; payloads: number; workflows: number } | undefined;
+  /** Every cached parse by path; blocks carry their text. */
+  entries(): Map<string, CachedFileEntry>;
+  /** One file's cached parse, blocks excepted (see block()). */
+  parsed(path: string): ParsedFile | undefined;
+  /** The file of a file-backed workflow or payload, by name. */
+  pathOf(kind: 'workflow' | 'payload', name: string): string | undefined;
+  /** Every cached block's key -> file, and tag -> keys sorted by key. */
+  blockIndex(): { pathByKey: Map<string, string>; tags: Map<string, string[]> };
+  /** A cached block with its text. */
+  block(path: string): Block | undefined;
+  /**
+   * Records a sync: the parse and stats of the files that changed, the files that are
+   * gone, and every file's hash (the next sync's shortcut) with the row counts.
+   */
+  record(sync: {
+    changed: readonly { path: string; size: number; mtimeMs: number; state: FileState }[];
+    removed: readonly string[];
+    hashes: ReadonlyMap<string, string>;
+    counts: { blocks: number; payloads: number; workflows: number };
+  }): void;
+  /** New sizes and mtimes of files whose bytes are unchanged (touched, checked out again). */
+  refreshStats(files: readonly { path: string; size: number; mtimeMs: number }[]): void;
+}
+
+export interface Stores {
+  history: HistoryStore;
+  mirror: MirrorStore;
+  cache: ParseCache;
+}
+
+/**
+ * Where the stores live, opened lazily: reading commands never write, and a sync of an
+ * invalid workspace never creates or changes the database.
+ */
+export interface StoreProvider {
+  /** Where the data is, for messages (a file path or a URL without credentials). */
+  readonly location: string;
+  /** The parse cache of the last sync, without writing anything; undefined when there is none usable. */
+  readCache(): ParseCache | undefined;
+  /** Stores ready for writing: created and migrated on first use. */
+  forWriting(): Promise<Stores>;
+  /** Stores for reading only. @throws AppError NOT_FOUND when there is no database yet */
+  forReading(): Promise<Stores>;
+  close(): Promise<void>;
+}
+
+/** The workspace's files on disk. */
+export interface WorkspaceReader {
+  readonly root: string;
+  /** Walks the workspace; files whose size and mtime match `known` come without bytes. */
+  walk(known?: ReadonlyMap<string, KnownFile>): WorkspaceFiles;
+  /** One file's bytes, by workspace-relative path. */
+  read(path: string): Uint8Array;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface GitState {
+  commit: string | null;
+  dirty: boolean | null;
+}
