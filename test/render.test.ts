@@ -72,3 +72,17 @@ describe('render-time syntax errors', () => {
     expect((caught as AppError).location).toEqual({ file: 'blocks/t.md', line: 5, col: 4 });
   });
 });
+
+describe('a renderer reused across saves', () => {
+  it('renders a block\'s new text, not the compiled form of its old text', () => {
+    const ws = makeWorkspace({ 'blocks/t.md': '---\ntitle: T\n---\nold {{input.x}}\n', 'workflows/p.payload.yaml': 'blocks: [t]\n' });
+    temp.push(ws);
+    const { workspace } = inspectWorkspace(createWorkspaceReader(ws.root));
+    const renderer = createRenderer(workspace);
+    const context: TemplateContext = { input: { x: 1 }, vars: {}, steps: {} };
+    expect(renderer.renderPayload(workspace.payloads.get('p')!, context).prompt).toBe('old 1');
+    // What watch does on a save: the model's block is replaced under the same key.
+    workspace.blocks.set('t', { ...workspace.blocks.get('t')!, content: 'new {{input.x}}\n', contentHash: 'changed' });
+    expect(renderer.renderPayload(workspace.payloads.get('p')!, context).prompt).toBe('new 1');
+  });
+});

@@ -52,16 +52,18 @@ interface Source {
 }
 
 /**
- * Creates a renderer over a workspace. Templates are compiled once per renderer and
- * reused for every step and every run.
+ * Creates a renderer over a workspace. Templates are compiled once per renderer (per
+ * distinct text) and reused for every step and every run.
  */
 export function createRenderer(workspace: Workspace) {
   const env = loadHandlebars().create();
+  // Keyed by the template's text, not by block key: a renderer reused across saves (watch)
+  // must never run the compiled form of a block's old text.
   const compiled = new Map<string, HandlebarsTemplateDelegate>();
   const MAX_DEPTH = 32;
 
   const renderSource = (source: Source, context: TemplateContext, chain: string[]): string => {
-    let template = compiled.get(source.label);
+    let template = compiled.get(source.text);
     const fail = (error: unknown): never => {
       if (error instanceof TemplateError) throw error;
       throw toTemplateError(error, source, chain);
@@ -69,7 +71,7 @@ export function createRenderer(workspace: Workspace) {
     if (!template) {
       try {
         template = env.compile(source.text, COMPILE_OPTIONS);
-        compiled.set(source.label, template);
+        compiled.set(source.text, template);
       } catch (error) {
         fail(error);
       }
