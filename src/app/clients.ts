@@ -3,7 +3,7 @@
  * servers (`urls:`) sends each request to the least-busy healthy member, and
  * `concurrency` caps the requests in flight per endpoint.
  */
-import { cancelledError, resolveLlmClient, type LlmError } from '../adapters/llm/index.js';
+import { cancelledError, resolveLlmClient, sharedLookup, type LlmError, type SharedLookup } from '../adapters/llm/index.js';
 import { AppError } from '../core/errors.js';
 import type { CompletionOptions, CompletionRequest, LlmClient } from '../core/llm.js';
 import type { ResolvedEndpoint } from './endpoints.js';
@@ -13,16 +13,19 @@ import type { ClientFactory } from './run.js';
 const UNHEALTHY_MS = 30_000;
 
 export function createClientFactory(): ClientFactory {
-  const cache = new Map<string, Promise<LlmClient>>();
+  const clients = new Map<string, SharedLookup<LlmClient>>();
   return (endpoint, signal) => {
     const key = `${endpoint.port}|${endpoint.api}|${endpoint.urls.join(',')}`;
-    let client = cache.get(key);
+    let client = clients.get(key);
     if (!client) {
-      client = makeEndpointClient(endpoint, signal);
-      cache.set(key, client);
-      client.catch(() => cache.delete(key)); // a failed probe is retried by the next step
+      // Shared by the steps (and runs) that need it at once: one caller's cancellation
+      // stops only its own wait. A failed probe is not kept: the next step probes again.
+      client = sharedLookup((probing) => makeEndpointClient(endpoint, probing), {
+        cancelled: () => cancelledError({ label: endpoint.api, method: 'GET', path: endpoint.urls.join(',') }),
+      });
+      clients.set(key, client);
     }
-    return client;
+    return client.get(signal);
   };
 }
 

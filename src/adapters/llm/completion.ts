@@ -7,7 +7,7 @@ import type {
   ApiKind, CompletionOptions, CompletionRequest, CompletionResult, FinishReason, LlmClient,
 } from '../../core/llm.js';
 import { createInspector, type ContextProbes } from './context-probe.js';
-import { failOnErrorObject, LlmError, unexpectedReply } from './failure.js';
+import { cancelledError, failOnErrorObject, LlmError, unexpectedReply } from './failure.js';
 import { isRecord, type Json } from './fields.js';
 import { createHttpClient, type HttpClient, type HttpExchange } from './http.js';
 import { stopsOf } from './params.js';
@@ -94,7 +94,7 @@ export function createDialectClient(dialect: Dialect, http: HttpClient, probes?:
     api: dialect.api,
     url: http.baseUrl,
     complete: (request, options) => runCompletion(dialect, http, request, options),
-    inspectContext: probes ? createInspector(probes) : async () => ({}),
+    inspectContext: probes ? createInspector(probes, () => cancelledError({ label: http.label, method: 'GET', path: http.baseUrl })) : async () => ({}),
   };
 }
 

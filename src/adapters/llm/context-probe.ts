@@ -4,6 +4,7 @@
  */
 import { AppError } from '../../core/errors.js';
 import type { ContextInfo, LlmClient } from '../../core/llm.js';
+import { sharedLookup } from './shared-lookup.js';
 
 /**
  * What a server can tell about its context, for `inspectContext`. Each probe returns
@@ -25,14 +26,16 @@ export interface ContextProbes {
 const TOKENS_WITHOUT_BYTES = 4;
 
 /**
- * The shared `inspectContext`: the context size is probed once (a failed or missing probe
- * is kept as unknown; a connection failure, timeout or cancellation is not kept), and the
+ * The shared `inspectContext`: the context size is probed once, shared by concurrent callers
+ * (a failed or missing probe is kept as unknown; a connection failure, timeout or
+ * cancellation is not kept; `cancelled` is what a caller whose signal fires gets), and the
  * prompt is counted only when it might not fit. With `reserveTokens`, a prompt of B UTF-8
  * bytes surely fits when B + reserveTokens (+ a few special tokens) <= the context: every
  * token of a byte-level tokenizer covers at least one byte. Without it, always counted.
  */
-export function createInspector(probes: ContextProbes): LlmClient['inspectContext'] {
-  const contextLength = once((signal) => optionalProbe(() => probes.contextLength(signal)));
+export function createInspector(probes: ContextProbes, cancelled: () => Error): LlmClient['inspectContext'] {
+  const size = sharedLookup((signal) => optionalProbe(() => probes.contextLength(signal)), { cancelled });
+  const contextLength = (signal: AbortSignal | undefined): Promise<number | undefined> => size.get(signal);
   const countTokens = probes.countTokens?.bind(probes);
   const count = (prompt: string, signal: AbortSignal | undefined): Promise<number | undefined> =>
     countTokens ? optionalProbe(() => countTokens(prompt, signal)) : Promise.resolve(undefined);
@@ -48,38 +51,6 @@ export function createInspector(probes: ContextProbes): LlmClient['inspectContex
     if (length === undefined) return {};
     if (!countTokens || Buffer.byteLength(prompt, 'utf8') + TOKENS_WITHOUT_BYTES + reserveTokens <= length) return { contextLength: length };
     return contextInfo(length, await count(prompt, signal));
-  };
-}
-
-/**
- * A probe run once: concurrent callers share the pending answer, and the answer is kept.
- * A failure is not kept; a caller whose own signal did not fire retries when the shared
- * probe was cancelled by another caller's.
- */
-function once<T>(probe: (signal: AbortSignal | undefined) => Promise<T>): (signal: AbortSignal | undefined) => Promise<T> {
-  let known: { value: T } | undefined;
-  let pending: Promise<T> | undefined;
-  return async (signal) => {
-    for (;;) {
-      if (known) return known.value;
-      pending ??= probe(signal).then(
-        (value) => {
-          known = { value };
-          pending = undefined;
-          return value;
-        },
-        (error: unknown) => {
-          pending = undefined;
-          throw error;
-        },
-      );
-      try {
-        return await pending;
-      } catch (error) {
-        if (error instanceof AppError && error.code === 'CANCELLED' && !signal?.aborted) continue;
-        throw error;
-      }
-    }
   };
 }
 

@@ -12,9 +12,10 @@
  */
 import { AppError } from '../../core/errors.js';
 import type { ApiKind } from '../../core/llm.js';
-import { describeErrorBody, llmError } from './failure.js';
+import { cancelledError, describeErrorBody, llmError } from './failure.js';
 import { record, type Json } from './fields.js';
 import { createHttpClient, type HttpClient } from './http.js';
+import { sharedLookup, type SharedLookup } from './shared-lookup.js';
 import { normalizeBaseUrl } from './url.js';
 
 export interface DetectOptions {
@@ -26,45 +27,56 @@ export interface DetectOptions {
   retryBaseMs?: number | undefined;
 }
 
-const pending = new Map<string, Promise<ApiKind>>();
-const known = new Map<string, ApiKind>();
+/** Per base URL: the detection, shared by concurrent callers and kept once it answered. */
+interface Detection {
+  lookup: SharedLookup<ApiKind>;
+  options: DetectOptions;
+}
+const detections = new Map<string, Detection>();
 
-/** The API at `baseUrl`, probing on the first call for that URL; failures are not cached. */
-export function detectApi(baseUrl: string, options: DetectOptions = {}): Promise<ApiKind> {
+/**
+ * The API at `baseUrl`, probing on the first call for that URL; failures are not kept.
+ * Concurrent callers share the probing: a caller whose `signal` fires stops waiting at
+ * once (CANCELLED), and the probing goes on for the others.
+ */
+export function detectApi(baseUrl: string, options: DetectOptions = {}, signal?: AbortSignal): Promise<ApiKind> {
   const url = normalizeBaseUrl(baseUrl);
-  let detection = pending.get(url);
+  let detection = detections.get(url);
   if (!detection) {
-    detection = probe(url, options).then((api) => {
-      known.set(url, api);
-      return api;
-    });
-    pending.set(url, detection);
-    detection.catch(() => pending.delete(url));
+    const entry: Detection = {
+      options,
+      lookup: sharedLookup((probing) => probe(url, entry.options, probing), {
+        cancelled: () => cancelledError({ label: 'auto', method: 'GET', path: url }),
+      }),
+    };
+    detections.set(url, (detection = entry));
   }
-  return detection;
+  // Probing uses the options of the latest call before it starts.
+  if (!detection.lookup.peek()) detection.options = options;
+  return detection.lookup.get(signal);
 }
 
 /** The API already detected for `baseUrl`, without probing. */
 export function detectedApi(baseUrl: string): ApiKind | undefined {
-  return known.get(normalizeBaseUrl(baseUrl));
+  return detections.get(normalizeBaseUrl(baseUrl))?.lookup.peek()?.value;
 }
 
 /** Forgets every detection (tests; a server swapped on the same port). */
 export function clearDetectedApis(): void {
-  pending.clear();
-  known.clear();
+  for (const { lookup } of detections.values()) void lookup.reset();
+  detections.clear();
 }
 
-async function probe(url: string, options: DetectOptions): Promise<ApiKind> {
+async function probe(url: string, options: DetectOptions, signal: AbortSignal): Promise<ApiKind> {
   const http = createHttpClient({
     label: 'auto', baseUrl: url, apiKey: options.apiKey,
     timeoutMs: options.timeoutMs ?? 5_000, retries: options.retries ?? 0, retryBaseMs: options.retryBaseMs,
   });
   try {
-    if ((await getJson(http, '/api/extra/version'))?.['result'] === 'KoboldCpp') return 'kobold';
-    if ((await getJson(http, '/props'))?.['build_info'] !== undefined) return 'llamacpp';
-    if (Array.isArray((await getJson(http, '/api/tags'))?.['models'])) return 'ollama';
-    if ((await getJson(http, '/v1/models')) !== undefined) return 'openai';
+    if ((await getJson(http, '/api/extra/version', signal))?.['result'] === 'KoboldCpp') return 'kobold';
+    if ((await getJson(http, '/props', signal))?.['build_info'] !== undefined) return 'llamacpp';
+    if (Array.isArray((await getJson(http, '/api/tags', signal))?.['models'])) return 'ollama';
+    if ((await getJson(http, '/v1/models', signal)) !== undefined) return 'openai';
   } finally {
     http.close(); // the adapter's client gets its own connections
   }
@@ -74,8 +86,8 @@ async function probe(url: string, options: DetectOptions): Promise<ApiKind> {
 }
 
 /** A probe's JSON object, or undefined when the route is missing or answers something else. */
-async function getJson(http: HttpClient, path: string): Promise<Json | undefined> {
-  const exchange = await http.send({ method: 'GET', path, allowErrorStatus: true });
+async function getJson(http: HttpClient, path: string, signal: AbortSignal): Promise<Json | undefined> {
+  const exchange = await http.send({ method: 'GET', path, signal, allowErrorStatus: true });
   const text = await exchange.text();
   if (exchange.status === 401 || exchange.status === 403) {
     throw llmError(exchange.where, 'LLM_HTTP', `${exchange.status}: ${describeErrorBody(text)}`, {

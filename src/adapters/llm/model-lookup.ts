@@ -3,11 +3,14 @@
  * model the server lists, looked up once per client.
  */
 import type { ApiKind, LlmClient } from '../../core/llm.js';
+import { cancelledError } from './failure.js';
 import type { HttpClient } from './http.js';
+import { sharedLookup } from './shared-lookup.js';
 
 /**
  * A client whose model name, when none is configured, is looked up once from the server
- * (the first model it lists) and then used for every request. `lookup` may answer
+ * (the first model it lists; concurrent callers share the lookup, a failed one is asked
+ * again by the next call) and then used for every request. `lookup` may answer
  * undefined: the requests then go without a model, as servers with one model accept.
  */
 export function withLookedUpModel(
@@ -16,12 +19,11 @@ export function withLookedUpModel(
   lookup: (signal: AbortSignal | undefined) => Promise<string | undefined>,
   make: (model: string | undefined) => LlmClient,
 ): LlmClient {
-  let pending: Promise<LlmClient> | undefined;
-  const resolve = (signal?: AbortSignal): Promise<LlmClient> => {
-    pending ??= lookup(signal).then(make);
-    pending.catch(() => (pending = undefined)); // a failed lookup is retried by the next call
-    return pending;
-  };
+  // The lookup is shared: a caller whose signal fires stops waiting; the others still get the model.
+  const client = sharedLookup((signal) => lookup(signal).then(make), {
+    cancelled: () => cancelledError({ label: api, method: 'GET', path: http.baseUrl }),
+  });
+  const resolve = (signal?: AbortSignal): Promise<LlmClient> => client.get(signal);
   return {
     api,
     url: http.baseUrl,
