@@ -91,6 +91,7 @@ describe('concurrency cap', () => {
         }
       },
       inspectContext: (prompt, options) => client.inspectContext(prompt, options),
+      close: () => client.close(),
     };
     return { wrapped, stats };
   }

@@ -12,21 +12,39 @@ import type { ClientFactory } from './run.js';
 /** How long a pool member that refused a connection is skipped. */
 const UNHEALTHY_MS = 30_000;
 
-export function createClientFactory(): ClientFactory {
+/** The client factory of a process, which can also close every client it made. */
+export interface ClosableClientFactory extends ClientFactory {
+  /**
+   * Closes every client made so far (their connections end; requests in flight or still
+   * being set up fail with CANCELLED) and forgets them: later calls make new ones. For a
+   * long-lived process that drops its clients, e.g. when quire.yaml changes.
+   */
+  close(): Promise<void>;
+}
+
+export function createClientFactory(): ClosableClientFactory {
   const clients = new Map<string, SharedLookup<LlmClient>>();
-  return (endpoint, signal) => {
-    const key = `${endpoint.port}|${endpoint.api}|${endpoint.urls.join(',')}`;
+  const getClient: ClientFactory = (endpoint, signal) => {
+    // Every setting is in the key: an endpoint whose settings changed gets a client of its own.
+    const key = JSON.stringify([endpoint.port, endpoint.api, endpoint.urls, endpoint.model, endpoint.apiKey, endpoint.timeoutMs, endpoint.retries, endpoint.concurrency]);
     let client = clients.get(key);
     if (!client) {
       // Shared by the steps (and runs) that need it at once: one caller's cancellation
       // stops only its own wait. A failed probe is not kept: the next step probes again.
       client = sharedLookup((probing) => makeEndpointClient(endpoint, probing), {
         cancelled: () => cancelledError({ label: endpoint.api, method: 'GET', path: endpoint.urls.join(',') }),
+        discard: (made) => made.close(),
       });
       clients.set(key, client);
     }
     return client.get(signal);
   };
+  const close = async (): Promise<void> => {
+    const made = [...clients.values()];
+    clients.clear();
+    await Promise.all(made.map((client) => client.reset()));
+  };
+  return Object.assign(getClient, { close });
 }
 
 async function makeEndpointClient(endpoint: ResolvedEndpoint, signal?: AbortSignal): Promise<LlmClient> {
@@ -85,17 +103,20 @@ export function createPool(members: LlmClient[]): LlmClient {
       return withMember(true, async (client) => ({ ...(await client.complete(request, options)), endpoint: client.url }));
     },
     inspectContext: (prompt, options) => withMember(false, (client) => client.inspectContext(prompt, options)),
+    close: async () => {
+      await Promise.all(members.map((client) => client.close()));
+    },
   };
 }
 
 /**
  * A client that lets at most `limit` completions run at once; the rest wait in order. A
  * request whose signal fires while it waits leaves the queue at once with CANCELLED,
- * without taking a slot.
+ * without taking a slot. `close()` cancels the waiting requests too.
  */
 export function limitConcurrency(client: LlmClient, limit: number): LlmClient {
   let active = 0;
-  const waiting: (() => void)[] = [];
+  const waiting: { start(): void; cancel(): void }[] = [];
   const cancelled = (): LlmError => cancelledError({ label: labelOf(client), method: 'POST', path: client.url });
   const acquire = (signal: AbortSignal | undefined): Promise<void> => {
     if (active < limit) {
@@ -104,23 +125,30 @@ export function limitConcurrency(client: LlmClient, limit: number): LlmClient {
     }
     if (signal?.aborted) return Promise.reject(cancelled());
     return new Promise<void>((resolve, reject) => {
-      const start = (): void => {
+      const leave = (): void => {
         signal?.removeEventListener('abort', onAbort);
-        active++;
-        resolve();
-      };
-      const onAbort = (): void => {
-        const at = waiting.indexOf(start);
+        const at = waiting.indexOf(waiter);
         if (at >= 0) waiting.splice(at, 1);
-        reject(cancelled());
       };
+      const waiter = {
+        start() {
+          leave();
+          active++;
+          resolve();
+        },
+        cancel() {
+          leave();
+          reject(cancelled());
+        },
+      };
+      const onAbort = (): void => waiter.cancel();
       signal?.addEventListener('abort', onAbort, { once: true });
-      waiting.push(start);
+      waiting.push(waiter);
     });
   };
   const release = () => {
     active--;
-    waiting.shift()?.();
+    waiting[0]?.start();
   };
   return {
     get api() {
@@ -136,6 +164,10 @@ export function limitConcurrency(client: LlmClient, limit: number): LlmClient {
       }
     },
     inspectContext: (prompt, options) => client.inspectContext(prompt, options),
+    async close() {
+      for (const waiter of [...waiting]) waiter.cancel();
+      await client.close();
+    },
   };
 }
 

@@ -95,4 +95,11 @@ export interface LlmClient {
   complete(request: CompletionRequest, options?: CompletionOptions): Promise<CompletionResult>;
   /** Context size and (when needed, see ContextInfo) prompt token count where the server exposes them; `{}` otherwise. */
   inspectContext(prompt: string, options?: InspectContextOptions): Promise<ContextInfo>;
+  /**
+   * Releases the client's connections to the server (kept-alive sockets), for a process
+   * that drops clients, e.g. when quire.yaml changes. Requests still in flight or waiting
+   * fail with CANCELLED. A client used after `close()` still works, keeping no connection
+   * (or, where the client is made lazily, opening new ones); closing twice is harmless.
+   */
+  close(): Promise<void>;
 }

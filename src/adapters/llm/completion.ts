@@ -95,6 +95,7 @@ export function createDialectClient(dialect: Dialect, http: HttpClient, probes?:
     url: http.baseUrl,
     complete: (request, options) => runCompletion(dialect, http, request, options),
     inspectContext: probes ? createInspector(probes, () => cancelledError({ label: http.label, method: 'GET', path: http.baseUrl })) : async () => ({}),
+    close: async () => http.close(),
   };
 }
 

@@ -11,7 +11,8 @@
  * without counting as an attempt (the server never saw the request).
  *
  * Idle kept-alive sockets are unref'd by node's Agent, so they never keep the process
- * alive; `close()` destroys them at once.
+ * alive; `close()` destroys them at once, cutting requests still in flight (CANCELLED,
+ * "client closed"). A client used after `close()` still works, but keeps no connection.
  */
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -76,7 +77,11 @@ export interface HttpClient {
   readonly label: string;
   readonly baseUrl: string;
   send(request: HttpRequest): Promise<HttpExchange>;
-  /** Destroys the client's connections (idle ones never keep the process alive anyway). */
+  /**
+   * Destroys the client's connections: idle ones, and those of requests still in flight
+   * (they fail with CANCELLED, "client closed"; backoff waits end too). Later requests
+   * each get a connection of their own, closed when they are done.
+   */
   close(): void;
 }
 
@@ -119,8 +124,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return full / 2 + Math.random() * (full / 2); // jitter: spread clients that failed together
   };
   const target = targetOf(options.baseUrl);
-  const agentOptions = { keepAlive: true, maxSockets: Math.max(1, options.maxSockets ?? DEFAULT_MAX_SOCKETS) };
-  const agent = target.secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+  const makeAgent = (keepAlive: boolean): HttpAgent => {
+    const agentOptions = { keepAlive, maxSockets: Math.max(1, options.maxSockets ?? DEFAULT_MAX_SOCKETS) };
+    return target.secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+  };
+  let agent = makeAgent(true);
+  /** Fires on `close()`: ends the requests in flight and the backoff waits. */
+  let closing = new AbortController();
   const baseHeaders: OutgoingHttpHeaders = { accept: ACCEPT, 'user-agent': 'quire' };
   if (options.apiKey) baseHeaders['authorization'] = `Bearer ${options.apiKey}`;
 
@@ -134,7 +144,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       ? baseHeaders
       : { ...baseHeaders, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body, 'utf8') };
     if (request.signal?.aborted) throw llmError(where, 'CANCELLED', 'cancelled', { attempts: 0 });
-    const spec = { agent, target, method: request.method, path: target.prefix + request.path, headers, body, timeoutMs, signal: request.signal };
+    const closed = closing.signal;
+    const spec = { agent, target, method: request.method, path: target.prefix + request.path, headers, body, timeoutMs, signal: request.signal, closed };
     let replacedStale = false;
 
     for (let attempt = 1; ; attempt++) {
@@ -151,7 +162,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         }
         const failure = connectFailure(where, call.reason(), error, attempt, timeoutMs, options.baseUrl);
         if (failure.code !== 'LLM_CONNECT' || attempt > retries) throw failure;
-        await pause(backoffMs(attempt), request.signal, where, attempt);
+        await pause(backoffMs(attempt), request.signal, closed, where, attempt);
         continue;
       }
 
@@ -162,7 +173,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const asked = parseRetryAfter(headerText(response.headers['retry-after']));
         if (asked === undefined || asked <= MAX_RETRY_AFTER_MS) {
           exchange.close();
-          await pause(asked ?? backoffMs(attempt), request.signal, where, attempt);
+          await pause(asked ?? backoffMs(attempt), request.signal, closed, where, attempt);
           continue;
         }
       }
@@ -171,7 +182,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
   }
 
-  return { label: options.label, baseUrl: options.baseUrl, send, close: () => agent.destroy() };
+  const close = (): void => {
+    const stopping = closing;
+    closing = new AbortController();
+    stopping.abort();
+    agent.destroy();
+    agent = makeAgent(false);
+  };
+
+  return { label: options.label, baseUrl: options.baseUrl, send, close };
 }
 
 function isRetryable(status: number): boolean {
@@ -197,6 +216,9 @@ export function parseRetryAfter(value: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/** Why an attempt was stopped: its signal, its timer, or the client's `close()`. */
+type StopReason = 'cancelled' | 'timeout' | 'closed';
+
 interface CallSpec {
   agent: HttpAgent;
   target: Target;
@@ -206,6 +228,8 @@ interface CallSpec {
   body: string | undefined;
   timeoutMs: number;
   signal: AbortSignal | undefined;
+  /** The client's `close()`. */
+  closed: AbortSignal;
 }
 
 /** One attempt: the request, its timer and its cancellation. */
@@ -221,7 +245,7 @@ interface Call {
   /** Destroys the request (and its connection). */
   destroy(): void;
   /** Why the attempt was stopped, if it was. */
-  reason(): 'cancelled' | 'timeout' | undefined;
+  reason(): StopReason | undefined;
   /** Whether it went out on a kept-alive socket. */
   reusedSocket(): boolean;
 }
@@ -232,16 +256,18 @@ function startCall(spec: CallSpec): Call {
   const req: ClientRequest = send({
     agent: spec.agent, hostname: target.hostname, port: target.port, path: spec.path, method: spec.method, headers: spec.headers,
   });
-  let why: 'cancelled' | 'timeout' | undefined;
+  let why: StopReason | undefined;
   let fixed = false;
   let finished = false;
   let timer: NodeJS.Timeout | undefined;
-  const stop = (reason: 'cancelled' | 'timeout'): void => {
+  const stop = (reason: StopReason): void => {
     why ??= reason;
     req.destroy();
   };
   const onAbort = (): void => stop('cancelled');
+  const onClose = (): void => stop('closed');
   spec.signal?.addEventListener('abort', onAbort, { once: true });
+  spec.closed.addEventListener('abort', onClose, { once: true });
   // Timed from getting a connection: waiting for a free one (maxSockets) is not the server's fault.
   req.once('socket', () => {
     if (!finished && timer === undefined) timer = setTimeout(() => stop('timeout'), spec.timeoutMs);
@@ -281,6 +307,7 @@ function startCall(spec: CallSpec): Call {
       finished = true;
       clearTimeout(timer);
       spec.signal?.removeEventListener('abort', onAbort);
+      spec.closed.removeEventListener('abort', onClose);
     },
     destroy: () => req.destroy(),
     reason: () => why,
@@ -293,7 +320,7 @@ function createExchange(
 ): HttpExchange {
   const readFailure = (error: unknown): LlmError => {
     const why = call.reason();
-    if (why === 'cancelled') return llmError(where, 'CANCELLED', 'cancelled', { attempts });
+    if (why === 'cancelled' || why === 'closed') return llmError(where, 'CANCELLED', cancelDetail(why), { attempts });
     if (why === 'timeout') return llmError(where, 'LLM_TIMEOUT', `no data for ${timeoutMs} ms while reading the reply`, { attempts, hint: TIMEOUT_HINT });
     return llmError(where, 'LLM_CONNECT', `connection dropped mid-response (${causeText(error)})`, { attempts, cause: error });
   };
@@ -409,9 +436,9 @@ function createExchange(
 const TIMEOUT_HINT = 'the server may be overloaded or stuck; raise llm.timeout_ms if generations are just slow';
 
 function connectFailure(
-  where: FailureContext, why: 'cancelled' | 'timeout' | undefined, error: unknown, attempts: number, timeoutMs: number, baseUrl: string,
+  where: FailureContext, why: StopReason | undefined, error: unknown, attempts: number, timeoutMs: number, baseUrl: string,
 ): LlmError {
-  if (why === 'cancelled') return llmError(where, 'CANCELLED', 'cancelled', { attempts });
+  if (why === 'cancelled' || why === 'closed') return llmError(where, 'CANCELLED', cancelDetail(why), { attempts });
   if (why === 'timeout') return llmError(where, 'LLM_TIMEOUT', `no response within ${timeoutMs} ms`, { attempts, hint: TIMEOUT_HINT });
   return llmError(where, 'LLM_CONNECT', `cannot connect (${causeText(error)})${attemptsNote(attempts)}`, {
     attempts, cause: error, hint: `is the LLM server running at ${baseUrl}?`,
@@ -450,18 +477,30 @@ function snippet(text: string): string {
   return flat === '' ? '(empty body)' : flat.length > 120 ? `${flat.slice(0, 120)}…` : flat;
 }
 
-/** Waits between attempts; cancellation ends the wait at once. */
-function pause(ms: number, signal: AbortSignal | undefined, where: FailureContext, attempts: number): Promise<void> {
+/** The CANCELLED detail: the request's signal, or the client's `close()`. */
+function cancelDetail(why: 'cancelled' | 'closed'): string {
+  return why === 'closed' ? 'client closed' : 'cancelled';
+}
+
+/** Waits between attempts; cancellation (or the client's `close()`) ends the wait at once. */
+function pause(ms: number, signal: AbortSignal | undefined, closed: AbortSignal, where: FailureContext, attempts: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
+    const stop = (why: 'cancelled' | 'closed'): void => {
       clearTimeout(timer);
-      reject(llmError(where, 'CANCELLED', 'cancelled', { attempts }));
+      signal?.removeEventListener('abort', onAbort);
+      closed.removeEventListener('abort', onClose);
+      reject(llmError(where, 'CANCELLED', cancelDetail(why), { attempts }));
     };
+    const onAbort = (): void => stop('cancelled');
+    const onClose = (): void => stop('closed');
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
+      closed.removeEventListener('abort', onClose);
       resolve();
     }, ms);
     if (signal?.aborted) return onAbort();
+    if (closed.aborted) return onClose();
     signal?.addEventListener('abort', onAbort, { once: true });
+    closed.addEventListener('abort', onClose, { once: true });
   });
 }

@@ -38,6 +38,7 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
   // One adapter, made once the API is known; concurrent first calls share the detection.
   const adapter = sharedLookup(async (signal) => FACTORIES[await detectApi(url, detectOptions(options), signal)](options), {
     cancelled: () => cancelledError({ label: 'auto', method: 'GET', path: url }),
+    discard: (client) => client.close(),
   });
   return {
     get api(): ApiKind {
@@ -50,6 +51,8 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
     url,
     complete: async (request, completion) => (await adapter.get(completion?.signal)).complete(request, completion),
     inspectContext: async (prompt, inspect) => (await adapter.get(inspect?.signal)).inspectContext(prompt, inspect),
+    // Closes the adapter made so far (and stops a detection in progress); a later call makes a new one.
+    close: () => adapter.reset(),
   };
 }
 

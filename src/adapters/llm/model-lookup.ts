@@ -29,5 +29,7 @@ export function withLookedUpModel(
     url: http.baseUrl,
     complete: async (request, options) => (request.model ? make(request.model) : await resolve(options?.signal)).complete(request, options),
     inspectContext: async (prompt, options) => (await resolve(options?.signal)).inspectContext(prompt, options),
+    // Every client made here talks through `http`.
+    close: async () => http.close(),
   };
 }
