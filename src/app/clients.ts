@@ -1,12 +1,13 @@
 /**
  * LLM clients per endpoint, made once per process: `auto` is probed once, a pool of
  * servers (`urls:`) sends each request to the least-busy healthy member, and
- * `concurrency` caps the requests in flight per endpoint.
+ * `concurrency` caps the requests in flight per endpoint (unset: by the API the server
+ * speaks, detected for `auto`: KoboldCpp 1, others 4).
  */
-import { cancelledError, resolveLlmClient, sharedLookup, type LlmError, type SharedLookup } from '../adapters/llm/index.js';
+import { cancelledError, createLlmClient, resolveApi, sharedLookup, type LlmError, type SharedLookup } from '../adapters/llm/index.js';
 import { AppError } from '../core/errors.js';
 import type { CompletionOptions, CompletionRequest, LlmClient } from '../core/llm.js';
-import type { ResolvedEndpoint } from './endpoints.js';
+import { defaultConcurrency, type ResolvedEndpoint } from './endpoints.js';
 import type { ClientFactory } from './run.js';
 
 /** How long a pool member that refused a connection is skipped. */
@@ -48,16 +49,16 @@ export function createClientFactory(): ClosableClientFactory {
 }
 
 async function makeEndpointClient(endpoint: ResolvedEndpoint, signal?: AbortSignal): Promise<LlmClient> {
-  // Members are resolved side by side; a pool works as long as one member answers.
-  const settled = await Promise.allSettled(
-    endpoint.urls.map((url) =>
-      // Headroom over the concurrency cap: context probes run beside generations.
-      resolveLlmClient({ api: endpoint.api, url, model: endpoint.model, apiKey: endpoint.apiKey, timeoutMs: endpoint.timeoutMs, retries: endpoint.retries, maxSockets: endpoint.concurrency + 2 }, signal),
-    ),
-  );
-  const members = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-  if (members.length === 0) throw (settled[0] as PromiseRejectedResult).reason;
-  return limitConcurrency(members.length === 1 ? members[0]! : createPool(members), endpoint.concurrency);
+  const options = (url: string) => ({ api: endpoint.api, url, model: endpoint.model, apiKey: endpoint.apiKey, timeoutMs: endpoint.timeoutMs, retries: endpoint.retries });
+  // Members are detected side by side; a pool works as long as one member answers.
+  const settled = await Promise.allSettled(endpoint.urls.map(async (url) => ({ url, api: await resolveApi(options(url), signal) })));
+  const found = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  if (found.length === 0) throw (settled[0] as PromiseRejectedResult).reason;
+  // Unset in quire.yaml: from the API the servers speak (a pool with a KoboldCpp member: one at a time).
+  const limit = endpoint.concurrency ?? Math.min(...found.map((member) => defaultConcurrency(member.api)));
+  // Headroom over the concurrency cap: context probes run beside generations.
+  const members = found.map(({ url, api }) => createLlmClient({ ...options(url), api, maxSockets: limit + 2 }));
+  return limitConcurrency(members.length === 1 ? members[0]! : createPool(members), limit);
 }
 
 /**

@@ -3,7 +3,7 @@
  * port by `endpoints:`, by QUIRE_LLM_HOST, and by `--endpoint port=url` on the command line.
  */
 import { AppError } from '../core/errors.js';
-import type { ApiSetting } from '../core/llm.js';
+import type { ApiKind, ApiSetting } from '../core/llm.js';
 import type { WorkspaceConfig } from '../core/types.js';
 
 export interface ResolvedEndpoint {
@@ -15,7 +15,16 @@ export interface ResolvedEndpoint {
   apiKey?: string;
   timeoutMs: number;
   retries: number;
-  concurrency: number;
+  /**
+   * Requests in flight at once, when quire.yaml sets it. Unset: `defaultConcurrency` of the
+   * API the server speaks, which for `api: auto` is known only after detection.
+   */
+  concurrency?: number;
+}
+
+/** The concurrency of an endpoint that sets none: KoboldCpp serves one generation at a time; other servers batch. */
+export function defaultConcurrency(api: ApiKind): number {
+  return api === 'kobold' ? 1 : 4;
 }
 
 /** Parses `--endpoint 5001=http://host:port` flags. @throws AppError USAGE */
@@ -52,8 +61,8 @@ export function resolveEndpoint(config: WorkspaceConfig, port: number, overrides
     ...(apiKey ? { apiKey } : {}),
     timeoutMs: own.timeout_ms ?? config.llm.timeout_ms,
     retries: own.retries ?? config.llm.retries,
-    // KoboldCpp serves one generation at a time; other servers batch.
-    concurrency: own.concurrency ?? (own.api === 'kobold' ? 1 : 4),
+    // Unset: decided by the client factory from the API the server speaks (after detection).
+    ...(own.concurrency !== undefined ? { concurrency: own.concurrency } : {}),
   };
 }
 

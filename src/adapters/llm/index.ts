@@ -61,8 +61,12 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
  * The detection is shared per URL: `signal` stops only this caller's wait.
  */
 export async function resolveLlmClient(options: LlmClientOptions, signal?: AbortSignal): Promise<LlmClient> {
-  if (options.api !== 'auto') return FACTORIES[options.api](options);
-  return FACTORIES[await detectApi(options.url, detectOptions(options), signal)](options);
+  return FACTORIES[await resolveApi(options, signal)](options);
+}
+
+/** The API a client with these options speaks: `api` itself, or for `auto` what detection finds (shared per URL; `signal` stops only this caller's wait). */
+export function resolveApi(options: LlmClientOptions, signal?: AbortSignal): Promise<ApiKind> {
+  return options.api === 'auto' ? detectApi(options.url, detectOptions(options), signal) : Promise.resolve(options.api);
 }
 
 /** Probes are quick questions: cap their timeout, keep the endpoint's retries for a server still starting. */
