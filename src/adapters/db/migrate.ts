@@ -29,22 +29,29 @@ export function pendingMigrations(db: Database.Database, migrations: readonly Mi
   return migrations.filter((m) => !done.has(m.name));
 }
 
-/** Applies every pending migration; returns the names applied. */
+/**
+ * Applies every pending migration; returns the names this call applied. Each runs in its
+ * own write transaction, and whether it is still pending is decided again inside that
+ * transaction: several processes opening a new or old database at once each see the
+ * migrations another has applied meanwhile, and skip them.
+ */
 export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): string[] {
   const pending = pendingMigrations(db, migrations);
   if (pending.length === 0) return [];
-  db.exec(`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`);
-  const record = db.prepare(`INSERT INTO ${MIGRATIONS_TABLE} (name, applied_at) VALUES (?, ?)`);
+  const applied: string[] = [];
   for (const migration of pending) {
     const apply = db.transaction(() => {
+      db.exec(`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`);
+      if (db.prepare(`SELECT 1 FROM ${MIGRATIONS_TABLE} WHERE name = ?`).get(migration.name)) return false;
       migration.up(db);
-      record.run(migration.name, new Date().toISOString());
+      db.prepare(`INSERT INTO ${MIGRATIONS_TABLE} (name, applied_at) VALUES (?, ?)`).run(migration.name, new Date().toISOString());
+      return true;
     });
     try {
-      apply.immediate();
+      if (apply.immediate()) applied.push(migration.name);
     } catch (error) {
       throw new MigrationError(`migration ${migration.name} failed: ${(error as Error).message}`, { cause: error });
     }
   }
-  return pending.map((m) => m.name);
+  return applied;
 }

@@ -11,6 +11,9 @@ import { migrate } from './migrate.js';
 
 export type Db = Database.Database;
 
+/** How long a connection waits for another process's write lock. */
+const BUSY_TIMEOUT_MS = 5000;
+
 export interface OpenOptions {
   /** Open without migrating or creating (for read-only inspection). */
   readonly?: boolean;
@@ -28,7 +31,7 @@ export function connectDatabase(path: string, options: OpenOptions = {}): Db {
   try {
     db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: true });
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.prepare('SELECT count(*) FROM sqlite_master').get(); // fails now, clearly, if the file is not a database
   } catch (error) {
     throw databaseError(path, error);
@@ -61,16 +64,29 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   try {
     db = new Database(path);
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   } catch (error) {
     throw databaseError(path, error);
   }
   return prepareDatabase(db, path, options);
 }
 
-/** WAL lets `quire runs` read while `quire watch` writes. */
-export function enableWal(db: Db): void {
-  db.pragma('journal_mode = WAL');
+/**
+ * WAL lets `quire runs` read while `quire watch` writes. Switching needs the database to
+ * itself for a moment, and SQLite answers "busy" at once instead of waiting: when other
+ * processes are opening the same new database, wait for them as busy_timeout would.
+ */
+export function enableWal(db: Db, waitMs = BUSY_TIMEOUT_MS): void {
+  const deadline = Date.now() + waitMs;
+  for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
+    }
+  }
 }
 
 function databaseError(path: string, error: unknown): AppError {
