@@ -3,22 +3,63 @@
  * one temp dir, one snapshot of the build (the repo's dist/, or `dist`; so a rebuild of
  * dist/ halfway cannot change what is measured), and the 10k-block workspace (generated and validated once; the
  * sync and first-request benchmarks both use it).
+ *
+ * With `baseline` ({ ref } for a git ref built here, or { dist } for a built dist/ folder)
+ * there is a second build, measured side by side with the first: builds() lists both.
+ * Everything (the baseline's source tree and build included) lives in the one temp dir,
+ * which cleanup() removes.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { round, runNode, snapshotBuild } from './lib.mjs';
+import { buildGitRef, headInfo, round, runNode, snapshotBuild } from './lib.mjs';
 import { DEFAULT_SIZE, generateWorkspace } from './sync-workload.mjs';
 
-export function createBenchContext({ keep = false, log = () => {}, dist: fromDist } = {}) {
+export function createBenchContext({ keep = false, log = () => {}, dist: fromDist, baseline } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'quire-bench-'));
   let build;
+  let baseBuild;
   let large;
+  let cleaned = false;
   return {
     dir,
     keep,
     log,
+    /**
+     * The builds to measure, each { key: 'baseline' | 'current', dist, cli }: the baseline
+     * first when there is one (run 0 goes baseline, current; see buildOrder), then the
+     * current build. Builds the baseline on first call.
+     */
+    builds() {
+      const list = [{ key: 'current', ...this.build() }];
+      if (baseline) list.unshift({ key: 'baseline', ...this.baselineBuild() });
+      return list;
+    },
+    /** { dist, cli, info } of the baseline build (info: what it is, for the results). */
+    baselineBuild() {
+      if (!baseline) throw new Error('no baseline build');
+      if (!baseBuild) {
+        if (baseline.ref) {
+          const built = buildGitRef(baseline.ref, join(dir, 'baseline-src'), { log });
+          log(`  built in ${round(built.buildMs / 1000, 1)} s`);
+          baseBuild = { dist: built.dist, cli: built.cli, info: { ref: baseline.ref, commit: built.commit, subject: built.subject, source: `git archive + tsc -p ${built.project}`, buildS: round(built.buildMs / 1000, 1) } };
+        } else {
+          // A dist/ inside a checkout: take that checkout's package.json and schemas, else the repo's.
+          const parent = dirname(baseline.dist);
+          const sourceRoot = basename(baseline.dist) === 'dist' && existsSync(join(parent, 'package.json')) ? parent : undefined;
+          const snap = snapshotBuild(join(dir, 'baseline'), baseline.dist, sourceRoot ? { sourceRoot } : {});
+          log(`baseline: the build ${baseline.dist} copied to ${snap.dist}`);
+          baseBuild = { ...snap, info: { dist: baseline.dist, source: 'dist folder' } };
+        }
+      }
+      return baseBuild;
+    },
+    /** What the results say about the two builds (null without a baseline). */
+    baselineInfo() {
+      if (!baseline) return null;
+      return { ...this.baselineBuild().info, current: { dist: fromDist ?? 'dist/', head: headInfo() }, order: 'interleaved run by run, alternating which build goes first' };
+    },
     /** { dist, cli } of the build snapshot. */
     build() {
       if (!build) {
@@ -54,6 +95,8 @@ export function createBenchContext({ keep = false, log = () => {}, dist: fromDis
       return large;
     },
     cleanup() {
+      if (cleaned) return;
+      cleaned = true;
       if (keep) log(`kept ${dir}`);
       else rmSync(dir, { recursive: true, force: true });
     },

@@ -19,13 +19,113 @@ export const CLI = join(REPO_DIR, 'dist', 'cli', 'bin.js');
  * what is measured halfway. `fromDist`: another build to measure (default the repo's dist/).
  * Returns the snapshot's dist folder and CLI entry.
  */
-export function snapshotBuild(dir, fromDist = join(REPO_DIR, 'dist')) {
+export function snapshotBuild(dir, fromDist = join(REPO_DIR, 'dist'), { sourceRoot = REPO_DIR } = {}) {
   mkdirSync(dir, { recursive: true });
   cpSync(fromDist, join(dir, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.map') });
-  cpSync(join(REPO_DIR, 'package.json'), join(dir, 'package.json'));
+  cpSync(join(sourceRoot, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(REPO_DIR, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  symlinkSync(join(REPO_DIR, 'schemas'), join(dir, 'schemas'), 'dir');
+  if (existsSync(join(sourceRoot, 'schemas'))) symlinkSync(join(sourceRoot, 'schemas'), join(dir, 'schemas'), 'dir');
   return { dist: join(dir, 'dist'), cli: join(dir, 'dist', 'cli', 'bin.js') };
+}
+
+/** `git -C <repo> <args>`, trimmed stdout; throws with git's message on failure. */
+export function git(args, { cwd = REPO_DIR, input } = {}) {
+  const result = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...(input !== undefined ? { input } : {}) });
+  if (result.error) throw result.error;
+  if (result.status !== 0) throw new Error(`git ${args.join(' ')} failed (status ${result.status}): ${result.stderr.trim()}`);
+  return result.stdout.trim();
+}
+
+/** The repo's HEAD: { commit, subject, dirty } (dirty: tracked files changed; what is measured is dist/, built from them or not). */
+export function headInfo() {
+  try {
+    const [commit, subject] = git(['log', '-1', '--format=%H%n%s', 'HEAD']).split('\n');
+    const dirty = git(['status', '--porcelain', '--untracked-files=no']).length > 0;
+    return { commit, subject, dirty };
+  } catch {
+    return { commit: null, subject: null, dirty: null };
+  }
+}
+
+/**
+ * Builds git ref `ref` of this repo into `dir` (which must not exist): the tree from
+ * `git archive` (nothing in the repo changes: no worktree, no index, no lock), the repo's
+ * node_modules linked in, then the repo's TypeScript compiler with tsconfig.build.json
+ * (tsconfig.json for refs without it). Returns { dist, cli, root, ref, commit, subject, project, buildMs }.
+ */
+export function buildGitRef(ref, dir, { log = () => {} } = {}) {
+  let commit;
+  try {
+    commit = git(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`]);
+  } catch {
+    throw new Error(`--baseline: ${JSON.stringify(ref)} is not a commit of ${REPO_DIR}`);
+  }
+  const subject = git(['log', '-1', '--format=%s', commit]);
+  const tsc = join(REPO_DIR, 'node_modules', 'typescript', 'bin', 'tsc');
+  if (!existsSync(tsc)) throw new Error(`--baseline: ${tsc} not found (npm install first)`);
+  const start = performance.now();
+  mkdirSync(dir, { recursive: true });
+  const archive = spawnSync('git', ['archive', '--format=tar', commit], { cwd: REPO_DIR, maxBuffer: 1024 * 1024 * 1024 });
+  if (archive.error) throw archive.error;
+  if (archive.status !== 0) throw new Error(`git archive ${commit} failed: ${archive.stderr.toString().trim()}`);
+  const untar = spawnSync('tar', ['-x', '-C', dir], { input: archive.stdout });
+  if (untar.error) throw untar.error;
+  if (untar.status !== 0) throw new Error(`tar -x into ${dir} failed: ${untar.stderr.toString().trim()}`);
+  symlinkSync(join(REPO_DIR, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  const project = existsSync(join(dir, 'tsconfig.build.json')) ? 'tsconfig.build.json' : 'tsconfig.json';
+  log(`building ${ref} (${commit.slice(0, 10)} ${subject}) in ${dir}: tsc -p ${project}`);
+  const build = spawnSync(process.execPath, [tsc, '-p', project], { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (build.error) throw build.error;
+  if (build.status !== 0) throw new Error(`--baseline: tsc failed for ${ref} (${commit.slice(0, 10)}):\n${(build.stdout + build.stderr).slice(0, 4000)}`);
+  const cli = join(dir, 'dist', 'cli', 'bin.js');
+  if (!existsSync(cli)) throw new Error(`--baseline: the build of ${ref} has no dist/cli/bin.js`);
+  return { dist: join(dir, 'dist'), cli, root: dir, ref, commit, subject, project, buildMs: performance.now() - start };
+}
+
+/**
+ * Lets the event loop turn once: the benchmarks' loops of synchronous child runs call it
+ * between runs, so that a SIGINT/SIGTERM sent to this process alone is handled (and the
+ * temp dir removed) without waiting for the whole benchmark.
+ */
+export function breathe() {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * The order in which the builds run in run `i` (0-based) of a measurement: alternating,
+ * so that neither build always goes first (baseline, current, then current, baseline, ...).
+ * With one build, just that build.
+ */
+export function buildOrder(builds, i) {
+  return i % 2 === 0 ? builds : [...builds].reverse();
+}
+
+/**
+ * One benchmark's result from its per-build results ({ current, baseline? }, each
+ * { name, rows, ... }): the current build's result as without a baseline, each row with
+ * `baseline` ({ median, min, max, runs, samples, pass } of the same row measured on the
+ * baseline build), `ratio` (current median / baseline median), `pairedRatio` (median of
+ * the run-by-run ratios, when the samples pair up; null otherwise), and `baseline` holding
+ * the baseline build's other fields (phases, detail, ...).
+ */
+export function combineBuilds({ current, baseline }) {
+  if (!baseline) return current;
+  const { name: _name, rows: baseRows, ...baseRest } = baseline;
+  const byId = new Map(baseRows.map((r) => [r.id, r]));
+  const rows = current.rows.map((r) => {
+    const b = byId.get(r.id);
+    if (!b) return { ...r, baseline: null, ratio: null, pairedRatio: null };
+    const ratio = Number.isFinite(r.median) && Number.isFinite(b.median) && b.median !== 0 ? round(r.median / b.median, 3) : null;
+    // The samples were taken in turns (run i of one build next to run i of the other): the
+    // median of the per-run ratios is less sensitive to load that drifts over the whole run.
+    const pairs = (r.samples ?? []).map((v, i) => v / b.samples?.[i]).filter((v) => Number.isFinite(v));
+    const pairedRatio = pairs.length > 1 && pairs.length === r.samples.length && r.samples.length === b.samples?.length ? round(median(pairs), 3) : null;
+    return { ...r, baseline: { median: b.median, min: b.min, max: b.max, runs: b.runs, samples: b.samples, pass: b.pass }, ratio, pairedRatio };
+  });
+  for (const b of baseRows) {
+    if (!current.rows.some((r) => r.id === b.id)) rows.push({ ...b, median: NaN, min: NaN, max: NaN, runs: 0, samples: [], pass: null, baseline: { median: b.median, min: b.min, max: b.max, runs: b.runs, samples: b.samples, pass: b.pass }, ratio: null, pairedRatio: null });
+  }
+  return { ...current, rows, baseline: baseRest };
 }
 export const RSS_HOOK = join(BENCH_DIR, 'workers', 'rss-hook.mjs');
 

@@ -19,13 +19,16 @@
  * not share an event loop with the measured process or the baseline; for `first-request`
  * it runs in this process (the child is spawned asynchronously) since only arrival times
  * are measured. Arrival times are CLOCK_MONOTONIC (process.hrtime), comparable across processes.
+ *
+ * With a baseline build in the context, each runs for both builds, taking turns run by run
+ * (per mode, for steps), each build with its own databases; the current build's mock serves both.
  */
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BENCH_DIR, fmt, monoMs, round, rssMethod, runNode, runNodeAsync, stats } from './lib.mjs';
+import { BENCH_DIR, breathe, buildOrder, combineBuilds, fmt, monoMs, round, rssMethod, runNode, runNodeAsync, stats } from './lib.mjs';
 import { createBenchContext } from './context.mjs';
 import { summarizeProfile } from './profile.mjs';
 
@@ -141,28 +144,33 @@ async function startMockProcess(dist) {
 export async function benchSteps({ runs = 5, profile = false, keep = false, log = () => {}, context, steps = STEP_COUNT } = {}) {
   const ctx = context ?? createBenchContext({ keep, log });
   const dir = mkdtempSync(join(ctx.dir, 'steps-'));
-  const { cli, dist } = ctx.build();
-  const mock = await startMockProcess(dist);
+  const builds = ctx.builds();
+  // The mock does not change between builds: the current build's serves both.
+  const mock = await startMockProcess(ctx.build().dist);
   log(`mock-llm (own process) at ${mock.url}; ${steps} steps per run`);
-  const perMode = {};
-  let profiles;
+  // Per build: its own workspaces and databases, samples and captured request bodies.
+  const per = Object.fromEntries(builds.map((b) => [b.key, { build: b, perMode: {}, profiles: undefined }]));
+  const tag = (b) => (builds.length > 1 ? `${b.key}-` : '');
   try {
-    for (const mode of MODES) {
-      const root = join(dir, `ws-${mode.api}`);
-      generateStepsWorkspace(root, mode.api, steps);
-      perMode[mode.id] = { mode, root, db: join(dir, `${mode.id}.db`), quire: [], fetch: [], replay: [] };
+    for (const b of builds) {
+      for (const mode of MODES) {
+        const root = join(dir, `ws-${tag(b)}${mode.api}`);
+        generateStepsWorkspace(root, mode.api, steps);
+        per[b.key].perMode[mode.id] = { mode, root, db: join(dir, `${tag(b)}${mode.id}.db`), quire: [], fetch: [], replay: [] };
+      }
     }
-    const quireArgs = (m) => [cli, '-w', m.root, '--db', m.db, 'run', 'steps', '--endpoint', `5001=${mock.url}`, ...(m.mode.stream ? [] : ['--no-stream'])];
+    const quireArgs = (b, m) => [b.cli, '-w', m.root, '--db', m.db, 'run', 'steps', '--endpoint', `5001=${mock.url}`, ...(m.mode.stream ? [] : ['--no-stream'])];
     const genPath = (mode) => GENERATION_PATH[mode.api][mode.stream ? 'stream' : 'whole'];
+    const who = (b, m) => (builds.length > 1 ? `${m.mode.id} (${b.key} build)` : m.mode.id);
 
-    const runQuire = async (m, nodeArgs = []) => {
+    const runQuire = async (b, m, nodeArgs = []) => {
       await mock.take(); // forget anything earlier
-      const result = runNode(quireArgs(m), { nodeArgs });
+      const result = runNode(quireArgs(b, m), { nodeArgs });
       const { list, bodies } = await mock.take();
-      if (list.length === 0) throw new Error(`${m.mode.id}: the mock saw no request\n${result.stderr.slice(-1500)}`);
+      if (list.length === 0) throw new Error(`${who(b, m)}: the mock saw no request\n${result.stderr.slice(-1500)}`);
       const path = genPath(m.mode);
       const generations = list.filter((r) => r.method === 'POST' && r.path === path);
-      if (generations.length !== steps) throw new Error(`${m.mode.id}: expected ${steps} generation requests at ${path}, the mock saw ${generations.length}\n${result.stderr.slice(-1500)}`);
+      if (generations.length !== steps) throw new Error(`${who(b, m)}: expected ${steps} generation requests at ${path}, the mock saw ${generations.length}\n${result.stderr.slice(-1500)}`);
       const firstRequestMs = list[0].t - result.startedAtMs;
       const byRoute = {};
       for (const r of list) byRoute[`${r.method} ${r.path}`] = (byRoute[`${r.method} ${r.path}`] ?? 0) + 1;
@@ -200,43 +208,51 @@ export async function benchSteps({ runs = 5, profile = false, keep = false, log 
       };
     };
 
-    // Warm-up: one run per mode, not counted (syncs the small workspace, warms the OS
-    // caches) and captures the bodies the fetch loops will replay.
+    // Warm-up: one run per mode (and build), not counted (syncs the small workspace, warms
+    // the OS caches) and captures the bodies the fetch loops will replay.
     log('warm-up run per mode (captures the request bodies for the baselines)');
-    for (const m of Object.values(perMode)) {
-      await mock.take();
-      const warm = await runQuire(m);
-      m.byRoute = warm.byRoute;
-      m.requestsPerStep = warm.requestsPerStep;
-      const generation = [[{ method: 'POST', path: genPath(m.mode), body: warm.body, stream: m.mode.stream }]];
-      m.fetchPlan = join(dir, `${m.mode.id}.fetch.json`);
-      writeFileSync(m.fetchPlan, JSON.stringify({ base: mock.url, stages: generation }));
-      const replay = replayPlan(m.mode, warm.list, warm.bodies, steps);
-      m.replayDerived = replay.derived;
-      m.replayShape = replay.stages.map((stage) => stage.map((r) => `${r.method} ${r.path}`).join(' + ')).join(' → ');
-      m.replayRequests = replay.stages.flat().length;
-      m.replayPlan = join(dir, `${m.mode.id}.replay.json`);
-      writeFileSync(m.replayPlan, JSON.stringify({ base: mock.url, stages: replay.stages }));
+    for (const b of builds) {
+      for (const m of Object.values(per[b.key].perMode)) {
+        await mock.take();
+        const warm = await runQuire(b, m);
+        m.byRoute = warm.byRoute;
+        m.requestsPerStep = warm.requestsPerStep;
+        const generation = [[{ method: 'POST', path: genPath(m.mode), body: warm.body, stream: m.mode.stream }]];
+        m.fetchPlan = join(dir, `${tag(b)}${m.mode.id}.fetch.json`);
+        writeFileSync(m.fetchPlan, JSON.stringify({ base: mock.url, stages: generation }));
+        const replay = replayPlan(m.mode, warm.list, warm.bodies, steps);
+        m.replayDerived = replay.derived;
+        m.replayShape = replay.stages.map((stage) => stage.map((r) => `${r.method} ${r.path}`).join(' + ')).join(' → ');
+        m.replayRequests = replay.stages.flat().length;
+        m.replayPlan = join(dir, `${tag(b)}${m.mode.id}.replay.json`);
+        writeFileSync(m.replayPlan, JSON.stringify({ base: mock.url, stages: replay.stages }));
+      }
     }
 
     for (let i = 0; i < runs; i++) {
-      log(`run ${i + 1}/${runs}: ${MODES.map((mode) => mode.id).join(', ')} (quire, fetch loop, replay loop)`);
-      for (const m of Object.values(perMode)) {
-        const { list: _list, bodies: _bodies, body: _body, ...measured } = await runQuire(m);
-        m.quire.push(measured);
-        m.fetch.push(await runFetch(m.fetchPlan, steps));
-        m.replay.push(await runFetch(m.replayPlan, steps * m.replayRequests));
+      log(`run ${i + 1}/${runs}: ${MODES.map((mode) => mode.id).join(', ')} (quire, fetch loop, replay loop${builds.length > 1 ? `; ${buildOrder(builds, i).map((b) => b.key).join(' then ')} build per mode` : ''})`);
+      for (const mode of MODES) {
+        for (const b of buildOrder(builds, i)) {
+          const m = per[b.key].perMode[mode.id];
+          const { list: _list, bodies: _bodies, body: _body, ...measured } = await runQuire(b, m);
+          m.quire.push(measured);
+          m.fetch.push(await runFetch(m.fetchPlan, steps));
+          m.replay.push(await runFetch(m.replayPlan, steps * m.replayRequests));
+        }
       }
     }
 
     if (profile) {
       log('cpu profiles of quire run (kobold --no-stream, openai stream)');
-      profiles = {};
-      for (const id of ['kobold.nostream', 'openai.stream']) {
-        const name = `run-steps-${id}.cpuprofile`;
-        rmSync(join(PROFILE_DIR, name), { force: true });
-        await runQuire(perMode[id], ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', name]);
-        profiles[id] = summarizeProfile(join(PROFILE_DIR, name));
+      for (const b of builds) {
+        const suffix = b.key === 'current' ? '' : `.${b.key}`;
+        per[b.key].profiles = {};
+        for (const id of ['kobold.nostream', 'openai.stream']) {
+          const name = `run-steps-${id}${suffix}.cpuprofile`;
+          rmSync(join(PROFILE_DIR, name), { force: true });
+          await runQuire(b, per[b.key].perMode[id], ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', name]);
+          per[b.key].profiles[id] = summarizeProfile(join(PROFILE_DIR, name));
+        }
       }
     }
   } finally {
@@ -244,7 +260,11 @@ export async function benchSteps({ runs = 5, profile = false, keep = false, log 
     if (!ctx.keep) rmSync(dir, { recursive: true, force: true });
     if (!context) ctx.cleanup();
   }
+  return combineBuilds(Object.fromEntries(Object.entries(per).map(([key, p]) => [key, stepsResult(p.perMode, steps, p.profiles)])));
+}
 
+/** One build's steps result from its per-mode samples. */
+function stepsResult(perMode, steps, profiles) {
   const rows = [];
   const detail = {};
   for (const m of Object.values(perMode)) {
@@ -301,30 +321,34 @@ export function describeSteps(result) {
 export async function benchStartup({ runs = 5, keep = false, log = () => {}, context } = {}) {
   const ctx = context ?? createBenchContext({ keep, log });
   try {
-    const { cli } = ctx.build();
+    const builds = ctx.builds();
     const count = Math.max(15, runs);
-    log(`quire --version and node -e 0, ${count} runs each (interleaved)`);
-    const version = [];
-    const node = [];
-    runNode([cli, '--version']); // warm the file cache
+    log(`quire --version and node -e 0, ${count} runs each (interleaved${builds.length > 1 ? '; both builds, taking turns' : ''})`);
+    const per = Object.fromEntries(builds.map((b) => [b.key, { version: [], node: [] }]));
+    for (const b of builds) runNode([b.cli, '--version']); // warm the file cache
     for (let i = 0; i < count; i++) {
-      const v = runNode([cli, '--version']);
-      if (!/\d+\.\d+\.\d+/.test(v.stdout)) throw new Error(`quire --version printed ${JSON.stringify(v.stdout)}`);
-      version.push(v);
-      node.push(runNode(['-e', '0']));
+      await breathe();
+      for (const b of buildOrder(builds, i)) {
+        const v = runNode([b.cli, '--version']);
+        if (!/\d+\.\d+\.\d+/.test(v.stdout)) throw new Error(`quire --version printed ${JSON.stringify(v.stdout)}${builds.length > 1 ? ` (${b.key} build)` : ''}`);
+        per[b.key].version.push(v);
+        per[b.key].node.push(runNode(['-e', '0']));
+      }
     }
-    const diff = stats(version.map((r) => r.wallMs)).median - stats(node.map((r) => r.wallMs)).median;
-    return {
-      name: 'startup',
-      rssMethod: rssMethod(),
-      rows: [
-        row('version', 'quire --version, wall (fresh process)', 'ms', version.map((r) => r.wallMs), RUN_TARGETS.versionMs),
-        row('node', 'baseline: node -e 0, wall', 'ms', node.map((r) => r.wallMs)),
-        { ...row('version.overhead', 'quire --version − node -e 0 (medians)', 'ms', [diff]), runs: count },
-        row('rss.version', 'peak RSS, quire --version', 'MB', version.map((r) => r.rssMb)),
-        row('rss.node', 'peak RSS, node -e 0', 'MB', node.map((r) => r.rssMb)),
-      ],
-    };
+    return combineBuilds(Object.fromEntries(Object.entries(per).map(([key, { version, node }]) => {
+      const diff = stats(version.map((r) => r.wallMs)).median - stats(node.map((r) => r.wallMs)).median;
+      return [key, {
+        name: 'startup',
+        rssMethod: rssMethod(),
+        rows: [
+          row('version', 'quire --version, wall (fresh process)', 'ms', version.map((r) => r.wallMs), RUN_TARGETS.versionMs),
+          row('node', 'baseline: node -e 0, wall', 'ms', node.map((r) => r.wallMs)),
+          { ...row('version.overhead', 'quire --version − node -e 0 (medians)', 'ms', [diff]), runs: count },
+          row('rss.version', 'peak RSS, quire --version', 'MB', version.map((r) => r.rssMb)),
+          row('rss.node', 'peak RSS, node -e 0', 'MB', node.map((r) => r.rssMb)),
+        ],
+      }];
+    })));
   } finally {
     if (!context) ctx.cleanup();
   }
@@ -361,9 +385,11 @@ function addFirstRequestWorkflow(large) {
 export async function benchFirstRequest({ runs = 5, keep = false, profile = false, log = () => {}, context } = {}) {
   const ctx = context ?? createBenchContext({ keep, log });
   const dir = mkdtempSync(join(ctx.dir, 'first-request-'));
-  const { cli, dist } = ctx.build();
+  const builds = ctx.builds();
+  const { dist } = ctx.build();
   const large = ctx.largeWorkspace();
   const added = addFirstRequestWorkflow(large);
+  // The mock does not change between builds: the current build's serves both.
   const { startMockLlm } = await import(pathToFileURL(join(dist, 'mock-llm', 'index.js')).href);
   const mock = await startMockLlm();
   let arrivals = [];
@@ -374,18 +400,16 @@ export async function benchFirstRequest({ runs = 5, keep = false, profile = fals
   };
   log(`mock-llm (this process) at ${mock.url}; workflow ${FIRST_REQUEST_WORKFLOW} (block ${added.block})`);
   let dbCounter = 0;
-  const newDb = () => join(dir, `run-${++dbCounter}.db`);
+  const newDb = (b) => join(dir, `run-${builds.length > 1 ? `${b.key}-` : ''}${++dbCounter}.db`);
   const dropDb = (file) => ['', '-wal', '-shm'].forEach((s) => rmSync(file + s, { force: true }));
-  const warm = [];
-  const cold = [];
-  let profiles;
+  const per = Object.fromEntries(builds.map((b) => [b.key, { warm: [], cold: [], profiles: undefined }]));
   try {
-    const once = async (db, nodeArgs = []) => {
+    const once = async (b, db, nodeArgs = []) => {
       arrivals = [];
-      const result = await runNodeAsync([cli, '-w', large.root, '--db', db, 'run', FIRST_REQUEST_WORKFLOW, '--endpoint', `5001=${mock.url}`, '--no-stream'], { nodeArgs });
+      const result = await runNodeAsync([b.cli, '-w', large.root, '--db', db, 'run', FIRST_REQUEST_WORKFLOW, '--endpoint', `5001=${mock.url}`, '--no-stream'], { nodeArgs });
       const list = arrivals;
       const firstPost = list.find((r) => r.method === 'POST');
-      if (!firstPost) throw new Error(`first-request: the mock saw no POST\n${result.stderr.slice(-1500)}`);
+      if (!firstPost) throw new Error(`first-request${builds.length > 1 ? ` (${b.key} build)` : ''}: the mock saw no POST\n${result.stderr.slice(-1500)}`);
       return {
         wallMs: result.wallMs,
         rssMb: result.rssMb,
@@ -394,24 +418,31 @@ export async function benchFirstRequest({ runs = 5, keep = false, profile = fals
         requests: list.map((r) => `${r.method} ${r.path}`),
       };
     };
-    const warmDb = newDb();
     log('warm-up: first run syncs the database (not counted)');
-    await once(warmDb);
+    for (const b of builds) {
+      per[b.key].warmDb = newDb(b);
+      await once(b, per[b.key].warmDb);
+    }
     for (let i = 0; i < runs; i++) {
-      log(`run ${i + 1}/${runs}: warm database, then a new database`);
-      warm.push(await once(warmDb));
-      const db = newDb();
-      cold.push(await once(db));
-      dropDb(db);
+      log(`run ${i + 1}/${runs}: warm database, then a new database${builds.length > 1 ? ` (${buildOrder(builds, i).map((b) => b.key).join(' then ')} build)` : ''}`);
+      for (const b of buildOrder(builds, i)) {
+        per[b.key].warm.push(await once(b, per[b.key].warmDb));
+        const db = newDb(b);
+        per[b.key].cold.push(await once(b, db));
+        dropDb(db);
+      }
     }
     if (profile) {
       log('cpu profiles of quire run (warm and cold database)');
-      profiles = {};
-      for (const [name, db] of [['warm', warmDb], ['cold', newDb()]]) {
-        const file = `run-first-request-${name}.cpuprofile`;
-        rmSync(join(PROFILE_DIR, file), { force: true });
-        await once(db, ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', file]);
-        profiles[name] = summarizeProfile(join(PROFILE_DIR, file));
+      for (const b of builds) {
+        const suffix = b.key === 'current' ? '' : `.${b.key}`;
+        per[b.key].profiles = {};
+        for (const [name, db] of [['warm', per[b.key].warmDb], ['cold', newDb(b)]]) {
+          const file = `run-first-request-${name}${suffix}.cpuprofile`;
+          rmSync(join(PROFILE_DIR, file), { force: true });
+          await once(b, db, ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', file]);
+          per[b.key].profiles[name] = summarizeProfile(join(PROFILE_DIR, file));
+        }
       }
     }
   } finally {
@@ -420,7 +451,7 @@ export async function benchFirstRequest({ runs = 5, keep = false, profile = fals
     if (!ctx.keep) rmSync(dir, { recursive: true, force: true });
     if (!context) ctx.cleanup();
   }
-  return {
+  return combineBuilds(Object.fromEntries(Object.entries(per).map(([key, { warm, cold, profiles }]) => [key, {
     name: 'first-request',
     workload: { ...large.manifest.counts, workflow: FIRST_REQUEST_WORKFLOW, block: added.block, requests: warm[0]?.requests },
     rssMethod: rssMethod(),
@@ -435,7 +466,7 @@ export async function benchFirstRequest({ runs = 5, keep = false, profile = fals
       row('rss.cold', 'peak RSS, quire run, cold', 'MB', cold.map((r) => r.rssMb)),
     ],
     ...(profiles ? { profiles } : {}),
-  };
+  }])));
 }
 
 export function describeFirstRequest(result) {

@@ -3,6 +3,7 @@
  * quire benchmarks. `npm run bench` builds first, then runs this.
  *
  *   node bench/run.mjs [--json] [--runs N] [--profile] [--keep] [--strict] [--only sync,...] [--dist DIR]
+ *                      [--baseline <git-ref> | --dist-baseline DIR]
  *
  * --json     print the results as JSON (stdout) instead of the table
  * --runs N   runs per measurement (default 5); medians are reported
@@ -12,15 +13,28 @@
  * --strict   exit 1 when any target is missed
  * --only     comma-separated benchmark names (default: all): sync, steps, startup, first-request
  * --dist DIR measure another build (a dist/ folder; default the repo's), e.g. to try a change
+ * --baseline <git-ref>
+ *            also measure that commit of this repo, side by side with the build measured
+ *            (git archive of the ref into the run's temp dir, the repo's node_modules linked in,
+ *            built with the repo's tsc -p tsconfig.build.json; removed at the end). Every
+ *            measurement runs for both builds in turn, run by run (alternating which goes first),
+ *            so load on this machine hits both alike. Each row then shows before (the baseline),
+ *            after (the build measured) and after/before; targets are judged on "after".
+ *            Compare like this: a claim that a change is faster needs both builds in one run.
+ * --dist-baseline DIR
+ *            the same with an already-built dist/ folder as the baseline
  *
  * The latest results are always written to bench/results/latest.json.
  * Each benchmark is a sibling module exporting an async function that returns
  * { name, rows: [{ id, label, unit, median, min, max, runs, target, pass }], ... }.
+ * With a baseline, each row also has baseline: { median, min, max, runs, samples, pass },
+ * ratio (median / baseline.median) and pairedRatio (median of the run-by-run ratios), each benchmark a `baseline` object with the baseline
+ * build's other fields, and the results a top-level `baseline` saying what was compared.
  */
 import { existsSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BENCH_DIR, CLI, fmt, formatTable, writeJson } from './lib.mjs';
+import { BENCH_DIR, CLI, fmt, formatTable, git, writeJson } from './lib.mjs';
 import { createBenchContext } from './context.mjs';
 import { benchFirstRequest, benchStartup, benchSteps, describeFirstRequest, describeSteps } from './run-steps.mjs';
 import { benchSync, describeSync } from './sync.mjs';
@@ -35,6 +49,13 @@ const BENCHMARKS = [
 const args = process.argv.slice(2);
 const has = (flag) => args.includes(flag);
 const value = (flag) => (has(flag) ? args[args.indexOf(flag) + 1] : undefined);
+const usage = (message) => {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+};
+for (const flag of ['--runs', '--only', '--dist', '--baseline', '--dist-baseline']) {
+  if (has(flag) && (value(flag) === undefined || value(flag).startsWith('--'))) usage(`${flag} needs a value`);
+}
 const json = has('--json');
 const runs = Number(value('--runs') ?? 5);
 const only = value('--only')?.split(',');
@@ -53,12 +74,36 @@ if (!existsSync(value('--dist') ? join(resolve(value('--dist')), 'cli', 'bin.js'
   process.stderr.write(`${CLI} not found: build first (npm run build), or use npm run bench\n`);
   process.exit(2);
 }
+if (has('--baseline') && has('--dist-baseline')) usage('--baseline and --dist-baseline: one or the other');
+if (has('--dist-baseline') && !existsSync(join(resolve(value('--dist-baseline')), 'cli', 'bin.js'))) {
+  usage(`--dist-baseline: ${join(resolve(value('--dist-baseline')), 'cli', 'bin.js')} not found (give a built dist/ folder)`);
+}
+if (has('--baseline')) {
+  try {
+    git(['rev-parse', '--verify', '--end-of-options', `${value('--baseline')}^{commit}`]);
+  } catch {
+    usage(`--baseline: ${JSON.stringify(value('--baseline'))} is not a commit of this repo`);
+  }
+}
+const baseline = has('--baseline') ? { ref: value('--baseline') } : has('--dist-baseline') ? { dist: resolve(value('--dist-baseline')) } : undefined;
 
 const started = Date.now();
 const loadStart = loadavg()[0];
 const results = [];
-const context = createBenchContext({ keep: has('--keep'), log, ...(value('--dist') ? { dist: resolve(value('--dist')) } : {}) });
+const context = createBenchContext({ keep: has('--keep'), log, ...(value('--dist') ? { dist: resolve(value('--dist')) } : {}), ...(baseline ? { baseline } : {}) });
+// Interrupted (Ctrl-C, kill): the temp dir, with the baseline's tree and build, goes too.
+const onSignal = (signal) => {
+  context.cleanup();
+  process.exit(signal === 'SIGINT' ? 130 : 143);
+};
+process.once('SIGINT', onSignal);
+process.once('SIGTERM', onSignal);
+let baselineInfo = null;
 try {
+  if (baseline) {
+    context.builds(); // build the baseline first: a ref that does not build fails before anything is measured
+    baselineInfo = context.baselineInfo();
+  }
   for (const bench of BENCHMARKS) {
     if (only && !only.includes(bench.name)) continue;
     log(`== ${bench.name}`);
@@ -66,6 +111,8 @@ try {
   }
 } finally {
   context.cleanup();
+  process.removeListener('SIGINT', onSignal);
+  process.removeListener('SIGTERM', onSignal);
 }
 
 const output = {
@@ -79,25 +126,62 @@ const output = {
   },
   benchmarks: results.map(({ describe, ...rest }) => rest),
   pass: results.every((r) => r.rows.every((row) => row.pass !== false)),
+  ...(baselineInfo ? { baseline: baselineInfo } : {}),
 };
 writeJson(join(BENCH_DIR, 'results', 'latest.json'), output);
 
 if (json) {
   process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
 } else {
+  if (baselineInfo) {
+    const cur = baselineInfo.current;
+    const curHead = cur.head.commit ? `${cur.head.commit.slice(0, 10)}${cur.head.dirty ? ' + uncommitted changes' : ''}` : '?';
+    process.stdout.write(`\nbefore = ${baselineInfo.ref !== undefined ? `${baselineInfo.ref} (${baselineInfo.commit.slice(0, 10)} ${baselineInfo.subject})` : baselineInfo.dist}\n` +
+      `after  = ${cur.dist} (HEAD ${curHead})\n` +
+      'both measured in this run, taking turns run by run; ratio = after / before (< 1: after is smaller); target and result judge "after"\n');
+  }
+  const range = (min, max, digits) => (Number.isFinite(min) && Number.isFinite(max) ? `${fmt(min, '', digits)}–${fmt(max, '', digits)}` : '');
   for (const result of results) {
-    const header = ['measurement', 'median', 'min', 'max', 'runs', 'target', 'result'];
-    const rows = result.rows.map((r) => [
-      r.label,
-      fmt(r.median, r.unit, r.digits ?? (r.unit === 'x' ? 2 : 1)),
-      fmt(r.min, r.unit === 'x' ? '' : r.unit, r.digits ?? 1),
-      fmt(r.max, r.unit === 'x' ? '' : r.unit, r.digits ?? 1),
-      String(r.runs),
-      r.target === null ? '' : `<= ${r.target} ${r.unit}`,
-      r.pass === null ? '' : r.pass ? 'pass' : 'FAIL',
-    ]);
+    let header;
+    let rows;
+    if (baselineInfo) {
+      header = ['measurement', 'before', 'after', 'ratio', 'before min–max', 'after min–max', 'runs', 'target', 'result'];
+      rows = result.rows.map((r) => {
+        const b = r.baseline ?? {};
+        const digits = r.digits ?? (r.unit === 'x' ? 2 : 1);
+        return [
+          r.label,
+          fmt(b.median, r.unit, digits),
+          fmt(r.median, r.unit, digits),
+          r.ratio === null || r.ratio === undefined ? '-' : fmt(r.ratio, 'x', 2),
+          range(b.min, b.max, r.digits ?? 1),
+          range(r.min, r.max, r.digits ?? 1),
+          b.runs !== undefined && b.runs !== r.runs ? `${b.runs}/${r.runs}` : String(r.runs),
+          r.target === null ? '' : `<= ${r.target} ${r.unit}`,
+          r.pass === null ? '' : r.pass ? 'pass' : 'FAIL',
+        ];
+      });
+    } else {
+      header = ['measurement', 'median', 'min', 'max', 'runs', 'target', 'result'];
+      rows = result.rows.map((r) => [
+        r.label,
+        fmt(r.median, r.unit, r.digits ?? (r.unit === 'x' ? 2 : 1)),
+        fmt(r.min, r.unit === 'x' ? '' : r.unit, r.digits ?? 1),
+        fmt(r.max, r.unit === 'x' ? '' : r.unit, r.digits ?? 1),
+        String(r.runs),
+        r.target === null ? '' : `<= ${r.target} ${r.unit}`,
+        r.pass === null ? '' : r.pass ? 'pass' : 'FAIL',
+      ]);
+    }
     process.stdout.write(`\n${result.name}\n${formatTable(header, rows)}\n`);
-    if (result.describe) process.stdout.write(`\n${result.describe(result)}\n`);
+    if (result.describe) {
+      if (result.baseline) {
+        process.stdout.write(`\nafter:\n${result.describe(result)}\n`);
+        process.stdout.write(`\nbefore:\n${result.describe({ name: result.name, rows: [], ...result.baseline })}\n`);
+      } else {
+        process.stdout.write(`\n${result.describe(result)}\n`);
+      }
+    }
   }
   const busiest = Math.max(output.env.loadAvg1mStart, output.env.loadAvg1mEnd);
   if (busiest > output.env.cpus) {
