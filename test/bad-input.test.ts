@@ -286,6 +286,21 @@ const BAD_CASES: BadCase[] = [
     ],
   },
   {
+    // Issue 7 item 1: 5000 nested brackets crashed the fast YAML path ("Maximum call stack size
+    // exceeded", no location, nothing on stdout under --json). Every YAML file kind now stops at
+    // the 65th nested list or mapping, reported where it opens; other files are still reported.
+    // Depth counts the file's top mapping as 1, so `params: {seed: [` is depth 3 at its `[`.
+    name: 'deep-nesting',
+    problems: [
+      { file: 'blocks/other.md', line: 1, col: 5, code: 'MISSING_BLOCK', message: /unknown block "nope"/ },
+      { file: S, line: 3, col: 70, code: 'YAML_PARSE', message: /^lists and mappings are nested more than 64 levels deep here; quire reads at most 64$/ }, // `tags: ` + 64th `[`
+      { file: 'formats/deep.yaml', line: 1, col: 70, code: 'YAML_PARSE', message: /nested more than 64 levels/ }, // `stop: ` + 64th `[`
+      { file: C, line: 6, col: 72, code: 'YAML_PARSE', message: /nested more than 64 levels/ }, // endpoints > 5001 > urls > 62nd `[`
+      { file: W, line: 11, col: 129, code: 'YAML_PARSE', message: /nested more than 64 levels/ }, // payloads > item > vars > x, then the 61st `- ` on the line
+      { file: P, line: 7, col: 78, code: 'YAML_PARSE', message: /nested more than 64 levels/ }, // `params: {seed: ` + 63rd `[`
+    ],
+  },
+  {
     name: 'many-problems',
     problems: [
       { file: S, line: 1, col: 1, code: 'FRONTMATTER' },

@@ -75,3 +75,48 @@ describe('parseSimpleDocument', () => {
     expect(parseSimpleDocument('a: 1e3')).toBeUndefined();
   });
 });
+
+describe('nesting depth (issue 7 item 1)', () => {
+  /** Each form nests `depth` lists or mappings, the top mapping included. */
+  const FORMS: Record<string, (depth: number) => string> = {
+    'flow lists': (depth) => `a: ${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}`,
+    'flow mappings': (depth) => `a: ${'{b: '.repeat(depth - 1)}1${'}'.repeat(depth - 1)}`,
+    'block mappings': (depth) => Array.from({ length: depth }, (_, i) => `${' '.repeat(i)}k${i === depth - 1 ? ': 1' : ':'}`).join('\n'),
+    'block lists on one line': (depth) => `a:\n  ${'- '.repeat(depth - 1)}x`,
+  };
+  const where = (text: string) => {
+    const result = parseYamlSource('f', text);
+    return result.ok ? 'ok' : result.problems.map((p) => `${p.line}:${p.col} ${p.code} ${p.message}`);
+  };
+  const TOO_DEEP = 'YAML_PARSE lists and mappings are nested more than 64 levels deep here; quire reads at most 64';
+
+  it.each(Object.keys(FORMS))('%s: 64 levels are read, the 65th is reported where it opens, on both paths', (form) => {
+    const make = FORMS[form]!;
+    expect(where(make(64))).toBe('ok');
+    if (form !== 'block lists on one line') expect(expectAgreement(make(64), form)).toBe(true); // the fast path answers it
+    expect(parseSimpleDocument(make(65))).toBeUndefined();
+    const expected = {
+      'flow lists': `1:67 ${TOO_DEEP}`, // `a: ` + the 64th `[`
+      'flow mappings': `1:256 ${TOO_DEEP}`, // `a: ` + 63 × `{b: ` + the 64th `{`
+      'block mappings': `65:65 ${TOO_DEEP}`, // the 65th key, indented 64
+      'block lists on one line': `2:129 ${TOO_DEEP}`, // 2 spaces + 63 × `- ` + the 64th list
+    }[form];
+    expect(where(make(65))).toEqual([expected]);
+  });
+
+  it('5000 levels (and 2 million) are one located problem, not a stack overflow, and quick', () => {
+    const text = `params: {seed: ${'['.repeat(5000)}${']'.repeat(5000)}}\n`;
+    expect(() => parseSimpleDocument(text)).not.toThrow();
+    expect(parseSimpleDocument(text)).toBeUndefined();
+    expect(where(text)).toEqual([`1:78 ${TOO_DEEP}`]);
+    const started = performance.now();
+    expect(where(`a: ${'['.repeat(2_000_000)}`)).toEqual([`1:67 ${TOO_DEEP}`]);
+    expect(where(`a:\n  ${'- '.repeat(1_000_000)}x`)).toEqual([`2:129 ${TOO_DEEP}`]);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('front matter lines are shifted, and several documents are still one problem', () => {
+    expect(parseYamlSource('f', `tags: ${'['.repeat(100)}${']'.repeat(100)}`, 1)).toMatchObject({ ok: false, problems: [{ line: 2, col: 70, code: 'YAML_PARSE' }] });
+    expect(where('a: 1\n---\nb: 2\n')).toEqual(['2:1 YAML_PARSE invalid YAML: Source contains multiple documents; please use YAML.parseAllDocuments()']);
+  });
+});

@@ -10,6 +10,8 @@
  * checks values and node positions against the `yaml` library.
  */
 
+import { MAX_YAML_DEPTH } from './yaml-source.js';
+
 export interface SimpleDocument {
   value: Record<string, unknown>;
   /** Start offset of every node, by JSON path (`payloads\u00000\u0000name`). */
@@ -71,6 +73,7 @@ const pathKey = (path: readonly (string | number)[]) => path.join('\u0000');
 function readBlock(reader: Reader, indent: number, path: (string | number)[], offsets: Map<string, number>): unknown {
   const first = reader.lines[reader.index];
   if (!first || first.indent !== indent) return decline();
+  if (path.length >= MAX_YAML_DEPTH) return decline(); // too deep: the full parser reports it
   offsets.set(pathKey(path), first.start);
   if (first.text === '-' || first.text.startsWith('- ')) {
     const list: unknown[] = [];
@@ -141,6 +144,8 @@ function readFlowValue(state: FlowState, base: number, path: (string | number)[]
   skipSpaces(state);
   offsets.set(pathKey(path), base + state.pos);
   const ch = state.text[state.pos];
+  // A collection at `path` is nested path.length + 1 deep; the full parser reports too deep ones.
+  if ((ch === '[' || ch === '{') && path.length >= MAX_YAML_DEPTH) return decline();
   if (ch === '[') {
     state.pos++;
     const list: unknown[] = [];

@@ -1,7 +1,7 @@
 /**
  * YAML parsing that keeps positions, so every problem can name `file:line:col`.
  */
-import type { Document, Node } from 'yaml';
+import type { CST, Document, Node, Parser } from 'yaml';
 import { loadYaml } from './parsers.js';
 import type { Problem } from './errors.js';
 
@@ -14,18 +14,74 @@ export interface YamlSource {
 export type YamlParseResult = { ok: true; source: YamlSource } | { ok: false; problems: Problem[] };
 
 /**
+ * Deepest nesting of lists and mappings quire reads in any YAML file (the file's top
+ * mapping is level 1). Real files use a handful of levels; the limit keeps every
+ * recursive step after parsing (composing, schema checks, JSON, rendering) far from the
+ * call stack's limit. The fast paths decline anything deeper, so both paths agree.
+ */
+export const MAX_YAML_DEPTH = 64;
+
+export const TOO_DEEP_MESSAGE = `lists and mappings are nested more than ${MAX_YAML_DEPTH} levels deep here; quire reads at most ${MAX_YAML_DEPTH}`;
+
+const COLLECTIONS = new Set<string>(['block-map', 'block-seq', 'flow-collection']);
+
+/** Thrown out of the token stream when a collection opens deeper than MAX_YAML_DEPTH. */
+class TooDeep extends Error {
+  constructor(readonly offset: number) {
+    super(TOO_DEEP_MESSAGE);
+  }
+}
+
+/**
+ * The parser's tokens, one lexeme at a time, so nesting is checked as it opens: the
+ * parser keeps its open collections on a stack (it never recurses), and stopping at the
+ * first collection past the limit leaves the recursive composer nothing deep to build.
+ */
+function* checkedTokens(parser: Parser, lexer: InstanceType<typeof import('yaml').Lexer>, text: string): Generator<CST.Token, void> {
+  for (const lexeme of lexer.lex(text)) {
+    yield* parser.next(lexeme);
+    // The stack's length bounds the open collections: count them only when it could be over.
+    if (parser.stack.length > MAX_YAML_DEPTH) {
+      let depth = 0;
+      for (const token of parser.stack) {
+        if (COLLECTIONS.has(token.type) && ++depth > MAX_YAML_DEPTH) throw new TooDeep(token.offset);
+      }
+    }
+  }
+  yield* parser.end();
+}
+
+/**
  * Parses one YAML document. `lineOffset` shifts reported lines, for YAML that sits
  * inside another file (block front matter starts on line 2).
  * Duplicate keys, tabs and bad indentation are errors, reported all at once.
  */
 export function parseYamlSource(file: string, text: string, lineOffset = 0): YamlParseResult {
-  const { LineCounter, parseDocument } = loadYaml();
+  const { Composer, LineCounter, Lexer, Parser, YAMLParseError } = loadYaml();
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
   const position = (offset: number) => {
     const { line, col } = lineCounter.linePos(offset);
     return { line: line + lineOffset, col };
   };
+  // What `parseDocument` does, with the nesting check between the parser and the composer.
+  const parser = new Parser(lineCounter.addNewLine);
+  lineCounter.addNewLine(0); // Parser.parse() does this; next() counts the rest
+  const composer = new Composer({ uniqueKeys: true, strict: true });
+  let doc: Document.Parsed | undefined;
+  try {
+    for (const next of composer.compose(checkedTokens(parser, new Lexer(), text), true, text.length)) {
+      if (!doc) doc = next;
+      else {
+        doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+        break;
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof TooDeep)) throw error;
+    // Lines counted so far cover the offset: the lexer has passed it.
+    return { ok: false, problems: [{ file, ...position(error.offset), code: 'YAML_PARSE', message: error.message }] };
+  }
+  if (!doc) throw new Error('yaml: compose(forceDoc) gave no document');
   if (doc.errors.length > 0) {
     return {
       ok: false,
