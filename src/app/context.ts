@@ -5,7 +5,7 @@
  * Built by the composition root, cli/context.ts.
  */
 import type { LlmClient } from '../core/llm.js';
-import type { Clock, GitState, StoreProvider, WorkspaceReader } from '../core/ports.js';
+import type { Clock, GitState, ProcessLiveness, StoreProvider, WorkspaceReader } from '../core/ports.js';
 import type { ResolvedEndpoint } from './endpoints.js';
 
 /** Makes (and caches) the client for an endpoint, resolving `auto` by probing; `close` releases every client made. */
@@ -17,6 +17,8 @@ export interface AppContext {
   readonly stores: StoreProvider;
   readonly clients: ClientFactory;
   readonly clock: Clock;
+  /** This process's identity, and whether the process of a `running` run still lives. */
+  readonly processes: ProcessLiveness;
   /** quire's version, recorded with every run. */
   readonly version: string;
   /** The workspace's git state, read once and kept (a watch cycle reads it again with refresh). */

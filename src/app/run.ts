@@ -9,6 +9,7 @@ import { resolveInputs } from '../core/inputs.js';
 import type { AppContext } from './context.js';
 import { parseEndpointOverrides, resolveEndpoint, type ResolvedEndpoint } from './endpoints.js';
 import { createPlanner, filesUsed, findWorkflow, type PlannedStep } from './plan.js';
+import { isRunAlive, ownerMetadata } from './interrupted.js';
 import { loadRunModel } from './run-model.js';
 import type { WorkspaceModel } from './sync.js';
 
@@ -51,7 +52,7 @@ export async function runWorkflow(ctx: AppContext, options: RunOptions): Promise
   const emit = options.onEvent ?? (() => {});
   const { workspace, hashes } = options.model ?? (await loadRunModel(ctx, options.workflow));
   const { history, mirror } = await ctx.stores.forWriting();
-  await history.markInterrupted(isRunAlive, ctx.clock.now());
+  await history.markInterrupted((metadata) => isRunAlive(ctx.processes, metadata), ctx.clock.now());
   const workflow = findWorkflow(workspace, options.workflow);
   const input = resolveInputs(workflow, options.inputs);
   const overrides = parseEndpointOverrides(options.endpointOverrides ?? []);
@@ -69,7 +70,7 @@ export async function runWorkflow(ctx: AppContext, options: RunOptions): Promise
     git_commit: git.commit,
     git_dirty: git.dirty,
     files: filesUsed(workspace, workflow, hashes),
-    pid: process.pid,
+    ...ownerMetadata(ctx.processes),
   };
   const runId = await history.startRun({ workflowId: links.workflowId, metadata: runMetadata, startedAt: ctx.clock.now() });
   emit({ type: 'run-start', runId, workflow: workflow.name, steps: steps.length });
@@ -77,7 +78,7 @@ export async function runWorkflow(ctx: AppContext, options: RunOptions): Promise
   const outputs: { name: string; output: string }[] = [];
   const stepOutputs: Record<string, { output: string }> = {};
   const finish = async (status: FinishedStatus, error?: AppError | Error, step?: { index: number; name: string }): Promise<RunOutcome> => {
-    const { pid: _running, ...kept } = runMetadata;
+    const { pid: _pid, process_start: _start, ...kept } = runMetadata;
     const metadata: RunMetadata = { ...kept, steps_completed: outputs.length, ...(error ? { error: error.message, ...(step ? { failed_step: step } : {}) } : {}) };
     await history.finishRun(runId, status, metadata, ctx.clock.now());
     const hint = error ? hintFor(error, step ? steps[step.index] : undefined) : undefined;
@@ -186,19 +187,4 @@ function hintFor(error: AppError | Error, planned: { payload: { llmPort: number 
     return `${error.hint ? `${error.hint} ` : ''}Start it, send port ${port} elsewhere with --endpoint ${port}=http://host:port, or try the workflow against \`quire mock-llm\`.`;
   }
   return error instanceof AppError ? error.hint : undefined;
-}
-
-/** A `running` run is alive while the process that records it is. */
-function isRunAlive(metadata: RunMetadata): boolean {
-  return typeof metadata.pid === 'number' && isProcessAlive(metadata.pid);
-}
-
-function isProcessAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

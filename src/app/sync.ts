@@ -11,6 +11,7 @@ import { unchangedReport, type SyncReport } from '../core/sync-report.js';
 import type { Workspace, WorkspaceFiles } from '../core/types.js';
 import type { CachedFileEntry } from '../core/workspace.js';
 import type { AppContext } from './context.js';
+import { settleInterruptedRuns } from './interrupted.js';
 import type { ParseCache } from '../core/ports.js';
 
 /** A validated model of the workspace and every file's hash (recorded with runs). */
@@ -83,6 +84,13 @@ export async function syncModel(ctx: AppContext): Promise<SyncedModel> {
  * and the fingerprint matches, report "unchanged" without reading or parsing anything.
  */
 export async function syncFiles(ctx: AppContext): Promise<SyncReport> {
+  const report = await syncOrSkip(ctx);
+  // Like every command that opens the database: no dead process's run stays `running`.
+  await settleInterruptedRuns(ctx);
+  return report;
+}
+
+async function syncOrSkip(ctx: AppContext): Promise<SyncReport> {
   const check = checkSinceLastSync(ctx);
   const counts = check.hashes ? check.cache!.lastCounts() : undefined;
   if (counts) {

@@ -5,6 +5,7 @@
 import { createSqliteStoreProvider } from '../adapters/db/sqlite-stores.js';
 import { createWorkspaceReader } from '../adapters/fs/workspace-reader.js';
 import { readGitState } from '../adapters/git/git-state.js';
+import { createProcessLiveness } from '../adapters/process/liveness.js';
 import { systemClock, type AppContext, type ClientFactory } from '../app/context.js';
 import type { GitState } from '../core/ports.js';
 import { findWorkspaceRoot, resolveDbPath } from '../app/workspace-root.js';
@@ -48,6 +49,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
     stores,
     clients,
     clock: systemClock,
+    processes: createProcessLiveness(),
     version: options.version ?? QUIRE_VERSION,
     gitState({ refresh = false } = {}) {
       if (refresh || !git) git = readGitState(options.root);

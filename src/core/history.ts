@@ -18,8 +18,9 @@ export interface RunMetadata {
   git_dirty?: boolean | null;
   /** Content hash of every workspace file the run used, by path. */
   files?: Record<string, string>;
-  /** The process running it, while it runs (liveness of `running` rows). */
+  /** The process running it, while it runs (liveness of `running` rows): its pid and start. */
   pid?: number;
+  process_start?: string;
   steps_completed?: number;
   error?: string;
   failed_step?: { index: number; name: string };

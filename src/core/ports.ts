@@ -27,6 +27,8 @@ export interface HistoryStore {
    * `failed` (interrupted). Returns the ids marked.
    */
   markInterrupted(isAlive: (metadata: RunMetadata) => boolean, at: Date): Promise<number[]>;
+  /** Runs recorded as `running`, oldest first. */
+  running(): Promise<RunRecord[]>;
   getRun(runId: number): Promise<RunRecord | undefined>;
   /** Newest first. */
   listRuns(query: { workflow?: string; limit: number }): Promise<RunSummary[]>;
@@ -108,6 +110,20 @@ export interface WorkspaceReader {
   walk(known?: ReadonlyMap<string, KnownFile>): WorkspaceFiles;
   /** One file's bytes, by workspace-relative path. */
   read(path: string): Uint8Array;
+}
+
+/** The process that records a run: its pid and its start, so a reused pid is not mistaken for it. */
+export interface RunOwner {
+  pid: number;
+  /** Opaque; compared for equality. Absent on runs recorded by older quire versions. */
+  start?: string;
+}
+
+export interface ProcessLiveness {
+  /** This process. */
+  readonly self: RunOwner;
+  /** Whether the process that recorded a run still runs (this process included). */
+  isAlive(owner: RunOwner): boolean;
 }
 
 export interface Clock {

@@ -88,6 +88,10 @@ export function createHistoryStore(db: Db, beforeWrite: () => void = () => {}): 
       }
       return marked;
     },
+    async running() {
+      const rows = db.prepare(`SELECT ${runColumns} FROM runs r LEFT JOIN workflows w ON w.id = r.workflow_id WHERE r.status = 'running' ORDER BY r.id`).all() as RunRow[];
+      return rows.map(toRun);
+    },
     async getRun(runId) {
       const row = db.prepare(`SELECT ${runColumns} FROM runs r LEFT JOIN workflows w ON w.id = r.workflow_id WHERE r.id = ?`).get(runId) as RunRow | undefined;
       return row ? toRun(row) : undefined;
