@@ -9,7 +9,7 @@ import { reachableBlockKeys } from '../core/graph.js';
 import type { Block, FormatFile, Payload, Workflow, WorkspaceConfig } from '../core/types.js';
 import type { AppContext } from './context.js';
 import type { ParseCache } from '../core/ports.js';
-import { checkSinceLastSync, syncChecked, type WorkspaceModel } from './sync.js';
+import { checkSinceLastSync, mirrorHolds, syncChecked, type WorkspaceModel } from './sync.js';
 
 /**
  * The run's slice of an unchanged workspace (`hashes`: every file's hash, from the change
@@ -63,8 +63,9 @@ export function readRunSlice(cache: ParseCache, hashes: Map<string, string>, wor
 /** The model for one workflow's run; the change check's walk serves both paths. */
 export async function loadRunModel(ctx: AppContext, workflowName: string): Promise<WorkspaceModel> {
   const check = checkSinceLastSync(ctx);
-  if (check.hashes) {
-    const slice = readRunSlice(check.cache!, check.hashes, workflowName);
+  const counts = check.hashes ? check.cache!.lastCounts() : undefined;
+  if (counts && (await mirrorHolds((await ctx.stores.forReading()).mirror, counts))) {
+    const slice = readRunSlice(check.cache!, check.hashes!, workflowName);
     if (slice) return slice;
   }
   const { workspace, hashes } = await syncChecked(ctx, check);

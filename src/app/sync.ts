@@ -5,14 +5,14 @@
  * The parsers (YAML, Handlebars, JSON Schema) are loaded only when some file changed:
  * a resync of an unchanged workspace is decided from file sizes and mtimes alone.
  */
-import { findChanges, hasChanges } from '../core/changes.js';
+import { everythingChanged, findChanges, hasChanges } from '../core/changes.js';
 import { contentHash } from '../core/hash.js';
 import { unchangedReport, type SyncReport } from '../core/sync-report.js';
 import type { Workspace, WorkspaceFiles } from '../core/types.js';
 import type { CachedFileEntry } from '../core/workspace.js';
 import type { AppContext } from './context.js';
 import { settleInterruptedRuns } from './interrupted.js';
-import type { ParseCache } from '../core/ports.js';
+import type { MirrorStore, ParseCache } from '../core/ports.js';
 
 /** A validated model of the workspace and every file's hash (recorded with runs). */
 export interface WorkspaceModel {
@@ -60,9 +60,13 @@ export async function syncChecked(ctx: AppContext, check: SyncCheck): Promise<Sy
   const checked = loadCheckedWorkspace(ctx.files, previous, check.read);
   const stores = await ctx.stores.forWriting();
   const { workspace, files, hashes, stats } = checked;
-  const changes = findChanges(files, previous);
+  const found = findChanges(files, previous);
   const counts = { blocks: workspace.blocks.size, payloads: workspace.payloads.size, workflows: workspace.workflows.size };
-  const same = !hasChanges(changes) && stores.cache.matchesLastSync(hashes);
+  const recorded = !hasChanges(found) && stores.cache.matchesLastSync(hashes);
+  // Rows deleted behind quire's back: compare every row, so the missing ones come back.
+  const intact = recorded && (await mirrorHolds(stores.mirror, counts));
+  const changes = recorded && !intact ? everythingChanged(files) : found;
+  const same = recorded && intact;
   const report = same ? unchangedReport(counts) : await stores.mirror.apply(workspace, changes);
 
   const changed = [...stats].flatMap(([path, stat]) => {
@@ -72,6 +76,12 @@ export async function syncChecked(ctx: AppContext, check: SyncCheck): Promise<Sy
   });
   if (!same || changed.length > 0) stores.cache.record({ changed, removed: changes.removedPaths, hashes, counts });
   return { workspace, hashes, report };
+}
+
+/** Whether the mirror still holds as many file-backed rows as the last sync wrote. */
+export async function mirrorHolds(mirror: MirrorStore, counts: { blocks: number; payloads: number; workflows: number }): Promise<boolean> {
+  const rows = await mirror.fileRowCounts();
+  return rows.blocks === counts.blocks && rows.payloads === counts.payloads && rows.workflows === counts.workflows;
 }
 
 /** Syncs and returns the whole validated model: what a long-lived process runs many runs on. */
@@ -93,7 +103,7 @@ export async function syncFiles(ctx: AppContext): Promise<SyncReport> {
 async function syncOrSkip(ctx: AppContext): Promise<SyncReport> {
   const check = checkSinceLastSync(ctx);
   const counts = check.hashes ? check.cache!.lastCounts() : undefined;
-  if (counts) {
+  if (counts && (await mirrorHolds((await ctx.stores.forReading()).mirror, counts))) {
     // Same bytes under new mtimes (a touch, a checkout): record the stats so the next sync skips them.
     const restat = check.read.files.filter((f) => f.bytes !== undefined);
     if (restat.length > 0) (await ctx.stores.forWriting()).cache.refreshStats(restat);

@@ -44,6 +44,17 @@ export function findChanges(files: ReadonlyMap<string, FileState>, previous: Rea
   return changes;
 }
 
+/** Every file counted as changed: the mirror then compares every row (used when rows went missing). */
+export function everythingChanged(files: ReadonlyMap<string, FileState>): WorkspaceChanges {
+  const changes: WorkspaceChanges = { paths: new Set(files.keys()), removedPaths: [], tags: new Set(), keys: new Set() };
+  for (const state of files.values()) {
+    if (state.parsed.kind !== 'block') continue;
+    changes.keys.add(state.parsed.block.key);
+    for (const tag of state.parsed.block.tags) changes.tags.add(tag);
+  }
+  return changes;
+}
+
 export function hasChanges(changes: WorkspaceChanges): boolean {
   return changes.paths.size > 0 || changes.removedPaths.length > 0;
 }

@@ -42,6 +42,11 @@ export interface MirrorStore {
   apply(workspace: Workspace, changes: WorkspaceChanges): Promise<SyncReport>;
   /** Ids runs and responses link to: the workflow's row and every file-backed payload's. */
   runLinks(workflow: string): Promise<{ workflowId: number | null; payloadIds: ReadonlyMap<string, number> }>;
+  /**
+   * Live rows that came from files, per table: compared with the counts of the last sync,
+   * so rows deleted behind quire's back (another tool, a hand-written DELETE) are noticed.
+   */
+  fileRowCounts(): Promise<{ blocks: number; payloads: number; workflows: number }>;
   /** Rows that exist only in the database (typed into the original system), for `quire export`. */
   exportSource(): Promise<ExportInput>;
 }

@@ -28,6 +28,15 @@ export function createMirrorStore(db: Db): MirrorStore {
       return { workflowId: workflowId ?? null, payloadIds };
     },
     exportSource: async () => planExportSource(db),
+    async fileRowCounts() {
+      const count = (sql: string) => db.prepare(sql).pluck().get() as number;
+      return {
+        // Served by the partial index on source_path: no block body is read.
+        blocks: count('SELECT count(*) FROM blocks WHERE source_path IS NOT NULL'),
+        payloads: count('SELECT count(*) FROM payloads WHERE source_path IS NOT NULL AND archived = 0'),
+        workflows: count('SELECT count(*) FROM workflows WHERE source_path IS NOT NULL AND archived = 0'),
+      };
+    },
   };
 }
 

@@ -1,0 +1,69 @@
+/**
+ * Sync does not trust its shortcut past what it can check: rows deleted behind its back
+ * (by another tool) are noticed and restored, though every file is unchanged.
+ */
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCliAsync } from './helpers/cli.js';
+import { MINIMAL_WORKSPACE, makeWorkspace, type TempWorkspace } from './helpers/workspace.js';
+
+const temp: TempWorkspace[] = [];
+afterEach(() => {
+  while (temp.length) temp.pop()!.cleanup();
+});
+
+type Counts = Record<'added' | 'updated' | 'unchanged', number>;
+
+describe('rows deleted by another tool', () => {
+  it('are restored by the next sync, with their links, though no file changed', async () => {
+    const ws = makeWorkspace(MINIMAL_WORKSPACE);
+    temp.push(ws);
+    expect((await runCliAsync(['-w', ws.root, 'sync'])).code).toBe(0);
+    const links = () => {
+      const db = new Database(ws.dbPath, { readonly: true });
+      const rows = db.prepare('SELECT p.name AS payload, b.key AS block, pb.order_index FROM payload_blocks pb JOIN payloads p ON p.id = pb.payload_id JOIN blocks b ON b.id = pb.block_id ORDER BY p.name, pb.order_index').all();
+      const workflows = db.prepare('SELECT w.name AS workflow, p.name AS payload FROM workflow_payloads wp JOIN workflows w ON w.id = wp.workflow_id JOIN payloads p ON p.id = wp.payload_id').all();
+      db.close();
+      return { rows, workflows };
+    };
+    const before = links();
+    expect(before.rows).toEqual([{ payload: 'summarize', block: 'tasks/summarize', order_index: 0 }]);
+
+    const db = new Database(ws.dbPath);
+    db.pragma('foreign_keys = ON');
+    db.prepare("DELETE FROM blocks WHERE key = 'tasks/summarize'").run();
+    db.prepare("DELETE FROM payloads WHERE name = 'summarize'").run();
+    db.close();
+
+    const result = await runCliAsync(['-w', ws.root, 'sync', '--json']);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as Record<'blocks' | 'payloads' | 'workflows', Counts>;
+    expect(report.blocks).toMatchObject({ added: 1, unchanged: 1 });
+    expect(report.payloads).toMatchObject({ added: 1 });
+    expect(links()).toEqual(before);
+    // And the sync after that is a true no-op again.
+    const again = JSON.parse((await runCliAsync(['-w', ws.root, 'sync', '--json'])).stdout) as Record<'blocks', Counts>;
+    expect(again.blocks).toMatchObject({ added: 0, updated: 0, unchanged: 2 });
+  });
+
+  it('are restored before a run, so the run links to its workflow and payload rows', async () => {
+    const ws = makeWorkspace(MINIMAL_WORKSPACE);
+    temp.push(ws);
+    expect((await runCliAsync(['-w', ws.root, 'sync'])).code).toBe(0);
+    const db = new Database(ws.dbPath);
+    db.pragma('foreign_keys = ON');
+    db.prepare("DELETE FROM blocks WHERE key = 'style/concise'").run();
+    db.close();
+    expect((await runCliAsync(['-w', ws.root, 'run', 'research', '--dry-run'])).code).toBe(0);
+    const { startMockLlm } = await import('../src/mock-llm/index.js');
+    const mock = await startMockLlm({ api: 'kobold' });
+    try {
+      expect((await runCliAsync(['-w', ws.root, 'run', 'research', '--input', 'text=x', '--endpoint', `5001=${mock.url}`])).code).toBe(0);
+    } finally {
+      await mock.close();
+    }
+    const after = new Database(ws.dbPath, { readonly: true });
+    expect(after.prepare("SELECT count(*) AS n FROM blocks WHERE key = 'style/concise'").get()).toEqual({ n: 1 });
+    after.close();
+  });
+});
