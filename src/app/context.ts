@@ -5,7 +5,7 @@
  * Built by the composition root, cli/context.ts.
  */
 import type { LlmClient } from '../core/llm.js';
-import type { Clock, GitState, ProcessLiveness, StoreProvider, WorkspaceReader } from '../core/ports.js';
+import type { Clock, FileWriter, GitState, ProcessLiveness, StoreProvider, WorkspaceReader } from '../core/ports.js';
 import type { ResolvedEndpoint } from './endpoints.js';
 
 /** Makes (and caches) the client for an endpoint, resolving `auto` by probing; `close` releases every client made. */
@@ -14,6 +14,8 @@ export type ClientFactory = ((endpoint: ResolvedEndpoint, signal?: AbortSignal) 
 export interface AppContext {
   readonly root: string;
   readonly files: WorkspaceReader;
+  /** Planned, contained writes (export). */
+  readonly writer: FileWriter;
   readonly stores: StoreProvider;
   readonly clients: ClientFactory;
   readonly clock: Clock;

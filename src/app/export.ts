@@ -1,9 +1,9 @@
 /**
- * `quire export`: write rows that exist only in the database as workspace files.
- * Never overwrites a file that differs: the export is refused as a whole instead.
+ * `quire export`: write rows that exist only in the database as workspace files. Every
+ * write is planned first: when any target is unusable (a file that differs, a folder or
+ * special file in the way, a symbolic link leading outside, two rows at one path), the
+ * export is refused as a whole, naming each target and its row, and nothing is written.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { AppError } from '../core/errors.js';
 import { planExport, type ExportedFile } from '../core/export.js';
 import { BUILTIN_FORMATS } from '../core/formats/index.js';
@@ -19,27 +19,19 @@ export interface ExportResult {
 export async function exportDatabaseRows(ctx: AppContext, outDir: string): Promise<ExportResult> {
   const { mirror } = await ctx.stores.forReading();
   const plan = planExport(await mirror.exportSource(), new Set(Object.keys(BUILTIN_FORMATS)));
-
-  const written: ExportedFile[] = [];
-  const unchanged: ExportedFile[] = [];
-  const conflicts: string[] = [];
-  for (const file of plan.files) {
-    const target = join(outDir, file.path);
-    if (!existsSync(target)) continue;
-    if (readFileSync(target, 'utf8') === file.text) unchanged.push(file);
-    else conflicts.push(file.path);
-  }
-  if (conflicts.length > 0) {
-    throw new AppError('IO', `export would overwrite ${conflicts.length} file(s) that differ: ${conflicts.slice(0, 5).join(', ')}${conflicts.length > 5 ? ', …' : ''}`, {
+  const byPath = new Map(plan.files.map((file) => [file.path, file]));
+  const writes = ctx.writer.plan(outDir, plan.files.map((file) => ({ path: file.path, content: file.text, owner: `${file.kind} #${file.id}` })));
+  if (writes.problems.length > 0) {
+    const lines = writes.problems.map((p) => `${p.path}: cannot write ${p.owner ?? 'it'}: ${p.message}`);
+    throw new AppError('IO', `export refused: ${writes.problems.length} target(s) cannot be written:\n  ${lines.slice(0, 20).join('\n  ')}${lines.length > 20 ? '\n  …' : ''}`, {
       hint: 'nothing was written; move those files away or pass --out <empty dir>',
     });
   }
-  for (const file of plan.files) {
-    if (unchanged.includes(file)) continue;
-    const target = join(outDir, file.path);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, file.text, { flag: 'wx' });
-    written.push(file);
-  }
-  return { outDir, written, unchanged, warnings: plan.warnings };
+  ctx.writer.apply(writes);
+  return {
+    outDir,
+    written: writes.toWrite.map((w) => byPath.get(w.path)!),
+    unchanged: writes.unchanged.map((w) => byPath.get(w.path)!),
+    warnings: plan.warnings,
+  };
 }

@@ -3,6 +3,7 @@
  * AppContext every command runs on (the only place that picks the adapters).
  */
 import { createSqliteStoreProvider } from '../adapters/db/sqlite-stores.js';
+import { createFileWriter } from '../adapters/fs/file-writer.js';
 import { createWorkspaceReader } from '../adapters/fs/workspace-reader.js';
 import { readGitState } from '../adapters/git/git-state.js';
 import { createProcessLiveness } from '../adapters/process/liveness.js';
@@ -46,6 +47,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
   return {
     root: options.root,
     files: createWorkspaceReader(options.root),
+    writer: createFileWriter(),
     stores,
     clients,
     clock: systemClock,

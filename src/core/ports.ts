@@ -117,6 +117,33 @@ export interface WorkspaceReader {
   read(path: string): Uint8Array;
 }
 
+/** A file to write into a folder (`quire export`, `quire init`). */
+export interface FileToWrite {
+  /** `/`-separated, relative to the folder. */
+  path: string;
+  content: string | Uint8Array;
+  /** Replace a file that differs (default: refuse). */
+  replace?: boolean;
+  /** What the file comes from, for messages (e.g. `block #12`). */
+  owner?: string;
+}
+
+export interface WritePlan {
+  root: string;
+  toWrite: FileToWrite[];
+  /** Already there, byte for byte. */
+  unchanged: FileToWrite[];
+  /** Targets that cannot be written; a plan with any is never applied. */
+  problems: { path: string; owner?: string; message: string }[];
+}
+
+/** Writes planned whole before anything is written, contained in the folder. */
+export interface FileWriter {
+  plan(root: string, files: readonly FileToWrite[]): WritePlan;
+  /** @throws when the plan has problems */
+  apply(plan: WritePlan): void;
+}
+
 /** The process that records a run: its pid and its start, so a reused pid is not mistaken for it. */
 export interface RunOwner {
   pid: number;
