@@ -301,6 +301,19 @@ const BAD_CASES: BadCase[] = [
     ],
   },
   {
+    // Issue 7 item 9: the fast path trimmed a trailing NBSP (U+00A0) and U+FEFF and read a lone CR
+    // after `key:` as a space, so these files validated; an unrelated `params: &p {seed: 1}` line
+    // (the full parser) made the same NBSP line an unknown block. YAML keeps these characters in
+    // the value, and now every file reads the way the full parser reads it.
+    name: 'invisible-whitespace',
+    problems: [
+      { file: 'workflows/anchored.payload.yaml', line: 3, col: 5, code: 'MISSING_BLOCK', message: /^unknown block "tasks\/summarize\u00a0"; did you mean "tasks\/summarize"\?$/ },
+      { file: 'workflows/cr.payload.yaml', line: 1, col: 10, code: 'SCHEMA', message: /^llm_port must be an integer, got the string "\\r5001"$/ },
+      { file: P, line: 3, col: 15, code: 'UNKNOWN_FORMAT', message: /^unknown model_format "chatml\ufeff"; did you mean "chatml"\?/ },
+      { file: P, line: 5, col: 5, code: 'MISSING_BLOCK', message: /^unknown block "tasks\/summarize\u00a0"; did you mean "tasks\/summarize"\?$/ },
+    ],
+  },
+  {
     name: 'many-problems',
     problems: [
       { file: S, line: 1, col: 1, code: 'FRONTMATTER' },

@@ -10,6 +10,7 @@
  * checks values and node positions against the `yaml` library.
  */
 
+import { hasUnsureYamlCharacters } from './text.js';
 import { MAX_YAML_DEPTH } from './yaml-source.js';
 
 export interface SimpleDocument {
@@ -39,7 +40,7 @@ interface Line {
 
 /** Parses `text` if it is in the simple subset; undefined means "use the real parser". */
 export function parseSimpleDocument(text: string): SimpleDocument | undefined {
-  if (text.includes('\t')) return undefined;
+  if (text.includes('\t') || hasUnsureYamlCharacters(text)) return undefined;
   const lines: Line[] = [];
   let offset = 0;
   for (const raw of text.split('\n')) {

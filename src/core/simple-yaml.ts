@@ -9,6 +9,8 @@
  * is always what `yaml` would give.
  */
 
+import { hasUnsureYamlCharacters } from './text.js';
+
 const KEY = /^([A-Za-z_][A-Za-z0-9_-]*):(?:[ \t]+(.*?))?[ \t]*$/;
 /** Plain scalars that YAML reads as strings: no indicators, nothing number-, bool- or null-like. */
 const PLAIN = /^[A-Za-z_\u00C0-\uFFFF][^:#,[\]{}&*!|>'"%@`\\]*$/;
@@ -18,6 +20,7 @@ const RESOLVES_TO_NON_STRING = /^(?:true|false|yes|no|on|off|y|n|null|~|nan|inf|
 
 /** Parses `text` if it is in the simple subset; undefined means "use the real parser". */
 export function parseSimpleYaml(text: string): Record<string, unknown> | undefined {
+  if (hasUnsureYamlCharacters(text)) return undefined; // NBSP, U+FEFF, a lone CR...: the real parser decides
   const result: Record<string, unknown> = {};
   for (const rawLine of text.split('\n')) {
     const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;

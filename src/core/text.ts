@@ -91,3 +91,20 @@ export function positionOfOffset(text: string, offset: number): { line: number; 
   }
   return { line, col: offset - lineStart + 1 };
 }
+
+/**
+ * Characters the YAML fast paths are not sure of, so they leave the file to the full parser:
+ * controls other than tab and line feed (a carriage return only as part of CRLF), DEL, C1
+ * (NEL U+0085 included), and the invisible characters JavaScript's trim() or line splitting
+ * treat differently from YAML: no-break and other Unicode spaces, zero-width and direction
+ * marks, U+2028/U+2029 and U+FEFF. YAML keeps them in values (a trailing NBSP is part of
+ * `tasks/summarize\u00a0`); the fast paths would have trimmed or split there. They are rare
+ * in real files, so ordinary files stay on the fast paths.
+ */
+const UNSURE_FOR_YAML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff\ufff0-\ufffc\ufffe\uffff]/;
+const LONE_CR = /\r(?!\n)/;
+
+/** True when `text` holds a character a YAML fast path must leave to the full parser. */
+export function hasUnsureYamlCharacters(text: string): boolean {
+  return UNSURE_FOR_YAML.test(text) || (text.includes('\r') && LONE_CR.test(text));
+}
