@@ -314,6 +314,21 @@ const BAD_CASES: BadCase[] = [
     ],
   },
   {
+    // Issue 7 item 10: an endpoint key that is not a port was reported at the first key
+    // (`5001`, 4:3) as `endpoints must match pattern "^[0-9]{1,5}$"`, without its name.
+    name: 'config-endpoint-keys',
+    problems: [{ file: C, line: 5, col: 3, code: 'SCHEMA', message: /^endpoints key "abc" must be a port number from 1 to 65535$/ }],
+  },
+  {
+    // The same fix for the other `propertyNames` check: a format mixing chat_template with
+    // prefix fields was one problem at 1:1 ("the file must be one of: ..."), whatever the count.
+    name: 'format-mixed-keys',
+    problems: [
+      { file: 'formats/mixed.yaml', line: 2, col: 1, code: 'SCHEMA', message: /^key "user_prefix" is not allowed here \(allowed: description, chat_template, bos_token, eos_token, stop\)$/ },
+      { file: 'formats/mixed.yaml', line: 4, col: 1, code: 'SCHEMA', message: /^key "system_prefix" is not allowed here/ },
+    ],
+  },
+  {
     name: 'many-problems',
     problems: [
       { file: S, line: 1, col: 1, code: 'FRONTMATTER' },

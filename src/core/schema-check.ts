@@ -30,6 +30,9 @@ function simplifyErrors(errors: ErrorObject[]): ErrorObject[] {
   const anyOfPaths = errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath);
   const kept = errors.filter((e) => {
     if (e.keyword === 'if') return false;
+    // A key failing `propertyNames` gives the inner error (with `propertyName`) and a summary:
+    // keep the summary, which is per key.
+    if (keyName(e) !== undefined && e.keyword !== 'propertyNames') return false;
     if (e.keyword === 'anyOf') return true;
     return !anyOfPaths.some((p) => e.schemaPath.includes('/anyOf/') && (e.instancePath === p || e.instancePath.startsWith(`${p}/`)));
   });
@@ -37,7 +40,7 @@ function simplifyErrors(errors: ErrorObject[]): ErrorObject[] {
   // Key-level errors (unknown or missing keys) stay one per key.
   const seen = new Set<string>();
   return kept.filter((e) => {
-    const perKey = e.keyword === 'additionalProperties' || e.keyword === 'required';
+    const perKey = e.keyword === 'additionalProperties' || e.keyword === 'required' || e.keyword === 'propertyNames';
     const id = perKey ? `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}` : e.instancePath;
     if (seen.has(id)) return false;
     seen.add(id);
@@ -97,11 +100,25 @@ function toProblem(file: string, source: YamlSource, error: ErrorObject): Proble
         return { file, ...source.locate(path), code: 'SCHEMA', message: `${where} must be a name without "/" or leading spaces` };
       }
       return { file, ...source.locate(path), code: 'SCHEMA', message: `${where} ${error.message ?? 'is invalid'}` };
-    case 'propertyNames':
-      return { file, ...source.locate(path), code: 'SCHEMA', message: `${where} keys must be port numbers` };
+    case 'propertyNames': {
+      // Located at the key itself, and named: the mapping may have many keys.
+      const key = String(params['propertyName']);
+      const names = error.schema as { description?: string; enum?: unknown[] };
+      const subject = `${path.length ? `${where} key` : 'key'} "${key}"`;
+      const message = names.description
+        ? `${subject} must be ${names.description}`
+        : `${subject} is not allowed here${names.enum ? ` (allowed: ${names.enum.join(', ')})` : ''}`;
+      return { file, ...source.locate([...path, key], 'key'), code: 'SCHEMA', message };
+    }
     default:
       return { file, ...source.locate(path), code: 'SCHEMA', message: `${where} ${error.message ?? 'is invalid'}` };
   }
+}
+
+/** The key an error is about, when it comes from inside a `propertyNames` check. */
+function keyName(error: ErrorObject): string | undefined {
+  const name = (error as ErrorObject & { propertyName?: string }).propertyName;
+  return typeof name === 'string' ? name : undefined;
 }
 
 function valueAt(value: unknown, path: (string | number)[]): unknown {

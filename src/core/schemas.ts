@@ -166,7 +166,7 @@ export const CONFIG_SCHEMA = {
     },
     endpoints: {
       type: 'object',
-      propertyNames: { pattern: '^[0-9]{1,5}$' },
+      propertyNames: { pattern: '^[0-9]{1,5}$', description: 'a port number from 1 to 65535' },
       additionalProperties: endpoint,
     },
   },
