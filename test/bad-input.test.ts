@@ -316,8 +316,16 @@ const BAD_CASES: BadCase[] = [
   {
     // Issue 7 item 10: an endpoint key that is not a port was reported at the first key
     // (`5001`, 4:3) as `endpoints must match pattern "^[0-9]{1,5}$"`, without its name.
+    // Ports 0, 99999 and 65536 passed `^[0-9]{1,5}$`; ports are 1..65535 (1 and 65535 are fine).
+    // A payload's llm_port had the range already (kept here as a guard).
     name: 'config-endpoint-keys',
-    problems: [{ file: C, line: 5, col: 3, code: 'SCHEMA', message: /^endpoints key "abc" must be a port number from 1 to 65535$/ }],
+    problems: [
+      { file: C, line: 5, col: 3, code: 'SCHEMA', message: /^endpoints key "abc" must be a port number from 1 to 65535$/ },
+      { file: C, line: 6, col: 3, code: 'SCHEMA', message: /^endpoints key "0" must be a port number from 1 to 65535$/ },
+      { file: C, line: 7, col: 3, code: 'SCHEMA', message: /^endpoints key "99999" must be a port number from 1 to 65535$/ },
+      { file: C, line: 8, col: 3, code: 'SCHEMA', message: /^endpoints key "65536" must be a port number from 1 to 65535$/ },
+      { file: 'workflows/zero.payload.yaml', line: 1, col: 11, code: 'SCHEMA', message: /^llm_port must be >= 1$/ },
+    ],
   },
   {
     // The same fix for the other `propertyNames` check: a format mixing chat_template with

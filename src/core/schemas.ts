@@ -131,6 +131,9 @@ export const WORKFLOW_SCHEMA = {
   additionalProperties: false,
 };
 
+/** 1..65535 written plainly (no sign, no leading zero): the keys of `endpoints:`. */
+const PORT_PATTERN = '^(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$';
+
 const endpoint = {
   type: 'object',
   properties: {
@@ -166,7 +169,7 @@ export const CONFIG_SCHEMA = {
     },
     endpoints: {
       type: 'object',
-      propertyNames: { pattern: '^[0-9]{1,5}$', description: 'a port number from 1 to 65535' },
+      propertyNames: { pattern: PORT_PATTERN, description: 'a port number from 1 to 65535' },
       additionalProperties: endpoint,
     },
   },
