@@ -328,6 +328,19 @@ const BAD_CASES: BadCase[] = [
     ],
   },
   {
+    // Issue 7 item 10: integer settings had no upper bound; `response_length:
+    // 99999999999999999999999999` was stored as REAL 1e26 in an INTEGER column. The upper
+    // bounds are inclusive (1000000 and 86400000 and 1024 below are accepted).
+    name: 'integer-bounds',
+    problems: [
+      { file: C, line: 3, col: 15, code: 'SCHEMA', message: /^llm\.timeout_ms must be <= 86400000$/ },
+      { file: C, line: 5, col: 37, code: 'SCHEMA', message: /^endpoints\[5001\]\.concurrency must be <= 1024$/ },
+      { file: C, line: 5, col: 57, code: 'SCHEMA', message: /^endpoints\[5001\]\.timeout_ms must be <= 86400000$/ },
+      { file: W, line: 8, col: 22, code: 'SCHEMA', message: /^payloads\[1\]\.response_length must be <= 1000000$/ },
+      { file: P, line: 2, col: 18, code: 'SCHEMA', message: /^response_length must be <= 1000000$/ },
+    ],
+  },
+  {
     // The same fix for the other `propertyNames` check: a format mixing chat_template with
     // prefix fields was one problem at 1:1 ("the file must be one of: ..."), whatever the count.
     name: 'format-mixed-keys',
@@ -482,6 +495,16 @@ describe('input that must work', () => {
     expect(
       readRows(dbPath, "SELECT b.key FROM payload_blocks pb JOIN payloads p ON p.id = pb.payload_id JOIN blocks b ON b.id = pb.block_id WHERE p.name = 'Über summary' ORDER BY pb.order_index"),
     ).toEqual([{ key: 'Phase 1/Résumé ✓' }, { key: 'Phase 1/Résumé ✓' }]);
+  });
+
+  it('integer settings at their upper bounds are accepted and stored as INTEGER', () => {
+    const root = copyFixture('valid');
+    write(root, P, 'response_length: 1000000\nllm_port: 65535\nblocks:\n  - tasks/summarize\n');
+    write(root, C, 'llm:\n  timeout_ms: 86400000\nendpoints:\n  65535: { concurrency: 1024, timeout_ms: 86400000 }\n  1: { api: kobold }\n');
+    const dbPath = syncOk(root);
+    expect(readRows(dbPath, 'SELECT response_length, typeof(response_length) AS t, llm_port, typeof(llm_port) AS p FROM payloads')).toEqual([
+      { response_length: 1_000_000, t: 'integer', llm_port: 65535, p: 'integer' },
+    ]);
   });
 
   it('a symlinked file inside the workspace is read like any file', () => {

@@ -36,7 +36,7 @@ const blockRef = {
 
 const payloadProperties = {
   temperature: { type: 'number', minimum: 0, maximum: 5, default: 0.6, description: 'Sampling temperature' },
-  response_length: { type: 'integer', minimum: 1, default: 1000, description: 'Max new tokens' },
+  response_length: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1000, description: 'Max new tokens (at most 1000000)' },
   llm_port: { type: 'integer', minimum: 1, maximum: 65535, default: 5001, description: 'Port of the LLM endpoint (see quire.yaml endpoints)' },
   model_format: { type: 'string', minLength: 1, default: 'default', description: 'Instruct format: a built-in (mistral, llama3, chatml...) or formats/<name>.yaml' },
   system: { type: 'array', items: blockRef, description: 'Blocks for the system part' },
@@ -141,8 +141,9 @@ const endpoint = {
     host: { type: 'string', minLength: 1 },
     urls: { type: 'array', items: { type: 'string', pattern: '^https?://' }, minItems: 1 },
     model: { type: 'string' },
-    concurrency: { type: 'integer', minimum: 1 },
-    timeout_ms: { type: 'integer', minimum: 1 },
+    // Upper bounds keep every integer setting exact (an INTEGER column, a timer): a day at most.
+    concurrency: { type: 'integer', minimum: 1, maximum: 1024 },
+    timeout_ms: { type: 'integer', minimum: 1, maximum: 86_400_000, description: 'Per request, in milliseconds (at most a day)' },
     retries: { type: 'integer', minimum: 0, maximum: 20 },
     api_key_env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'Name of the environment variable holding the API key' },
   },
