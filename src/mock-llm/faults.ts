@@ -21,6 +21,10 @@
  *   hang            accept the request and never answer
  *   drop=N          send N tokens (non-streaming: half the body), then destroy the socket
  *   malformed       reply with invalid JSON (non-streaming) or an invalid JSON event (streaming)
+ *   html            answer `200 text/html` with a login page instead of a reply or a stream
+ *                   (what a login proxy or a wrong port gives)
+ *   cut=N           streams only: send at most N tokens, then end the stream cleanly without the
+ *                   API's end (no final event, no `done:true`, no `[DONE]`); whole replies are unaffected
  *   ctx=N           context length for this request (default: the server's `contextLength`)
  *   id=TEXT         no effect; makes a spec unique so its `failFirst` counter is its own
  */
@@ -33,6 +37,8 @@ export interface MockFaults {
   hang?: boolean;
   dropAfter?: number;
   malformed?: boolean;
+  html?: boolean;
+  cutAfter?: number;
   contextLength?: number;
   id?: string;
 }
@@ -58,6 +64,8 @@ export function parseFaultSpec(spec: string): MockFaults {
       case 'hang': faults.hang = value !== 'false'; break;
       case 'drop': faults.dropAfter = toNumber(key, value); break;
       case 'malformed': faults.malformed = value !== 'false'; break;
+      case 'html': faults.html = value !== 'false'; break;
+      case 'cut': faults.cutAfter = toNumber(key, value); break;
       case 'ctx': faults.contextLength = toNumber(key, value); break;
       case 'id': faults.id = value; break;
       default: throw new Error(`mock-llm: unknown fault "${key}" in "${spec}"`);

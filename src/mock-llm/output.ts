@@ -76,15 +76,19 @@ export interface PlaybackSpec {
   headers?: Record<string, string>;
 }
 
+/** What the `html` fault answers: a login proxy's page, served with 200. */
+export const LOGIN_PAGE = '<!doctype html>\n<html><head><title>Sign in</title></head>\n<body><h1>Sign in to continue</h1>\n<form method="post" action="/login"><input name="user"><input name="password" type="password"></form></body></html>\n';
+
 /**
  * Plays a reply token by token (waiting `latency` ms before each), then writes it
- * in the route's format, applying the `hang`, `drop` and `malformed` faults.
+ * in the route's format, applying the `hang`, `html`, `drop`, `cut` and `malformed` faults.
  * A client disconnect or a KoboldCpp abort stops the playback early; the reply is then cut
  * at the tokens already generated.
  */
 export async function play(ctx: RouteContext, reply: MockReply, spec: PlaybackSpec): Promise<void> {
   const { res, faults } = ctx;
   if (faults.hang) return; // never answer; the server's close() destroys the socket
+  if (faults.html) return sendText(ctx.res, 200, LOGIN_PAGE, 'text/html');
   const generation: Generation = { stopped: false };
   if (spec.genkey) ctx.generations.set(spec.genkey, generation);
   res.on('close', () => { generation.stopped = true; });
@@ -149,6 +153,7 @@ async function playStream(ctx: RouteContext, reply: MockReply, spec: PlaybackSpe
   let sent = 0;
   for (; sent < reply.pieces.length; sent++) {
     if (faults.dropAfter !== undefined && sent >= faults.dropAfter) break;
+    if (faults.cutAfter !== undefined && sent >= faults.cutAfter) break;
     await sleep(faults.latencyMs);
     if (generation.stopped || res.destroyed) break;
     write(spec.chunk!(reply.pieces[sent]!, sent));
@@ -157,6 +162,7 @@ async function playStream(ctx: RouteContext, reply: MockReply, spec: PlaybackSpe
   finished(ctx, final);
   if (res.destroyed) return;
   if (faults.dropAfter !== undefined) return drop(res);
+  if (faults.cutAfter !== undefined) return void res.end(); // a clean end, without the API's own
   for (const message of spec.final?.(final) ?? []) write(message);
   if (spec.done) write(undefined, '[DONE]');
   res.end();

@@ -54,6 +54,12 @@ export interface Dialect {
   readonly api: ApiKind;
   /** The streaming wire format. */
   readonly streamFormat: 'sse' | 'ndjson';
+  /**
+   * How a complete stream of this API ends, for the message when one ends without it. The
+   * check itself is shared: a stream is complete when it carried `[DONE]`, a message the
+   * dialect marks `done`, or a finish reason.
+   */
+  readonly streamEnd: string;
   path(stream: boolean): string;
   body(request: CompletionRequest, stream: boolean): Json;
   /** A whole (non-streaming) reply; undefined `text` means the shape is not this API's. */

@@ -52,6 +52,8 @@ export interface HttpRequest {
 export interface HttpExchange {
   readonly status: number;
   readonly ok: boolean;
+  /** The media type of `content-type`, lower-cased, without parameters (`text/event-stream`); undefined when the server sent none. */
+  readonly contentType: string | undefined;
   /** Attempts made, 1 when the first succeeded. */
   readonly attempts: number;
   /** The whole body (the timeout restarts on every chunk). */
@@ -205,6 +207,12 @@ function isStaleSocket(error: unknown): boolean {
 
 function headerText(value: string | string[] | undefined): string | null {
   return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** `Text/Event-Stream; charset=utf-8` -> `text/event-stream`. */
+function mediaType(value: string | null): string | undefined {
+  const type = value?.split(';')[0]?.trim().toLowerCase();
+  return type ? type : undefined;
 }
 
 /** Retry-After in ms: delay-seconds (fractions accepted) or an HTTP date. */
@@ -386,6 +394,7 @@ function createExchange(
   return {
     status,
     ok,
+    contentType: mediaType(headerText(res.headers['content-type'])),
     attempts,
     where,
     text,
@@ -394,7 +403,9 @@ function createExchange(
       try {
         return JSON.parse(body) as unknown;
       } catch (error) {
-        throw llmError(where, 'LLM_PROTOCOL', `invalid JSON in the reply: ${snippet(body)}`, { attempts, cause: error });
+        const type = mediaType(headerText(res.headers['content-type']));
+        const shown = type !== undefined && type !== 'application/json' ? ` (${type})` : '';
+        throw llmError(where, 'LLM_PROTOCOL', `invalid JSON in the reply${shown}: ${snippet(body)}`, { attempts, cause: error });
       }
     },
     async *chunks() {

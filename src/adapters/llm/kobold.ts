@@ -63,6 +63,7 @@ export function koboldDialect(options: { perfTimeoutMs?: number } = {}): Dialect
   return {
     api: 'kobold',
     streamFormat: 'sse',
+    streamEnd: 'a last event with a finish_reason',
     path: (stream) => (stream ? '/api/extra/generate/stream' : '/api/v1/generate'),
     body: (request: CompletionRequest) => ({
       ...mapParams('kobold', request.params),

@@ -35,6 +35,7 @@ export function llamaCppDialect(): Dialect {
   return {
     api: 'llamacpp',
     streamFormat: 'sse',
+    streamEnd: 'a last event with "stop": true',
     path: () => '/completion',
     body: (request, stream) => ({
       ...mapParams('llamacpp', request.params),

@@ -40,6 +40,7 @@ export function ollamaDialect(defaultModel: string | undefined): Dialect {
   return {
     api: 'ollama',
     streamFormat: 'ndjson',
+    streamEnd: 'a last line with "done": true',
     path: () => '/api/generate',
     body(request, stream) {
       const { top, options } = mapOllamaParams(request.params);

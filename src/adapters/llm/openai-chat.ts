@@ -17,6 +17,7 @@ export function openAiChatDialect(defaultModel: string | undefined): Dialect {
   return {
     api: 'openai-chat',
     streamFormat: 'sse',
+    streamEnd: 'a finish_reason or data: [DONE]',
     path: () => '/v1/chat/completions',
     body: (request, stream) => ({ ...openAiBody(request, stream, defaultModel), messages: messagesOf(request) }),
     readReply(reply): Reading {

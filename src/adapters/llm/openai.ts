@@ -43,6 +43,7 @@ export function openAiDialect(defaultModel: string | undefined): Dialect {
   return {
     api: 'openai',
     streamFormat: 'sse',
+    streamEnd: 'a finish_reason or data: [DONE]',
     path: () => '/v1/completions',
     body: (request, stream) => ({ ...openAiBody(request, stream, defaultModel), prompt: request.prompt }),
     readReply(reply): Reading {

@@ -3,10 +3,17 @@
  * tokens passed on as they come, cut at stop strings. The connection is kept for the next
  * request when the server ended the stream, and closed (ending the generation) when the
  * client cut it short.
+ *
+ * A reply is taken as a stream only when it says so: `text/event-stream` for the SSE APIs,
+ * NDJSON (or, as KoboldCpp's Ollama imitation sends, plain JSON) for Ollama; a reply with
+ * no content type is read and judged by its messages. And a stream counts as complete only
+ * when it carried the API's end (`[DONE]`, the final message, or a finish reason): one that
+ * just stops (a proxy or server that closed it early) fails with LLM_PROTOCOL instead of
+ * passing its truncated text off as the answer.
  */
 import type { CompletionRequest } from '../../core/llm.js';
 import type { Dialect, Reading } from './completion.js';
-import { clip, describeErrorBody, failOnErrorObject, llmError, replyError, unexpectedReply } from './failure.js';
+import { clip, describeErrorBody, failOnErrorObject, llmError, replyError, unexpectedReply, type LlmError } from './failure.js';
 import { isRecord, type Json } from './fields.js';
 import type { HttpExchange } from './http.js';
 import { readNdjson } from './ndjson.js';
@@ -40,18 +47,22 @@ export async function readStream(
     onToken(piece);
   };
 
+  await assertStreamType(dialect, exchange);
   // Whether the server ended the generation: then the connection is kept for the next request.
   let complete = false;
+  // Whether the stream carried the API's end: `[DONE]`, a final message, or a finish reason.
+  let sawEnd = false;
   try {
     for await (const message of messages(dialect, exchange)) {
       if (message.done) {
-        complete = true;
+        complete = sawEnd = true;
         break;
       }
       const chunk = parseChunk(exchange, message.data);
       failOnErrorObject(exchange.where, chunk, exchange.attempts);
       const { text: piece, done, ...fields } = dialect.readChunk(chunk, request);
       mergeDefined(reading, fields);
+      if (fields.finishReason !== undefined) sawEnd = true;
       if (piece) {
         textMessages++;
         firstTokenMs ??= performance.now() - started;
@@ -59,10 +70,11 @@ export async function readStream(
         if (filter.stopped) break; // closing the stream (finally) ends the generation server-side
       }
       if (done) {
-        complete = true;
+        complete = sawEnd = true;
         break;
       }
     }
+    if (!filter.stopped && !sawEnd) throw streamCut(dialect, exchange, textMessages);
     if (!filter.stopped) complete = true; // the stream ended
   } finally {
     if (complete) await exchange.drain();
@@ -80,6 +92,65 @@ export async function readStream(
     ended: !filter.stopped,
     textMessages,
   };
+}
+
+/** Content types a stream of each wire format may come as (protocols.md §1.2, §2, §3, §4). */
+const STREAM_TYPES: Record<Dialect['streamFormat'], readonly string[]> = {
+  sse: ['text/event-stream'],
+  // Ollama sends application/x-ndjson; KoboldCpp's imitation never streams and sends one JSON object.
+  ndjson: ['application/x-ndjson', 'application/ndjson', 'application/json'],
+};
+
+/**
+ * Fails a 200 reply that is not a stream (a login proxy's HTML page, a JSON reply to a
+ * streaming request) with LLM_PROTOCOL, quoting the start of its body; a JSON body that
+ * carries an error fails with that error instead.
+ */
+async function assertStreamType(dialect: Dialect, exchange: HttpExchange): Promise<void> {
+  const type = exchange.contentType;
+  const accepted = STREAM_TYPES[dialect.streamFormat];
+  if (type === undefined || accepted.includes(type)) return;
+  const body = await preview(exchange);
+  if (type === 'application/json' || type.endsWith('+json')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(body);
+    } catch {
+      value = undefined;
+    }
+    if (isRecord(value)) failOnErrorObject(exchange.where, value, exchange.attempts);
+  }
+  const shown = describeErrorBody(body);
+  throw llmError(exchange.where, 'LLM_PROTOCOL',
+    `expected a stream (${accepted[0]}) but the server answered ${exchange.status} ${type}${shown ? `: ${shown}` : ''}`, {
+      attempts: exchange.attempts,
+      hint: 'is a login proxy or another service answering at this URL? Check the endpoint\'s URL and `api`',
+    });
+}
+
+/** The start of a body that is not what was expected (at most `max` characters); the connection is closed after. */
+async function preview(exchange: HttpExchange, max = 4_096): Promise<string> {
+  let text = '';
+  try {
+    for await (const chunk of exchange.chunks()) {
+      text += chunk;
+      if (text.length >= max) break;
+    }
+  } catch {
+    // a broken body: show what came
+  } finally {
+    exchange.close();
+  }
+  return text.slice(0, max);
+}
+
+/** A stream that ended without the API's end: its text is not the whole reply. */
+function streamCut(dialect: Dialect, exchange: HttpExchange, textMessages: number): LlmError {
+  return llmError(exchange.where, 'LLM_PROTOCOL',
+    `the stream was cut: it ended after ${textMessages} text message${textMessages === 1 ? '' : 's'} without ${dialect.streamEnd}, so the reply is incomplete`, {
+      attempts: exchange.attempts,
+      hint: 'the server or a proxy in between closed the stream early (a crash, a restart, a proxy timeout?); run the step again',
+    });
 }
 
 /** Stream messages as JSON text; `done` for an SSE `[DONE]`. SSE `error` events become errors. */

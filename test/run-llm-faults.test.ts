@@ -1,0 +1,88 @@
+/**
+ * Issue 7 through the built CLI, where a user meets it: `quire run ... --json` against the
+ * mock server with faults, recording into a real SQLite file.
+ */
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startMockLlm, type MockLlm } from '../src/mock-llm/index.js';
+import { runCliAsync } from './helpers/cli.js';
+import { makeWorkspace, type TempWorkspace } from './helpers/workspace.js';
+
+const ONE_STEP: Record<string, string> = {
+  'blocks/ask.md': '{{input.text}}\n',
+  'workflows/ask.payload.yaml': 'model_format: chatml\nresponse_length: 50\nblocks: [ask]\n',
+  'workflows/flow.workflow.yaml': 'name: flow\ninputs:\n  text: { type: string }\npayloads:\n  - ask\n',
+};
+
+const APIS = ['kobold', 'openai', 'openai-chat', 'llamacpp', 'ollama'] as const;
+
+let mock: MockLlm;
+const temp: TempWorkspace[] = [];
+beforeAll(async () => {
+  mock = await startMockLlm({ api: 'all' });
+});
+afterAll(async () => {
+  await mock.close();
+});
+afterEach(() => {
+  mock.reset();
+  while (temp.length) temp.pop()!.cleanup();
+});
+
+function workspace(config: string): TempWorkspace {
+  const ws = makeWorkspace({ ...ONE_STEP, 'quire.yaml': config });
+  temp.push(ws);
+  return ws;
+}
+
+interface RunJson {
+  ok: boolean;
+  status: string;
+  error?: { code: string; message: string };
+  steps: { content: string; finish_reason: string }[];
+}
+
+async function runFlow(ws: TempWorkspace, url: string, text = 'one two three four five six', env: Record<string, string | undefined> = {}) {
+  const result = await runCliAsync(['-w', ws.root, 'run', 'flow', '--input', `text=${text}`, '--json', '--endpoint', `5001=${url}`], { env });
+  return { ...result, body: JSON.parse(result.stdout) as RunJson };
+}
+
+/** The runs and responses rows as the database holds them. */
+function recorded(ws: TempWorkspace) {
+  const db = new Database(ws.dbPath, { readonly: true });
+  try {
+    return {
+      runs: db.prepare('SELECT status, metadata FROM runs').all() as { status: string; metadata: string }[],
+      responses: db.prepare('SELECT content, metadata FROM responses').all() as { content: string; metadata: string }[],
+    };
+  } finally {
+    db.close();
+  }
+}
+
+describe('quire run: replies that are not a whole stream', () => {
+  it.each(APIS)('%s: a 200 text/html page fails the run with LLM_PROTOCOL instead of completing it empty', async (api) => {
+    const ws = workspace(`llm:\n  api: ${api}\n  retries: 0\nendpoints:\n  5001: { model: mock-model }\n`);
+    const { code, body } = await runFlow(ws, `${mock.url}/__fault/html`);
+    expect(code).toBe(1);
+    expect(body.status).toBe('failed');
+    expect(body.error?.code).toBe('LLM_PROTOCOL');
+    expect(body.error?.message).toMatch(/expected a stream \(.+\) but the server answered 200 text\/html: Sign in/);
+    const { runs, responses } = recorded(ws);
+    expect(runs.map((r) => r.status)).toEqual(['failed']);
+    expect(responses).toEqual([]);
+  });
+
+  it.each(APIS)('%s: a stream that ends cleanly after 3 tokens without its end fails the run instead of recording the truncated text', async (api) => {
+    const ws = workspace(`llm:\n  api: ${api}\n  retries: 0\nendpoints:\n  5001: { model: mock-model }\n`);
+    const { code, body } = await runFlow(ws, `${mock.url}/__fault/cut=3`);
+    expect(code).toBe(1);
+    expect(body.status).toBe('failed');
+    expect(body.error?.code).toBe('LLM_PROTOCOL');
+    expect(body.error?.message).toContain('the stream was cut: it ended after 3 text messages');
+    const { runs, responses } = recorded(ws);
+    expect(runs.map((r) => r.status)).toEqual(['failed']);
+    expect(JSON.parse(runs[0]!.metadata)).toMatchObject({ failed_step: { index: 0, name: 'ask' }, error: expect.stringContaining('stream was cut') });
+    expect(responses).toEqual([]);
+  });
+});
