@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createWorkspaceReader } from '../src/adapters/fs/workspace-reader.js';
 import { inspectWorkspace } from '../src/app/load.js';
 import { AppError } from '../src/core/errors.js';
@@ -70,6 +70,42 @@ describe('render-time syntax errors', () => {
     expect((caught as AppError).code).toBe('TEMPLATE');
     expect((caught as AppError).message).toMatch(/^template syntax error: each doesn't match if/);
     expect((caught as AppError).location).toEqual({ file: 'blocks/t.md', line: 5, col: 4 });
+  });
+});
+
+describe('a template that skipped validation', () => {
+  it('cannot reach Handlebars\' own helpers, partials or decorators: a located TemplateError, nothing written', () => {
+    const ws = makeWorkspace({ 'blocks/t.md': '---\ntitle: T\n---\nfine\n', 'workflows/p.payload.yaml': 'blocks: [t]\n' });
+    temp.push(ws);
+    const { workspace } = inspectWorkspace(createWorkspaceReader(ws.root));
+    const written: unknown[] = [];
+    const spies = [vi.spyOn(process.stdout, 'write'), vi.spyOn(process.stderr, 'write'), vi.spyOn(console, 'log'), vi.spyOn(console, 'error')];
+    spies.forEach((spy) => spy.mockImplementation(((...args: unknown[]) => void written.push(args)) as never));
+    try {
+      for (const [body, col, message] of [
+        ['x {{log "leak"}}', 5, 'unknown helper "log"'],
+        ['x {{lookup vars "a"}}', 5, 'unknown helper "lookup"'],
+        ['x {{> partial}}', 3, 'partials'],
+        ['x {{#*inline "p"}}y{{/inline}}', 3, 'decorators'],
+        ['x {{helperMissing}}', 5, 'unknown variable "helperMissing"'],
+      ] as const) {
+        // A body changed after validation (a stale cache, an edit between validate and render).
+        workspace.blocks.set('t', { ...workspace.blocks.get('t')!, content: `${body}\n` });
+        let caught: unknown;
+        try {
+          createRenderer(workspace).renderPayload(workspace.payloads.get('p')!, { input: {}, vars: { a: 1 }, steps: {} });
+        } catch (error) {
+          caught = error;
+        }
+        expect(caught, body).toBeInstanceOf(AppError);
+        expect((caught as AppError).code).toBe('TEMPLATE');
+        expect((caught as AppError).message).toContain(message);
+        expect((caught as AppError).location).toEqual({ file: 'blocks/t.md', line: 4, col });
+      }
+    } finally {
+      spies.forEach((spy) => spy.mockRestore());
+    }
+    expect(written).toEqual([]);
   });
 });
 

@@ -1,11 +1,15 @@
 /**
  * Rendering prompts: blocks and inline text are Handlebars templates, in an isolated
  * environment tuned for prompts (no HTML escaping, strict variables, only our helpers
- * plus Handlebars' own block helpers such as #if and #each).
+ * block, tag and json plus Handlebars' block helpers #if, #each, #with and #unless).
+ *
+ * Nothing else of Handlebars is reachable: `log` and `lookup` are gone, partials and
+ * decorators are refused before compiling (the same check validation runs), and nothing a
+ * template does writes to stdout or stderr.
  */
 import { loadHandlebars } from './parsers.js';
 import { AppError, type SourceLocation } from './errors.js';
-import { templateSyntaxProblem } from './includes.js';
+import { checkTemplateAst, templateSyntaxProblem } from './includes.js';
 import type { Block, BlockRef, Payload, Workspace } from './types.js';
 
 /** What every template sees (spec section 4). */
@@ -35,8 +39,68 @@ const COMPILE_OPTIONS = {
   noEscape: true,
   strict: true,
   knownHelpersOnly: true,
-  knownHelpers: { block: true, tag: true, json: true },
+  // Handlebars adds its own helpers to this list unless told otherwise: `{{log}}`, `{{lookup}}`,
+  // `{{helperMissing}}` and `{{blockHelperMissing}}` are plain (missing) variables here.
+  knownHelpers: {
+    block: true, tag: true, json: true,
+    if: true, unless: true, each: true, with: true,
+    log: false, lookup: false, helperMissing: false, blockHelperMissing: false,
+  },
 } as const;
+
+type HandlebarsEnv = ReturnType<ReturnType<typeof loadHandlebars>['create']>;
+
+/** Handlebars' runtime container (the `this` of compiled templates), the parts quire replaces. */
+interface Container {
+  strict(obj: unknown, name: string, loc: unknown): unknown;
+  lookupProperty(parent: unknown, name: string): unknown;
+  [HARDENED]?: true;
+}
+const HARDENED = Symbol('quire.hardened');
+
+/**
+ * A Handlebars environment of its own: Handlebars' extra helpers and the inline decorator
+ * removed, and every compiled template's variable lookups replaced by `hardenContainer`.
+ */
+function createIsolatedEnvironment(): HandlebarsEnv {
+  const handlebars = loadHandlebars();
+  const env = handlebars.create();
+  env.unregisterHelper('log');
+  env.unregisterHelper('lookup');
+  env.unregisterHelper('helperMissing');
+  env.unregisterDecorator('inline');
+  // blockHelperMissing stays: it is how sections ({{#vars.x}}…{{/vars.x}}) render.
+  env.registerHelper('helperMissing', (...args: unknown[]) => {
+    const options = args.at(-1) as { name?: string } | undefined;
+    throw new handlebars.Exception(`unknown helper "${options?.name ?? ''}"`);
+  });
+  const template = env.template.bind(env);
+  env.template = ((spec: { main: (container: Container, ...rest: unknown[]) => unknown }) => {
+    const main = spec.main;
+    // Every program of a template runs with the same container, and main runs first.
+    spec.main = function (this: unknown, container: Container, ...rest: unknown[]) {
+      hardenContainer(container, handlebars.Exception);
+      return main.call(this, container, ...rest);
+    };
+    return template(spec as never);
+  }) as HandlebarsEnv['template'];
+  return env;
+}
+
+/**
+ * Variable lookups that cannot throw a TypeError: a field of a string or a number is looked
+ * up on its object form (`"abc" has length`), a missing step of a path is missing.
+ */
+function hardenContainer(container: Container, Exception: ReturnType<typeof loadHandlebars>['Exception']): void {
+  if (container[HARDENED]) return;
+  container[HARDENED] = true;
+  const lookupProperty = container.lookupProperty.bind(container);
+  container.lookupProperty = (parent, name) => (parent == null ? undefined : lookupProperty(parent, name));
+  container.strict = (obj, name, loc) => {
+    if (obj == null || !(name in Object(obj))) throw new Exception(`"${name}" not defined in ${typeof obj}`, { loc } as never);
+    return container.lookupProperty(obj, name);
+  };
+}
 
 /** Parts are joined with exactly one blank line, each without its trailing line breaks. */
 export function joinParts(parts: string[]): string {
@@ -56,7 +120,7 @@ interface Source {
  * distinct text) and reused for every step and every run.
  */
 export function createRenderer(workspace: Workspace) {
-  const env = loadHandlebars().create();
+  const env = createIsolatedEnvironment();
   // Keyed by the template's text, not by block key: a renderer reused across saves (watch)
   // must never run the compiled form of a block's old text.
   const compiled = new Map<string, HandlebarsTemplateDelegate>();
@@ -69,12 +133,8 @@ export function createRenderer(workspace: Workspace) {
       throw toTemplateError(error, source, chain);
     };
     if (!template) {
-      try {
-        template = env.compile(source.text, COMPILE_OPTIONS);
-        compiled.set(source.text, template);
-      } catch (error) {
-        fail(error);
-      }
+      template = compileChecked(env, source, chain);
+      compiled.set(source.text, template);
     }
     try {
       return template!(context, {
@@ -144,15 +204,41 @@ export type Renderer = ReturnType<typeof createRenderer>;
 
 // --- Internal helpers ---
 
+/**
+ * Parses, checks (what validation checks: helpers, partials, decorators, top-level names)
+ * and compiles a template. A template that skipped validation (a body changed since, a
+ * stale cache) is refused here the same way. @throws TemplateError
+ */
+function compileChecked(env: HandlebarsEnv, source: Source, chain: string[]): HandlebarsTemplateDelegate {
+  let ast: hbs.AST.Program;
+  try {
+    ast = env.parseWithoutProcessing(source.text);
+  } catch (error) {
+    throw toTemplateError(error, source, chain);
+  }
+  const problem = checkTemplateAst(source.origin.file, ast, 1).problems[0];
+  if (problem) throw new TemplateError(problem.message, locate(source, problem.line, problem.col), chain);
+  try {
+    return env.compile(ast, COMPILE_OPTIONS);
+  } catch (error) {
+    throw toTemplateError(error, source, chain);
+  }
+}
+
+/** A 1-based position in a template as a position in its file (inline text starts mid-line). */
+function locate(source: Source, line: number, col: number): SourceLocation {
+  return {
+    file: source.origin.file,
+    line: source.origin.line + line - 1,
+    col: line === 1 ? source.origin.col + col - 1 : col,
+  };
+}
+
 /** Turns a Handlebars exception into a located TemplateError with a readable message. */
 function toTemplateError(error: unknown, source: Source, chain: string[]): TemplateError {
   const raw = error instanceof Error ? error.message : String(error);
   // Columns on a template's first line continue from where the template starts (inline text).
-  const at = (line: number, col: number): SourceLocation => ({
-    file: source.origin.file,
-    line: source.origin.line + line - 1,
-    col: line === 1 ? source.origin.col + col - 1 : col,
-  });
+  const at = (line: number, col: number): SourceLocation => locate(source, line, col);
   if (/Parse error on line|doesn't match/.test(raw)) {
     // Syntax errors are worded and located the same way validation words them.
     const problem = templateSyntaxProblem(source.origin.file, error, 1);
