@@ -112,3 +112,49 @@ describe('render-time failures are located TemplateErrors, never a TypeError', (
     expect(json(result.stdout).steps?.[0]?.prompt).toBe('3 no');
   });
 });
+
+describe('strict variables see only the data\'s own fields', () => {
+  /** A workflow whose step has vars and whose inputs include a list. */
+  const workflow = 'inputs:\n  text: { type: string, default: abc }\n  items: { type: array, default: [{ name: a }] }\npayloads:\n  - payload: p\n    vars: { tone: dry }\n';
+
+  const cases: { body: string; col: number; expression: string }[] = [
+    { body: '{{input.constructor}}', col: 3, expression: 'input.constructor' },
+    { body: '{{input.toString}}', col: 3, expression: 'input.toString' },
+    { body: '{{vars.__defineGetter__}}', col: 3, expression: 'vars.__defineGetter__' },
+    { body: '{{input.items.hasOwnProperty}}', col: 3, expression: 'input.items.hasOwnProperty' },
+    { body: '{{#each input.items}}{{#with __proto__}}x{{/with}}{{/each}}', col: 30, expression: '__proto__' },
+    { body: '{{#each input.items}}{{constructor}}{{/each}}', col: 24, expression: 'constructor' },
+    { body: '{{json vars.valueOf}}', col: 8, expression: 'vars.valueOf' },
+  ];
+
+  it.each(cases)('$body is a missing variable, with nothing on stderr', ({ body, col, expression }) => {
+    const ws = workspaceWith(`x\n${body}\n`, { 'workflows/w.workflow.yaml': workflow });
+    expect(cli(ws, 'validate').code).toBe(0);
+    const result = cli(ws, 'run', 'w', '--dry-run', '--json');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(1);
+    expect(json(result.stdout).error).toEqual({
+      code: 'TEMPLATE',
+      message: expect.stringContaining(`missing variable "${expression}"`),
+      location: { file: 'blocks/t.md', line: 5, col },
+    });
+  });
+
+  it('an own field named like an Object.prototype member is the user\'s value', () => {
+    const ws = workspaceWith('{{input.constructor}} {{input.toString}}\n');
+    const result = cli(ws, 'render', 'p', '--input', 'constructor=C', '--input', 'toString=T', '--json');
+    expect(result.stderr).toBe('');
+    expect(json(result.stdout).steps?.[0]?.prompt).toBe('C T');
+  });
+
+  it('#if and #unless take an Object.prototype name as missing (false); #each and #with over a missing value are errors', () => {
+    const ws = workspaceWith('{{#if input.constructor}}yes{{else}}no{{/if}} {{#unless vars.toString}}none{{/unless}}\n', { 'workflows/w.workflow.yaml': workflow });
+    const ok = cli(ws, 'run', 'w', '--dry-run', '--json');
+    expect(ok.stderr).toBe('');
+    expect(json(ok.stdout).steps?.[0]?.prompt).toBe('no none');
+
+    ws.write('blocks/t.md', '{{#each vars.missing}}x{{else}}empty{{/each}}\n');
+    const each = cli(ws, 'run', 'w', '--dry-run', '--json');
+    expect(json(each.stdout).error).toMatchObject({ code: 'TEMPLATE', message: expect.stringContaining('missing variable "vars.missing"'), location: { file: 'blocks/t.md', line: 1, col: 9 } });
+  });
+});

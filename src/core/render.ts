@@ -88,18 +88,38 @@ function createIsolatedEnvironment(): HandlebarsEnv {
 }
 
 /**
- * Variable lookups that cannot throw a TypeError: a field of a string or a number is looked
- * up on its object form (`"abc" has length`), a missing step of a path is missing.
+ * Variable lookups that see only the data's own fields: `input.constructor`, `vars.toString`
+ * or `__proto__` are missing variables like any other unknown name (Handlebars would resolve
+ * them through Object.prototype, print "Access has been denied" on stderr and render an empty
+ * string), unless the user's own data has a field of that name. They cannot throw a
+ * TypeError either: a field of a string or a number is looked up on its object form
+ * (`"abc"` has `length`), and a missing step of a path is missing.
  */
 function hardenContainer(container: Container, Exception: ReturnType<typeof loadHandlebars>['Exception']): void {
   if (container[HARDENED]) return;
   container[HARDENED] = true;
-  const lookupProperty = container.lookupProperty.bind(container);
-  container.lookupProperty = (parent, name) => (parent == null ? undefined : lookupProperty(parent, name));
+  container.lookupProperty = (parent, name) => (parent != null && Object.hasOwn(parent, name) ? (parent as Record<string, unknown>)[name] : undefined);
   container.strict = (obj, name, loc) => {
-    if (obj == null || !(name in Object(obj))) throw new Exception(`"${name}" not defined in ${typeof obj}`, { loc } as never);
-    return container.lookupProperty(obj, name);
+    if (obj == null || !Object.hasOwn(obj, name)) throw new Exception(`"${name}" not defined in ${typeof obj}`, { loc } as never);
+    return (obj as Record<string, unknown>)[name];
   };
+}
+
+/**
+ * The arguments of json, block, tag, #each and #with are strict like a plain `{{x}}`: a
+ * missing one is a missing variable (Handlebars reads helper arguments leniently, so
+ * `{{json vars.typo}}` printed `null`). Only #if and #unless take a missing value as false.
+ */
+function makeArgumentsStrict(node: unknown): void {
+  if (typeof node !== 'object' || node === null) return;
+  const n = node as { type?: string; path?: { original?: unknown }; params?: { type: string; strict?: boolean }[] };
+  const name = n.path?.original;
+  const strict = n.type === 'BlockStatement' ? name === 'each' || name === 'with' : (n.type === 'MustacheStatement' || n.type === 'SubExpression') && (name === 'json' || name === 'block' || name === 'tag');
+  if (strict) for (const param of n.params ?? []) if (param.type === 'PathExpression') param.strict = true;
+  for (const value of Object.values(node)) {
+    if (Array.isArray(value)) value.forEach(makeArgumentsStrict);
+    else if (typeof value === 'object' && value !== null && 'type' in value) makeArgumentsStrict(value);
+  }
 }
 
 /** Parts are joined with exactly one blank line, each without its trailing line breaks. */
@@ -218,6 +238,7 @@ function compileChecked(env: HandlebarsEnv, source: Source, chain: string[]): Ha
   }
   const problem = checkTemplateAst(source.origin.file, ast, 1).problems[0];
   if (problem) throw new TemplateError(problem.message, locate(source, problem.line, problem.col), chain);
+  makeArgumentsStrict(ast);
   try {
     return env.compile(ast, COMPILE_OPTIONS);
   } catch (error) {
