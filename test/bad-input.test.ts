@@ -341,6 +341,18 @@ const BAD_CASES: BadCase[] = [
     ],
   },
   {
+    // Issue 7 item 10: tags are trimmed in block front matter, so a payload's `tag:` is trimmed
+    // the same way (`" style "` selects `style`, see "input that must work"); a tag that trims
+    // to nothing is a problem at the tag, and so is a tag of the wrong type (both were
+    // "blocks[n] must be a block key ..., a tag selection, or inline text" at the entry).
+    name: 'blank-tag',
+    problems: [
+      { file: P, line: 3, col: 10, code: 'SCHEMA', message: /^blocks\[1\]\.tag must not be blank$/ },
+      { file: P, line: 4, col: 12, code: 'SCHEMA', message: /^blocks\[2\]\.tag must not be empty$/ },
+      { file: P, line: 5, col: 12, code: 'SCHEMA', message: /^blocks\[3\]\.tag must be a string, got number 7$/ },
+    ],
+  },
+  {
     // The same fix for the other `propertyNames` check: a format mixing chat_template with
     // prefix fields was one problem at 1:1 ("the file must be one of: ..."), whatever the count.
     name: 'format-mixed-keys',
@@ -495,6 +507,18 @@ describe('input that must work', () => {
     expect(
       readRows(dbPath, "SELECT b.key FROM payload_blocks pb JOIN payloads p ON p.id = pb.payload_id JOIN blocks b ON b.id = pb.block_id WHERE p.name = 'Über summary' ORDER BY pb.order_index"),
     ).toEqual([{ key: 'Phase 1/Résumé ✓' }, { key: 'Phase 1/Résumé ✓' }]);
+  });
+
+  it("a payload's tag selection is trimmed like block tags", () => {
+    const root = copyFixture('valid');
+    write(root, S, '---\ntitle: Style\ntags: ["  style ", tone]\n---\nBe concise.\n');
+    write(root, P, 'blocks:\n  - { tag: " style " }\n  - tag: "tone\\u00a0"\n  - tasks/summarize\n');
+    expect(runCli(['-w', root, 'validate'])).toMatchObject({ code: 0, stderr: '' });
+    const dbPath = syncOk(root);
+    expect(
+      readRows(dbPath, "SELECT b.key FROM payload_blocks pb JOIN payloads p ON p.id = pb.payload_id JOIN blocks b ON b.id = pb.block_id WHERE p.name = 'summarize' ORDER BY pb.order_index"),
+    ).toEqual([{ key: 'style' }, { key: 'style' }, { key: 'tasks/summarize' }]);
+    expect(JSON.parse(readRows(dbPath, 'SELECT options FROM payloads')[0]!['options'] as string)).toMatchObject({ blocks: [{ tag: 'style' }, { tag: 'tone' }, { block: 'tasks/summarize' }] });
   });
 
   it('integer settings at their upper bounds are accepted and stored as INTEGER', () => {

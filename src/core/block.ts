@@ -27,12 +27,17 @@ export function blockKeyFromPath(path: string): string {
   return path.slice(BLOCKS_DIR.length + 1).replace(/\.md$/i, '');
 }
 
+/** One tag as quire compares it, in block front matter and in a payload's `tag:` alike: trimmed. */
+export function normalizeTag(tag: string): string {
+  return tag.trim();
+}
+
 /** Tags from a list or a comma-separated string: trimmed, de-duplicated, case kept. */
 export function normalizeTags(tags: unknown): string[] {
   const raw = Array.isArray(tags) ? tags.map(String) : typeof tags === 'string' ? tags.split(',') : [];
   const seen = new Set<string>();
   for (const tag of raw) {
-    const trimmed = tag.trim();
+    const trimmed = normalizeTag(tag);
     if (trimmed) seen.add(trimmed);
   }
   return [...seen];

@@ -2,6 +2,7 @@
  * Parsing payload files (`workflows/**\/*.payload.yaml`), and the payload settings that
  * inline payloads inside workflows share with them.
  */
+import { normalizeTag } from './block.js';
 import type { Problem, SourceLocation } from './errors.js';
 import { findIncludes } from './includes.js';
 import type { BlockRef, Payload, PayloadSettings } from './types.js';
@@ -51,7 +52,7 @@ export function readPayloadSettings(file: string, source: YamlSource, value: Rec
 function toBlockRef(entry: unknown, at: SourceLocation): BlockRef {
   if (typeof entry === 'string') return { kind: 'block', key: entry, at };
   const object = entry as Record<string, string>;
-  if (object['tag'] !== undefined) return { kind: 'tag', tag: object['tag'], at };
+  if (object['tag'] !== undefined) return { kind: 'tag', tag: normalizeTag(object['tag']), at };
   if (object['text'] !== undefined) return { kind: 'text', text: object['text'], at, includes: [] };
   return { kind: 'block', key: String(object['block']), at };
 }

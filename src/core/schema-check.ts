@@ -19,7 +19,8 @@ function getValidator(name: SchemaName): ValidateFunction {
 export function checkSchema(name: SchemaName, file: string, source: YamlSource): Problem[] {
   const validate = getValidator(name);
   if (validate(source.value)) return [];
-  return simplifyErrors(validate.errors ?? []).map((error) => toProblem(file, source, error));
+  const errors = validate.errors ?? [];
+  return simplifyErrors(errors).map((error) => toProblem(file, source, error, errors));
 }
 
 /**
@@ -62,7 +63,8 @@ function describePath(path: (string | number)[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
-function toProblem(file: string, source: YamlSource, error: ErrorObject): Problem {
+/** `all` is every error ajv gave, for the branches of an `anyOf` that simplifyErrors drops. */
+function toProblem(file: string, source: YamlSource, error: ErrorObject, all: ErrorObject[]): Problem {
   const path = toPath(error.instancePath);
   const where = describePath(path);
   const params = error.params as Record<string, unknown>;
@@ -81,21 +83,30 @@ function toProblem(file: string, source: YamlSource, error: ErrorObject): Proble
     case 'enum':
       return { file, ...source.locate(path), code: 'SCHEMA', message: `${where} must be one of: ${(params['allowedValues'] as unknown[]).join(', ')}` };
     case 'anyOf': {
-      const parent = error.parentSchema as { description?: string; anyOf?: { properties?: object }[] } | undefined;
+      const parent = error.parentSchema as { description?: string; anyOf?: { properties?: object; required?: string[] }[] } | undefined;
       const value = valueAt(source.value, path);
       if (value && typeof value === 'object' && !Array.isArray(value)) {
         // A mapping with a key none of the forms know: name the key, suggest the nearest.
-        const known = (parent?.anyOf ?? []).flatMap((branch) => Object.keys(branch.properties ?? {}));
+        const branches = parent?.anyOf ?? [];
+        const known = branches.flatMap((branch) => Object.keys(branch.properties ?? {}));
         const unknown = Object.keys(value).find((key) => !known.includes(key));
         if (unknown !== undefined) {
           const suggestion = closestName(unknown, known);
           return { file, ...source.locate([...path, unknown], 'key'), code: 'SCHEMA', message: `unknown key "${unknown}" in ${where}${suggestion ? `; did you mean "${suggestion}"?` : ` (expected one of: ${known.join(', ')})`}` };
         }
+        // The mapping is plainly one form (`{ tag: ... }`): say what is wrong inside it.
+        const form = branches.findIndex((branch) => (branch.required?.length ?? 0) > 0 && branch.required!.every((key) => Object.hasOwn(value, key)));
+        const inner = all.find((e) => e.schemaPath.startsWith(`${error.schemaPath}/${form}/`) && e.instancePath.startsWith(`${error.instancePath}/`));
+        if (form !== -1 && inner) return toProblem(file, source, inner, all);
       }
       const description = parent?.description;
       return { file, ...source.locate(path), code: 'SCHEMA', message: `${where} must be ${description ? lowerFirst(description) : 'one of the allowed forms'}` };
     }
+    case 'minLength':
+      if (params['limit'] === 1) return { file, ...source.locate(path), code: 'SCHEMA', message: `${where} must not be empty` };
+      return { file, ...source.locate(path), code: 'SCHEMA', message: `${where} ${error.message ?? 'is too short'}` };
     case 'pattern':
+      if (params['pattern'] === '\\S') return { file, ...source.locate(path), code: 'SCHEMA', message: `${where} must not be blank` };
       if (where.endsWith('name') || where.endsWith('as')) {
         return { file, ...source.locate(path), code: 'SCHEMA', message: `${where} must be a name without "/" or leading spaces` };
       }

@@ -15,7 +15,8 @@ const blockRef = {
     { type: 'string', minLength: 1, description: 'A block key, e.g. "Phase 1/Instructions/summarize"' },
     {
       type: 'object',
-      properties: { tag: { type: 'string', minLength: 1, description: 'Every block with this tag, ordered by key' } },
+      // Trimmed like the tags in block front matter, so it must not be blank.
+      properties: { tag: { type: 'string', minLength: 1, pattern: '\\S', description: 'Every block with this tag, ordered by key' } },
       required: ['tag'],
       additionalProperties: false,
     },
