@@ -212,6 +212,23 @@ const BAD_CASES: BadCase[] = [
     ],
   },
   {
+    // Issue 7 item 10: a newline in a file name split the one-line `path:line:col: message`
+    // output in two. `validate` prints control characters JSON-style (`\n`); --json keeps the name.
+    name: 'newline-in-file-name',
+    fixture: 'valid',
+    setup(root) {
+      write(root, 'blocks/two\nlines.md', '---\ntitle: Two lines\n'); // front matter never closed
+      write(root, 'workflows/tab\there.payload.yaml', 'blocks: [nope]\n');
+    },
+    problems: [
+      { file: 'blocks/two\nlines.md', line: 1, col: 1, code: 'FRONTMATTER', message: /never closed/ },
+      { file: 'workflows/tab\there.payload.yaml', line: 1, col: 10, code: 'MISSING_BLOCK', message: /unknown block "nope"/ },
+    ],
+    check({ validate }, expect) {
+      expect(validate.stderr.split('\n').slice(0, 2).map((line) => line.split(':1:')[0])).toEqual(['blocks/two\\nlines.md', 'workflows/tab\\there.payload.yaml']);
+    },
+  },
+  {
     name: 'huge-block',
     fixture: 'valid',
     setup(root) {
@@ -377,6 +394,10 @@ const BAD_CASES: BadCase[] = [
   },
 ];
 
+/** What `validate` prints for a file name or message: control characters escaped JSON-style, so a problem is one line. */
+const oneLine = (text: string) =>
+  text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => ({ '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' })[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 const where = (p: { file: string; line: number; col: number; code: string }) => `${p.file}:${p.line}:${p.col} ${p.code}`;
 
 function expectProblems(actual: Problem[], expected: Expected[], expect: ExpectStatic = globalExpect): void {
@@ -418,7 +439,7 @@ describe.concurrent('bad input: exact problems, exit 1, database untouched', () 
     expect(validate.stdout).toBe('');
     const count = c.problems.length;
     expect(validate.stderr).toBe(
-      [...body.problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`), `${count} problem${count === 1 ? '' : 's'} found`, ''].join('\n'),
+      [...body.problems.map((p) => `${oneLine(p.file)}:${p.line}:${p.col}: ${oneLine(p.message)}`), `${count} problem${count === 1 ? '' : 's'} found`, ''].join('\n'),
     );
 
     c.check?.({ sync, validate }, expect);

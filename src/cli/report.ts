@@ -19,6 +19,17 @@ export const red = (s: string) => paint('31', s);
 export const dim = (s: string) => paint('2', s, process.stdout);
 export const bold = (s: string) => paint('1', s, process.stdout);
 
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
+
+/**
+ * A file name or message on one terminal line: control characters (a newline in a file
+ * name, a CR in a value), C1 controls and U+2028/U+2029 shown JSON-style (`\n`, `\u0085`).
+ * `--json` output keeps the exact text.
+ */
+function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function wantsJson(): boolean {
   return process.argv.includes('--json');
 }
@@ -41,10 +52,10 @@ export function handleCliError(error: unknown): void {
       if (error instanceof ProblemsError) body['problems'] = error.problems;
       process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     } else if (error instanceof ProblemsError) {
-      for (const problem of error.problems) process.stderr.write(`${formatProblem(problem)}\n`);
+      for (const problem of error.problems) process.stderr.write(`${formatProblem({ ...problem, file: oneLine(problem.file), message: oneLine(problem.message) })}\n`);
       process.stderr.write(`${red(error.message)}\n`);
     } else {
-      const where = error.location ? `${error.location.file}:${error.location.line}:${error.location.col}: ` : '';
+      const where = error.location ? `${oneLine(error.location.file)}:${error.location.line}:${error.location.col}: ` : '';
       process.stderr.write(`${red('error')}: ${where}${error.message}\n`);
       if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
     }
