@@ -86,3 +86,40 @@ describe('quire run: replies that are not a whole stream', () => {
     expect(responses).toEqual([]);
   });
 });
+
+describe('quire run: a total deadline per request', () => {
+  it('deadline_ms under llm: stops a server that streams forever, which timeout_ms alone never does', async () => {
+    const ws = workspace('llm:\n  api: kobold\n  retries: 0\n  timeout_ms: 5000\n  deadline_ms: 800\n');
+    const started = Date.now();
+    const { code, body } = await runFlow(ws, `${mock.url}/__fault/endless,latency=20`);
+    expect(code).toBe(1);
+    expect(body.status).toBe('failed');
+    expect(body.error).toEqual({
+      code: 'LLM_TIMEOUT',
+      message: '[llm:kobold] POST /api/extra/generate/stream -> no complete reply within 800 ms (the endpoint\'s deadline_ms); the request was stopped',
+    });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(recorded(ws).runs.map((r) => r.status)).toEqual(['failed']);
+    // The generation was stopped on the server too.
+    expect(mock.requests.some((r) => r.path === '/api/extra/abort')).toBe(true);
+  });
+
+  it('deadline_ms of an endpoint overrides the one under llm:', async () => {
+    const ws = workspace('llm:\n  api: openai\n  retries: 0\n  deadline_ms: 600000\nendpoints:\n  5001: { model: mock-model, deadline_ms: 700 }\n');
+    const { code, body } = await runFlow(ws, `${mock.url}/__fault/endless,latency=20`);
+    expect(code).toBe(1);
+    expect(body.error?.code).toBe('LLM_TIMEOUT');
+    expect(body.error?.message).toContain('no complete reply within 700 ms');
+  });
+
+  it('deadline_ms is checked: a whole number of ms from 1 to a day', async () => {
+    const ok = workspace('llm:\n  deadline_ms: 1000\nendpoints:\n  5001: { deadline_ms: 86400000 }\n');
+    const valid = await runCliAsync(['-w', ok.root, 'validate']);
+    expect(valid.code, valid.stderr).toBe(0);
+    const bad = workspace('llm:\n  deadline_ms: 0\nendpoints:\n  5001: { deadline_ms: 1.5 }\n  5002: { deadline_ms: 86400001 }\n');
+    const invalid = await runCliAsync(['-w', bad.root, 'validate']);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr.split('\n').filter((line) => line.startsWith('quire.yaml:'))).toHaveLength(3);
+    expect(invalid.stderr).toContain('deadline_ms');
+  });
+});

@@ -27,7 +27,7 @@ export function createClientFactory(): ClosableClientFactory {
   const clients = new Map<string, SharedLookup<LlmClient>>();
   const getClient: ClientFactory = (endpoint, signal) => {
     // Every setting is in the key: an endpoint whose settings changed gets a client of its own.
-    const key = JSON.stringify([endpoint.port, endpoint.api, endpoint.urls, endpoint.model, endpoint.apiKey, endpoint.timeoutMs, endpoint.retries, endpoint.concurrency]);
+    const key = JSON.stringify([endpoint.port, endpoint.api, endpoint.urls, endpoint.model, endpoint.apiKey, endpoint.timeoutMs, endpoint.deadlineMs, endpoint.retries, endpoint.concurrency]);
     let client = clients.get(key);
     if (!client) {
       // Shared by the steps (and runs) that need it at once: one caller's cancellation
@@ -49,7 +49,7 @@ export function createClientFactory(): ClosableClientFactory {
 }
 
 async function makeEndpointClient(endpoint: ResolvedEndpoint, signal?: AbortSignal): Promise<LlmClient> {
-  const options = (url: string) => ({ api: endpoint.api, url, model: endpoint.model, apiKey: endpoint.apiKey, timeoutMs: endpoint.timeoutMs, retries: endpoint.retries });
+  const options = (url: string) => ({ api: endpoint.api, url, model: endpoint.model, apiKey: endpoint.apiKey, timeoutMs: endpoint.timeoutMs, deadlineMs: endpoint.deadlineMs, retries: endpoint.retries });
   // Members are detected side by side; a pool works as long as one member answers.
   const settled = await Promise.allSettled(endpoint.urls.map(async (url) => ({ url, api: await resolveApi(options(url), signal) })));
   const found = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));

@@ -4,7 +4,13 @@
  */
 import { AppError } from '../core/errors.js';
 import type { ApiKind, ApiSetting } from '../core/llm.js';
-import type { WorkspaceConfig } from '../core/types.js';
+import type { EndpointConfig, WorkspaceConfig } from '../core/types.js';
+
+/** Settings src/core/schemas.ts validates that core/types.ts does not declare yet. */
+interface NewSettings {
+  /** Total time per request, in ms (default: the adapters' 30 minutes). */
+  deadline_ms?: number;
+}
 
 export interface ResolvedEndpoint {
   port: number;
@@ -13,7 +19,10 @@ export interface ResolvedEndpoint {
   model?: string;
   /** The key itself, read from the environment; never stored or printed. */
   apiKey?: string;
+  /** Time allowed for the response headers, then between body chunks. */
   timeoutMs: number;
+  /** Total time one request may take (retries included); unset: the adapters' default, 30 minutes. */
+  deadlineMs?: number;
   retries: number;
   /**
    * Requests in flight at once, when quire.yaml sets it. Unset: `defaultConcurrency` of the
@@ -39,7 +48,9 @@ export function parseEndpointOverrides(values: readonly string[]): Map<number, s
 }
 
 export function resolveEndpoint(config: WorkspaceConfig, port: number, overrides: Map<number, string>, env: NodeJS.ProcessEnv = process.env): ResolvedEndpoint {
-  const own = config.endpoints[String(port)] ?? {};
+  const own: EndpointConfig & NewSettings = config.endpoints[String(port)] ?? {};
+  const llm: WorkspaceConfig['llm'] & NewSettings = config.llm;
+  const deadlineMs = own.deadline_ms ?? llm.deadline_ms;
   const host = env['QUIRE_LLM_HOST'] || own.host || config.llm.host;
   const override = overrides.get(port);
   const urls = override ? [override] : own.urls?.length ? own.urls.map((u) => u.replace(/\/+$/, '')) : [`http://${formatHost(host)}:${port}`];
@@ -60,6 +71,7 @@ export function resolveEndpoint(config: WorkspaceConfig, port: number, overrides
     ...(own.model ? { model: own.model } : {}),
     ...(apiKey ? { apiKey } : {}),
     timeoutMs: own.timeout_ms ?? config.llm.timeout_ms,
+    ...(deadlineMs !== undefined ? { deadlineMs } : {}),
     retries: own.retries ?? config.llm.retries,
     // Unset: decided by the client factory from the API the server speaks (after detection).
     ...(own.concurrency !== undefined ? { concurrency: own.concurrency } : {}),

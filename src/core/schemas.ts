@@ -145,6 +145,10 @@ const endpoint = {
     // Upper bounds keep every integer setting exact (an INTEGER column, a timer): a day at most.
     concurrency: { type: 'integer', minimum: 1, maximum: 1024 },
     timeout_ms: { type: 'integer', minimum: 1, maximum: 86_400_000, description: 'Per request, in milliseconds (at most a day)' },
+    deadline_ms: {
+      type: 'integer', minimum: 1, maximum: 86_400_000,
+      description: 'Total time one request may take, retries included, in milliseconds (at most a day); past it the request is stopped and the step fails (LLM_TIMEOUT)',
+    },
     retries: { type: 'integer', minimum: 0, maximum: 20 },
     api_key_env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'Name of the environment variable holding the API key' },
   },
@@ -164,6 +168,7 @@ export const CONFIG_SCHEMA = {
         host: { ...endpoint.properties.host, default: '127.0.0.1' },
         api: endpoint.properties.api,
         timeout_ms: { ...endpoint.properties.timeout_ms, default: 300000 },
+        deadline_ms: { ...endpoint.properties.deadline_ms, default: 1800000 },
         retries: { ...endpoint.properties.retries, default: 2 },
         api_key_env: endpoint.properties.api_key_env,
       },

@@ -25,6 +25,9 @@
  *                   (what a login proxy or a wrong port gives)
  *   cut=N           streams only: send at most N tokens, then end the stream cleanly without the
  *                   API's end (no final event, no `done:true`, no `[DONE]`); whole replies are unaffected
+ *   endless         ignore max tokens and stop strings and never finish: a stream sends the reply's
+ *                   tokens, then ` more` after ` more` until the client disconnects (or, KoboldCpp,
+ *                   aborts); a whole reply is never sent. `latency` paces it.
  *   ctx=N           context length for this request (default: the server's `contextLength`)
  *   id=TEXT         no effect; makes a spec unique so its `failFirst` counter is its own
  */
@@ -39,6 +42,7 @@ export interface MockFaults {
   malformed?: boolean;
   html?: boolean;
   cutAfter?: number;
+  endless?: boolean;
   contextLength?: number;
   id?: string;
 }
@@ -66,6 +70,7 @@ export function parseFaultSpec(spec: string): MockFaults {
       case 'malformed': faults.malformed = value !== 'false'; break;
       case 'html': faults.html = value !== 'false'; break;
       case 'cut': faults.cutAfter = toNumber(key, value); break;
+      case 'endless': faults.endless = value !== 'false'; break;
       case 'ctx': faults.contextLength = toNumber(key, value); break;
       case 'id': faults.id = value; break;
       default: throw new Error(`mock-llm: unknown fault "${key}" in "${spec}"`);

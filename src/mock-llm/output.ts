@@ -81,7 +81,7 @@ export const LOGIN_PAGE = '<!doctype html>\n<html><head><title>Sign in</title></
 
 /**
  * Plays a reply token by token (waiting `latency` ms before each), then writes it
- * in the route's format, applying the `hang`, `html`, `drop`, `cut` and `malformed` faults.
+ * in the route's format, applying the `hang`, `html`, `endless`, `drop`, `cut` and `malformed` faults.
  * A client disconnect or a KoboldCpp abort stops the playback early; the reply is then cut
  * at the tokens already generated.
  */
@@ -110,6 +110,12 @@ function finished(ctx: RouteContext, reply: MockReply): void {
 
 async function playWhole(ctx: RouteContext, reply: MockReply, spec: PlaybackSpec, generation: Generation): Promise<void> {
   const { res, faults } = ctx;
+  if (faults.endless) {
+    // A generation that never ends on its own: only a disconnect (or KoboldCpp's abort) stops it.
+    while (!generation.stopped && !res.destroyed) await sleep(faults.latencyMs || 10);
+    finished(ctx, reply);
+    return sendJson(res, 200, spec.body!(reply), spec.headers);
+  }
   let generated = 0;
   for (; generated < reply.pieces.length; generated++) {
     await sleep(faults.latencyMs);
@@ -138,10 +144,10 @@ async function playStream(ctx: RouteContext, reply: MockReply, spec: PlaybackSpe
     ...spec.headers,
   });
   res.flushHeaders();
-  const write = (value: unknown, raw?: string): void => {
+  /** Writes one message; false when the client is not keeping up (wait for `drain`). */
+  const write = (value: unknown, raw?: string): boolean => {
     const data = raw ?? JSON.stringify(value);
-    if (!sse) res.write(`${data}\n`);
-    else res.write(`${spec.sseEvent ? `event: ${spec.sseEvent}\n` : ''}data: ${data}\n\n`);
+    return sse ? res.write(`${spec.sseEvent ? `event: ${spec.sseEvent}\n` : ''}data: ${data}\n\n`) : res.write(`${data}\n`);
   };
   if (faults.malformed) {
     finished(ctx, reply);
@@ -149,6 +155,8 @@ async function playStream(ctx: RouteContext, reply: MockReply, spec: PlaybackSpe
     res.end();
     return;
   }
+
+  if (faults.endless) return playEndless(ctx, reply, spec, generation, write);
 
   let sent = 0;
   for (; sent < reply.pieces.length; sent++) {
@@ -166,6 +174,39 @@ async function playStream(ctx: RouteContext, reply: MockReply, spec: PlaybackSpe
   for (const message of spec.final?.(final) ?? []) write(message);
   if (spec.done) write(undefined, '[DONE]');
   res.end();
+}
+
+/**
+ * The `endless` fault: the reply's tokens, then ` more` forever, never an end, until the client
+ * disconnects or (KoboldCpp) aborts. Paced by `latency`, else one token per event-loop turn and
+ * never faster than the client reads, so the process stays responsive.
+ */
+async function playEndless(
+  ctx: RouteContext, reply: MockReply, spec: PlaybackSpec, generation: Generation, write: (value: unknown) => boolean,
+): Promise<void> {
+  const { res, faults } = ctx;
+  let sent = 0;
+  for (; !generation.stopped && !res.destroyed; sent++) {
+    if (faults.latencyMs) await sleep(faults.latencyMs);
+    else await new Promise((resolve) => setImmediate(resolve));
+    if (generation.stopped || res.destroyed) break;
+    if (!write(spec.chunk!(reply.pieces[sent] ?? ' more', sent))) await drained(res);
+  }
+  finished(ctx, { ...truncate(reply, Math.min(sent, reply.pieces.length)), completionTokens: sent });
+  if (!res.destroyed) res.end(); // an abort: the stream ends, still without the API's end
+}
+
+/** Resolves when the response can take more data, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 /** Destroys the socket once what was written is flushed: the client sees a cut chunked body. */

@@ -7,7 +7,7 @@ import type {
   ApiKind, CompletionOptions, CompletionRequest, CompletionResult, FinishReason, LlmClient,
 } from '../../core/llm.js';
 import { createInspector, type ContextProbes } from './context-probe.js';
-import { cancelledError, failOnErrorObject, LlmError, unexpectedReply } from './failure.js';
+import { cancelledError, failOnErrorObject, LlmError, llmError, unexpectedReply } from './failure.js';
 import { isRecord, type Json } from './fields.js';
 import { createHttpClient, type HttpClient, type HttpExchange } from './http.js';
 import { stopsOf } from './params.js';
@@ -23,7 +23,16 @@ export interface AdapterOptions {
   model?: string | undefined;
   /** Sent as `Authorization: Bearer`; never logged or shown. */
   apiKey?: string | undefined;
+  /** Time allowed for the response headers, then between body chunks (a gap, not a total). */
   timeoutMs: number;
+  /**
+   * Total time one completion may take, from sending the request (after any wait for a
+   * concurrency slot) to the end of the reply, retries and backoff included; then the request
+   * is stopped (KoboldCpp also gets its abort call) and fails with LLM_TIMEOUT. Bounds a
+   * server that ignores max tokens and streams forever, which `timeoutMs` never catches.
+   * Default DEFAULT_DEADLINE_MS (30 minutes).
+   */
+  deadlineMs?: number | undefined;
   /** Extra attempts on connection errors, 429 and 5xx. */
   retries: number;
   /** First backoff delay (default 500 ms). */
@@ -34,6 +43,9 @@ export interface AdapterOptions {
    */
   maxSockets?: number | undefined;
 }
+
+/** The default `deadlineMs`: 30 minutes, far beyond any normal generation, short of forever. */
+export const DEFAULT_DEADLINE_MS = 30 * 60_000;
 
 /** What a reply, or one streamed message, says in the contract's terms. */
 export interface Reading {
@@ -95,14 +107,19 @@ export function createAdapterHttp(api: ApiKind, options: AdapterOptions): HttpCl
 }
 
 /** An LlmClient from a dialect, the HTTP client for its server and what it can tell about its context. */
-export function createDialectClient(dialect: Dialect, http: HttpClient, probes?: ContextProbes): LlmClient {
+export function createDialectClient(dialect: Dialect, http: HttpClient, probes?: ContextProbes, limits: CompletionLimits = {}): LlmClient {
   return {
     api: dialect.api,
     url: http.baseUrl,
-    complete: (request, options) => runCompletion(dialect, http, request, options),
+    complete: (request, options) => runCompletion(dialect, http, request, options, limits),
     inspectContext: probes ? createInspector(probes, () => cancelledError({ label: http.label, method: 'GET', path: http.baseUrl })) : async () => ({}),
     close: async () => http.close(),
   };
+}
+
+/** Bounds on one completion (see AdapterOptions). */
+export interface CompletionLimits {
+  deadlineMs?: number | undefined;
 }
 
 export async function runCompletion(
@@ -110,12 +127,16 @@ export async function runCompletion(
   http: HttpClient,
   request: CompletionRequest,
   options: CompletionOptions = {},
+  limits: CompletionLimits = {},
 ): Promise<CompletionResult> {
   const started = performance.now();
   const streaming = options.onToken !== undefined;
   const body = dialect.body(request, streaming);
+  const path = dialect.path(streaming);
+  const deadlineMs = limits.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const deadline = startDeadline(options.signal, deadlineMs);
   try {
-    const exchange = await http.send({ method: 'POST', path: dialect.path(streaming), body, signal: options.signal });
+    const exchange = await http.send({ method: 'POST', path, body, signal: deadline.signal });
     if (!streaming) {
       const reading = await readWhole(dialect, exchange, request);
       return toResult(reading, exchange.attempts, performance.now() - started);
@@ -123,16 +144,48 @@ export async function runCompletion(
     const { reading, ended, textMessages } = await readStream(dialect, exchange, request, options.onToken!, started);
     const totalMs = performance.now() - started; // the generation's time: without the follow-up below
     const completed = ended && dialect.afterStream
-      ? await dialect.afterStream(http, reading, { textMessages }, request, options.signal).catch(() => reading)
+      ? await dialect.afterStream(http, reading, { textMessages }, request, deadline.signal).catch(() => reading)
       : reading;
     return toResult(completed, exchange.attempts, totalMs);
   } catch (error) {
     // Closing the connection stops most servers; KoboldCpp also gets its abort call.
-    if (dialect.cancel && error instanceof LlmError && error.code === 'CANCELLED' && error.attempts > 0) {
+    const stopped = error instanceof LlmError && error.code === 'CANCELLED';
+    if (dialect.cancel && stopped && error.attempts > 0) {
       await dialect.cancel(http, body).catch(() => undefined);
     }
+    // The deadline, not the caller, stopped it: a failure, not a cancellation.
+    if (stopped && deadline.expired() && !options.signal?.aborted) {
+      throw llmError({ label: http.label, method: 'POST', path }, 'LLM_TIMEOUT', `no complete reply within ${deadlineMs} ms (the endpoint's deadline_ms); the request was stopped`, {
+        attempts: error.attempts,
+        hint: 'the server may ignore max tokens or be very slow; raise deadline_ms (quire.yaml llm: or the endpoint) if generations this long are expected',
+      });
+    }
     throw error;
+  } finally {
+    deadline.clear();
   }
+}
+
+/** The caller's signal, also fired `ms` after the start. */
+function startDeadline(signal: AbortSignal | undefined, ms: number): { signal: AbortSignal; expired(): boolean; clear(): void } {
+  const controller = new AbortController();
+  let expired = false;
+  const onAbort = (): void => controller.abort();
+  if (signal?.aborted) controller.abort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  // setTimeout fires at once past 2^31 - 1 ms (24.8 days): cap there.
+  const timer = setTimeout(() => {
+    expired = true;
+    controller.abort();
+  }, Math.min(ms, 2 ** 31 - 1));
+  return {
+    signal: controller.signal,
+    expired: () => expired,
+    clear: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
 }
 
 async function readWhole(dialect: Dialect, exchange: HttpExchange, request: CompletionRequest): Promise<Reading> {

@@ -128,7 +128,7 @@ export function koboldContext(http: HttpClient): ContextProbes {
 export function createKoboldClient(options: AdapterOptions): LlmClient {
   const http = createAdapterHttp('kobold', options);
   const dialect = koboldDialect({ perfTimeoutMs: Math.min(PERF_TIMEOUT_MS, options.timeoutMs) });
-  return createDialectClient(dialect, http, koboldContext(http));
+  return createDialectClient(dialect, http, koboldContext(http), { deadlineMs: options.deadlineMs });
 }
 
 function positive(value: unknown): number | undefined {

@@ -72,5 +72,5 @@ export function llamaCppContext(http: HttpClient): ContextProbes {
 
 export function createLlamaCppClient(options: AdapterOptions): LlmClient {
   const http = createAdapterHttp('llamacpp', options);
-  return createDialectClient(llamaCppDialect(), http, llamaCppContext(http));
+  return createDialectClient(llamaCppDialect(), http, llamaCppContext(http), { deadlineMs: options.deadlineMs });
 }

@@ -95,7 +95,7 @@ export function ollamaContext(http: HttpClient, model: string | undefined): Cont
  */
 export function createOllamaClient(options: AdapterOptions): LlmClient {
   const http = createAdapterHttp('ollama', options);
-  const withModel = (model: string | undefined) => createDialectClient(ollamaDialect(model), http, ollamaContext(http, model));
+  const withModel = (model: string | undefined) => createDialectClient(ollamaDialect(model), http, ollamaContext(http, model), { deadlineMs: options.deadlineMs });
   return options.model ? withModel(options.model) : withLookedUpModel('ollama', http, (signal) => firstModel(http, signal), withModel);
 }
 

@@ -42,6 +42,6 @@ export function openAiChatDialect(defaultModel: string | undefined): Dialect {
 export function createOpenAiChatClient(options: AdapterOptions): LlmClient {
   // The chat template the server applies is unknown here, so there is no prompt to count.
   const http = createAdapterHttp('openai-chat', options);
-  const withModel = (model: string | undefined) => createDialectClient(openAiChatDialect(model), http);
+  const withModel = (model: string | undefined) => createDialectClient(openAiChatDialect(model), http, undefined, { deadlineMs: options.deadlineMs });
   return options.model ? withModel(options.model) : withLookedUpModel('openai-chat', http, (signal) => firstListedModel(http, signal), withModel);
 }

@@ -95,7 +95,7 @@ export function vllmContext(http: HttpClient, model: string | undefined): Contex
  */
 export function createOpenAiClient(options: AdapterOptions): LlmClient {
   const http = createAdapterHttp('openai', options);
-  const withModel = (model: string | undefined) => createDialectClient(openAiDialect(model), http, vllmContext(http, model));
+  const withModel = (model: string | undefined) => createDialectClient(openAiDialect(model), http, vllmContext(http, model), { deadlineMs: options.deadlineMs });
   return options.model ? withModel(options.model) : withLookedUpModel('openai', http, (signal) => firstListedModel(http, signal), withModel);
 }
 
