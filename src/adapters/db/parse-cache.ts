@@ -5,8 +5,12 @@
  *
  * Here the cache shares its file with the mirror, so a block's parse is not stored twice:
  * the `blocks` row already holds everything parsing found (key, title, tags, includes,
- * body line, hash) and the body. Blocks handed out are plain objects owning their text;
- * nothing keeps a statement or the connection alive.
+ * body line, hash) and the body.
+ *
+ * A cached block reads its text on first use: a resync or run touches few bodies, and
+ * reading all 10,000 of a large workspace costs more than the rest of a one-file resync.
+ * The text is read by content hash through `loadText`, which outlives the connection
+ * (see sqlite-stores.ts), so a block handed out keeps working after the stores close.
  */
 import type { ParseCache } from '../../core/ports.js';
 import type { Block, Include, KnownFile } from '../../core/types.js';
@@ -24,10 +28,21 @@ const RACY_MS = 2000;
 const UNKNOWN_MTIME = -1;
 
 /** Columns of `blocks` a cached Block is rebuilt from, in the order blockFromRow reads them. */
-const BLOCK_COLUMNS = 'source_path, key, title, tags, folder_path, includes, body_line, content_hash, content';
-type BlockRowValues = [string, string, string, string | null, string | null, string, number, string, string | null];
+const BLOCK_COLUMNS = 'source_path, key, title, tags, folder_path, includes, body_line, content_hash';
+type BlockRowValues = [string, string, string, string | null, string | null, string, number, string];
 
-export function createParseCache(db: Db, clock: () => number = Date.now): ParseCache {
+/** A block's body by file and content hash; undefined when no row holds that text any more. */
+export type BlockTextLoader = (sourcePath: string, contentHash: string) => string | undefined;
+
+/** Loads a body from this connection. */
+export function blockTextFrom(db: Db): BlockTextLoader {
+  let statement: ReturnType<Db['prepare']> | undefined;
+  return (sourcePath, contentHash) =>
+    ((statement ??= db.prepare('SELECT content FROM blocks WHERE source_path = ? AND content_hash = ?').pluck()).get(sourcePath, contentHash) as string | null | undefined) ?? undefined;
+}
+
+export function createParseCache(db: Db, loadText: BlockTextLoader = blockTextFrom(db), clock: () => number = Date.now): ParseCache {
+  const blockFromRow = (row: BlockRowValues): Block => new CachedBlock(row, loadText);
   const readState = (key: string) => db.prepare('SELECT value FROM quire_state WHERE key = ?').pluck().get(key) as string | undefined;
   const writeState = (key: string, value: string) => db.prepare('INSERT OR REPLACE INTO quire_state (key, value) VALUES (?, ?)').run(key, value);
   const recordedMtime = (mtimeMs: number) => (Math.abs(clock() - mtimeMs) < RACY_MS ? UNKNOWN_MTIME : mtimeMs);
@@ -126,16 +141,47 @@ export function createParseCache(db: Db, clock: () => number = Date.now): ParseC
   };
 }
 
-function blockFromRow([sourcePath, key, title, tags, folderPath, includes, bodyLine, contentHash, content]: BlockRowValues): Block {
-  return {
-    key,
-    title,
-    tags: tags ? tags.split(',') : [],
-    content: content ?? '',
-    folderPath: folderPath ?? '',
-    sourcePath,
-    contentHash,
-    bodyLine,
-    includes: includes === '[]' ? [] : (JSON.parse(includes) as Include[]),
-  };
+/** A block rebuilt from its row; the body is read on first use, then kept. */
+class CachedBlock implements Block {
+  readonly sourcePath: string;
+  readonly key: string;
+  readonly title: string;
+  readonly tags: string[];
+  readonly folderPath: string;
+  readonly includes: Include[];
+  readonly bodyLine: number;
+  readonly contentHash: string;
+  #content: string | undefined;
+  readonly #load: BlockTextLoader;
+
+  constructor([sourcePath, key, title, tags, folderPath, includes, bodyLine, contentHash]: BlockRowValues, load: BlockTextLoader) {
+    this.sourcePath = sourcePath;
+    this.key = key;
+    this.title = title;
+    this.tags = tags ? tags.split(',') : [];
+    this.folderPath = folderPath ?? '';
+    this.includes = includes === '[]' ? [] : (JSON.parse(includes) as Include[]);
+    this.bodyLine = bodyLine;
+    this.contentHash = contentHash;
+    this.#load = load;
+  }
+
+  get content(): string {
+    if (this.#content === undefined) {
+      const text = this.#load(this.sourcePath, this.contentHash);
+      if (text === undefined) throw new Error(`${this.sourcePath}: the cached text of this block is gone from the database (changed by another process); sync again`);
+      this.#content = text;
+    }
+    return this.#content;
+  }
+
+  set content(text: string) {
+    this.#content = text;
+  }
+
+  /** Plain data (JSON, spreading): the text included. */
+  toJSON(): Block {
+    const { sourcePath, key, title, tags, folderPath, includes, bodyLine, contentHash, content } = this;
+    return { sourcePath, key, title, tags, folderPath, includes, bodyLine, contentHash, content };
+  }
 }

@@ -16,7 +16,7 @@ import { createHistoryStore } from './history.js';
 import { pendingMigrations } from './migrate.js';
 import { createMirrorStore } from './mirror.js';
 import { connectDatabase, enableWal, openDatabase, prepareDatabase, type Db } from './open.js';
-import { createParseCache } from './parse-cache.js';
+import { blockTextFrom, createParseCache, type BlockTextLoader } from './parse-cache.js';
 
 type Mode = 'connected' | 'readonly' | 'writable';
 
@@ -26,6 +26,22 @@ export function createSqliteStoreProvider(dbPath: string): StoreProvider {
   let walPending = false;
   let stores: Stores | undefined;
 
+  // Cached blocks read their text on first use, also after the stores are closed (a
+  // long-lived model outlives a connection): then a short-lived read-only one answers.
+  let textOf: { connection: Db; load: BlockTextLoader } | undefined;
+  const loadText: BlockTextLoader = (sourcePath, contentHash) => {
+    if (db?.open) {
+      if (textOf?.connection !== db) textOf = { connection: db, load: blockTextFrom(db) };
+      return textOf.load(sourcePath, contentHash);
+    }
+    if (!existsSync(dbPath)) return undefined;
+    const once = connectDatabase(dbPath, { readonly: true });
+    try {
+      return blockTextFrom(once)(sourcePath, contentHash);
+    } finally {
+      once.close();
+    }
+  };
   const ensureWal = () => {
     if (!walPending || !db) return;
     walPending = false;
@@ -35,7 +51,7 @@ export function createSqliteStoreProvider(dbPath: string): StoreProvider {
   let firstSyncRecorded = false;
   const storesOver = (connection: Db): Stores => {
     const mirror = createMirrorStore(connection);
-    const cache = createParseCache(connection);
+    const cache = createParseCache(connection, loadText);
     const laterWrite = () => {
       if (firstSyncRecorded) ensureWal();
     };
