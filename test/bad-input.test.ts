@@ -318,6 +318,17 @@ const BAD_CASES: BadCase[] = [
     ],
   },
   {
+    // Found with issue 7 item 1: aliases build values the text does not nest. A list nested
+    // 30 deep holding an alias to one nested 40 deep is 72 levels (and crashed `sync` with a
+    // stack overflow in JSON.stringify); an alias inside its own anchor is a value containing
+    // itself (a TypeError in `sync`). Both are located at the alias.
+    name: 'yaml-alias-shapes',
+    problems: [
+      { file: 'workflows/alias-deep.payload.yaml', line: 5, col: 36, code: 'YAML_PARSE', message: /^lists and mappings are nested more than 64 levels deep here; quire reads at most 64$/ },
+      { file: 'workflows/cycle.payload.yaml', line: 3, col: 16, code: 'YAML_PARSE', message: /^this alias is inside the list or mapping it refers to, so the value would contain itself$/ },
+    ],
+  },
+  {
     // Issue 7 item 9: the fast path trimmed a trailing NBSP (U+00A0) and U+FEFF and read a lone CR
     // after `key:` as a space, so these files validated; an unrelated `params: &p {seed: 1}` line
     // (the full parser) made the same NBSP line an unknown block. YAML keeps these characters in

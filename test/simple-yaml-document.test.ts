@@ -115,6 +115,17 @@ describe('nesting depth (issue 7 item 1)', () => {
     expect(performance.now() - started).toBeLessThan(2000);
   });
 
+  it('aliases count: a value nested past 64 through aliases, or containing itself, is located at the alias', () => {
+    const deep = `a: &a ${'['.repeat(40)}${']'.repeat(40)}\nb: ${'['.repeat(30)}*a${']'.repeat(30)}\n`;
+    expect(where(deep)).toEqual([`2:34 ${TOO_DEEP}`]); // 1 + 30 + 40 levels; `*a` after `b: ` and 30 `[`
+    expect(where(`a: &a ${'['.repeat(40)}${']'.repeat(40)}\nb: ${'['.repeat(23)}*a${']'.repeat(23)}\n`)).toBe('ok'); // 1 + 23 + 40 = 64
+    const cycle = 'YAML_PARSE this alias is inside the list or mapping it refers to, so the value would contain itself';
+    expect(where('a: &x [1, *x]\n')).toEqual([`1:11 ${cycle}`]);
+    expect(where('a: &x\n  b:\n    c: *x\n')).toEqual([`3:8 ${cycle}`]);
+    // Implicit pairs in flow lists (`[b: ...]`) are mappings the text does not bracket.
+    expect(where(`a: ${'[b: '.repeat(40)}1${']'.repeat(40)}`)).toEqual([expect.stringMatching(/^1:\d+ YAML_PARSE lists and mappings are nested more than 64/)]);
+  });
+
   it('front matter lines are shifted, and several documents are still one problem', () => {
     expect(parseYamlSource('f', `tags: ${'['.repeat(100)}${']'.repeat(100)}`, 1)).toMatchObject({ ok: false, problems: [{ line: 2, col: 70, code: 'YAML_PARSE' }] });
     expect(where('a: 1\n---\nb: 2\n')).toEqual(['2:1 YAML_PARSE invalid YAML: Source contains multiple documents; please use YAML.parseAllDocuments()']);

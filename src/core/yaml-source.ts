@@ -100,6 +100,9 @@ export function parseYamlSource(file: string, text: string, lineOffset = 0): Yam
     // Deeply nested aliases expand exponentially (a "billion laughs" document).
     return { ok: false, problems: [{ file, line: 1 + lineOffset, col: 1, code: 'YAML_PARSE', message: `invalid YAML: ${(error as Error).message.split('\n')[0]}` }] };
   }
+  // Aliases can nest a value deeper than its text, or inside itself: located at the alias.
+  const shape = badShape(value);
+  if (shape) return { ok: false, problems: [{ file, ...position(nodeOffset(doc, shape.path, 'value')), code: 'YAML_PARSE', message: shape.message }] };
   return {
     ok: true,
     source: {
@@ -109,6 +112,64 @@ export function parseYamlSource(file: string, text: string, lineOffset = 0): Yam
       },
     },
   };
+}
+
+export const CYCLE_MESSAGE = 'this alias is inside the list or mapping it refers to, so the value would contain itself';
+
+type Collection = Record<string, unknown> | unknown[];
+const isCollection = (value: unknown): value is Collection => typeof value === 'object' && value !== null;
+const childrenOf = (node: Collection): [string | number, unknown][] => (Array.isArray(node) ? node.map((child, index) => [index, child]) : Object.entries(node));
+
+/**
+ * The first place where the parsed value nests more than MAX_YAML_DEPTH lists and mappings,
+ * or contains itself. Without aliases the parser's check already holds, but an alias
+ * repeats its anchor's value wherever it stands (shared, not copied, so each list or mapping
+ * is measured once). Iterative: the value may be thousands of levels deep.
+ */
+function badShape(root: unknown): { path: (string | number)[]; message: string } | undefined {
+  if (!isCollection(root)) return undefined;
+  /** Levels of lists and mappings in each finished collection, itself included. */
+  const height = new Map<Collection, number>();
+  const onPath = new Set<Collection>([root]);
+  const frames = [{ node: root, key: undefined as string | number | undefined, children: childrenOf(root), next: 0, height: 1 }];
+  const pathTo = (extra: (string | number)[]) => [...frames.slice(1).map((f) => f.key!), ...extra];
+  while (frames.length > 0) {
+    const frame = frames.at(-1)!;
+    if (frame.next === frame.children.length) {
+      height.set(frame.node, frame.height);
+      onPath.delete(frame.node);
+      frames.pop();
+      const parent = frames.at(-1);
+      if (parent) parent.height = Math.max(parent.height, frame.height + 1);
+      continue;
+    }
+    const [key, child] = frame.children[frame.next++]!;
+    if (!isCollection(child)) continue;
+    if (onPath.has(child)) return { path: pathTo([key]), message: CYCLE_MESSAGE };
+    const known = height.get(child);
+    if (known !== undefined) {
+      // Already measured (an alias's anchor): too deep here if it reaches past the limit.
+      if (frames.length + known > MAX_YAML_DEPTH) return { path: pathTo([key, ...deepest(child, MAX_YAML_DEPTH - frames.length, height)]), message: TOO_DEEP_MESSAGE };
+      frame.height = Math.max(frame.height, known + 1);
+      continue;
+    }
+    frames.push({ node: child, key, children: childrenOf(child), next: 0, height: 1 });
+    onPath.add(child);
+    if (frames.length > MAX_YAML_DEPTH) return { path: pathTo([]), message: TOO_DEEP_MESSAGE };
+  }
+  return undefined;
+}
+
+/** `levels` steps down from a measured collection, always into a deepest child. */
+function deepest(node: Collection, levels: number, height: Map<Collection, number>): (string | number)[] {
+  const path: (string | number)[] = [];
+  for (let current = node; path.length < levels; ) {
+    const want = height.get(current)! - 1;
+    const [key, child] = childrenOf(current).find(([, c]) => isCollection(c) && height.get(c) === want)!;
+    path.push(key);
+    current = child as Collection;
+  }
+  return path;
 }
 
 /** Offset of the deepest existing node along `path`. */
