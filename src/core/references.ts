@@ -3,6 +3,7 @@
  */
 import type { Problem, SourceLocation } from './errors.js';
 import { BUILTIN_FORMATS } from './formats/index.js';
+import { RENDER_LIMITS } from './render.js';
 import { didYouMean as suggest } from './suggest.js';
 import type { Block, BlockRef, Workspace } from './types.js';
 
@@ -70,6 +71,76 @@ export function checkReferences(workspace: Workspace, broken: BrokenNames = NONE
   }
 
   problems.push(...findIncludeCycles(workspace));
+  problems.push(...findDeepIncludes(workspace));
+  return problems;
+}
+
+/**
+ * Include chains longer than rendering allows (RENDER_LIMITS.includeDepth blocks), each
+ * reported once, at the include that starts it in the chain's first block, with the chain.
+ * Only literal includes are seen here (`{{block vars.x}}` is checked when it renders), and a
+ * cycle is left to findIncludeCycles.
+ */
+export function findDeepIncludes(workspace: Workspace): Problem[] {
+  const limit = RENDER_LIMITS.includeDepth;
+  const targets = (block: Block) =>
+    block.includes.flatMap((include) =>
+      (include.kind === 'block' ? [include.name] : (workspace.tags.get(include.name) ?? []))
+        .filter((target) => workspace.blocks.has(target))
+        .map((target) => ({ target, include })),
+    );
+  // height: blocks in the longest chain starting at a block; next: the include that starts it.
+  const height = new Map<string, number>();
+  const next = new Map<string, { target: string; include: Block['includes'][number] }>();
+  const active = new Set<string>();
+  const keys = [...workspace.blocks.keys()].sort();
+  for (const root of keys) {
+    if (height.has(root)) continue;
+    // Iterative depth-first walk: a chain of thousands of blocks must not overflow the stack.
+    const stack: { key: string; edges: ReturnType<typeof targets>; index: number }[] = [{ key: root, edges: targets(workspace.blocks.get(root)!), index: 0 }];
+    active.add(root);
+    while (stack.length > 0) {
+      const frame = stack.at(-1)!;
+      const edge = frame.edges[frame.index++];
+      if (edge) {
+        if (!height.has(edge.target) && !active.has(edge.target)) {
+          active.add(edge.target);
+          stack.push({ key: edge.target, edges: targets(workspace.blocks.get(edge.target)!), index: 0 });
+        }
+        continue;
+      }
+      let best = 1;
+      for (const candidate of frame.edges) {
+        const below = height.get(candidate.target);
+        if (below !== undefined && below + 1 > best) {
+          best = below + 1;
+          next.set(frame.key, candidate);
+        }
+      }
+      height.set(frame.key, best);
+      active.delete(frame.key);
+      stack.pop();
+    }
+  }
+
+  const tooDeep = (key: string) => (height.get(key) ?? 0) > limit;
+  const includedByTooDeep = new Set<string>();
+  for (const key of keys) if (tooDeep(key)) for (const { target } of targets(workspace.blocks.get(key)!)) includedByTooDeep.add(target);
+  const problems: Problem[] = [];
+  for (const key of keys) {
+    if (!tooDeep(key) || includedByTooDeep.has(key)) continue;
+    const chain = [key];
+    for (let step = next.get(key); step && chain.length <= height.get(key)!; step = next.get(step.target)) chain.push(step.target);
+    const first = next.get(key)!.include;
+    const block = workspace.blocks.get(key)!;
+    problems.push({
+      file: block.sourcePath,
+      line: first.line,
+      col: first.col,
+      code: 'TEMPLATE',
+      message: `includes nest ${height.get(key)} blocks deep, more than the ${limit} rendering allows: ${chain.join(' -> ')}`,
+    });
+  }
   return problems;
 }
 

@@ -10,7 +10,7 @@
 import { loadHandlebars } from './parsers.js';
 import { AppError, type SourceLocation } from './errors.js';
 import { checkTemplateAst, templateSyntaxProblem } from './includes.js';
-import type { Block, BlockRef, Payload, Workspace } from './types.js';
+import type { Block, BlockRef, Include, Payload, Workspace } from './types.js';
 
 /** What every template sees (spec section 4). */
 export interface TemplateContext {
@@ -133,6 +133,28 @@ interface Source {
   origin: SourceLocation;
   /** Name in include chains: the block key, or `file (inline text)`. */
   label: string;
+  /** The template's literal includes, for locating an include that fails (a block's own list). */
+  includes?: readonly Include[];
+}
+
+/**
+ * Bounds of one payload's rendering, so a workspace cannot make a long-lived process render
+ * for minutes or run out of memory (blocks that each include the next twice, 24 deep, are
+ * 2^24 renders): checked as the text is produced, so such a payload fails at once.
+ */
+export const RENDER_LIMITS = {
+  /** Blocks in one include chain (the payload's block counts as the first). */
+  includeDepth: 16,
+  /** Block renders (includes, tag members, payload entries) for one payload (~0.4 s of work). */
+  includes: 50_000,
+  /** Characters rendered for one payload (16 MiB of text), system and prompt together. */
+  characters: 16 * 1024 * 1024,
+} as const;
+
+/** What one payload's rendering has used so far. */
+interface Budget {
+  includes: number;
+  characters: number;
 }
 
 /**
@@ -144,9 +166,20 @@ export function createRenderer(workspace: Workspace) {
   // Keyed by the template's text, not by block key: a renderer reused across saves (watch)
   // must never run the compiled form of a block's old text.
   const compiled = new Map<string, HandlebarsTemplateDelegate>();
-  const MAX_DEPTH = 32;
 
-  const renderSource = (source: Source, context: TemplateContext, chain: string[]): string => {
+  /** Counts text a template produced itself (not what its includes produced: they count their own). */
+  const charge = (budget: Budget, characters: number, source: Source, chain: string[]) => {
+    budget.characters += characters;
+    if (budget.characters > RENDER_LIMITS.characters) {
+      throw new TemplateError(
+        `the payload renders to more than ${RENDER_LIMITS.characters} characters (16 MiB); blocks included again and again?`,
+        source.origin,
+        chain,
+      );
+    }
+  };
+
+  const renderSource = (source: Source, context: TemplateContext, chain: string[], budget: Budget): string => {
     let template = compiled.get(source.text);
     const fail = (error: unknown): never => {
       if (error instanceof TemplateError) throw error;
@@ -156,65 +189,92 @@ export function createRenderer(workspace: Workspace) {
       template = compileChecked(env, source, chain);
       compiled.set(source.text, template);
     }
+    let included = 0;
+    const include = (text: string) => {
+      included += text.length;
+      return text;
+    };
+    let text: string;
     try {
-      return template!(context, {
+      text = template(context, {
         helpers: {
-          block: (key: unknown) => renderBlockByKey(String(key), context, chain, source),
-          tag: (name: unknown) => renderTag(String(name), context, chain, source),
-          json: (value: unknown) => JSON.stringify(value, null, 2) ?? 'null',
+          block: (key: unknown) => include(renderBlockByKey(String(key), context, chain, source, budget)),
+          tag: (name: unknown) => include(renderTag(String(name), context, chain, source, budget)),
+          json: (value: unknown) => {
+            const json = JSON.stringify(value, null, 2) ?? 'null';
+            // Charged at once: `{{json}}` inside a long #each must not build gigabytes first.
+            charge(budget, json.length, source, chain);
+            return include(json);
+          },
         },
       });
     } catch (error) {
       return fail(error);
     }
+    charge(budget, text.length - included, source, chain);
+    return text;
   };
 
-  const renderBlock = (block: Block, context: TemplateContext, chain: string[]): string => {
-    if (chain.includes(block.key) || chain.length > MAX_DEPTH) {
-      throw new TemplateError(`include cycle: ${[...chain, block.key].join(' -> ')}`, { file: block.sourcePath, line: block.bodyLine, col: 1 }, [...chain, block.key]);
+  /** Where an include of `name` is written in `from` (its first literal include), else where `from` starts. */
+  const includeSite = (from: Source | undefined, kind: Include['kind'], name: string, fallback: SourceLocation): SourceLocation => {
+    const include = from?.includes?.find((candidate) => candidate.kind === kind && candidate.name === name);
+    return include ? { file: from!.origin.file, line: include.line, col: include.col } : (from?.origin ?? fallback);
+  };
+
+  const renderBlock = (block: Block, context: TemplateContext, chain: string[], budget: Budget, site: SourceLocation): string => {
+    const next = [...chain, block.key];
+    if (chain.includes(block.key)) throw new TemplateError(`include cycle: ${next.join(' -> ')}`, site, next);
+    if (next.length > RENDER_LIMITS.includeDepth) {
+      throw new TemplateError(`includes nest more than ${RENDER_LIMITS.includeDepth} blocks deep`, site, next);
+    }
+    if (++budget.includes > RENDER_LIMITS.includes) {
+      throw new TemplateError(`the payload renders more than ${RENDER_LIMITS.includes} blocks; blocks included again and again?`, site, next);
     }
     return renderSource(
-      { text: block.content, origin: { file: block.sourcePath, line: block.bodyLine, col: 1 }, label: block.key },
+      { text: block.content, origin: { file: block.sourcePath, line: block.bodyLine, col: 1 }, label: block.key, includes: block.includes },
       context,
-      [...chain, block.key],
+      next,
+      budget,
     );
   };
 
-  const renderBlockByKey = (key: string, context: TemplateContext, chain: string[], from: Source): string => {
+  const renderBlockByKey = (key: string, context: TemplateContext, chain: string[], from: Source, budget: Budget): string => {
     const block = workspace.blocks.get(key);
     if (!block) throw new TemplateError(`unknown block "${key}"`, from.origin, chain);
-    return renderBlock(block, context, chain);
+    return renderBlock(block, context, chain, budget, includeSite(from, 'block', key, from.origin));
   };
 
-  const renderTag = (tag: string, context: TemplateContext, chain: string[], from: Source): string => {
+  const renderTag = (tag: string, context: TemplateContext, chain: string[], from: Source, budget: Budget): string => {
     const keys = workspace.tags.get(tag);
     if (!keys) throw new TemplateError(`no block has the tag "${tag}"`, from.origin, chain);
-    return joinParts(keys.map((key) => renderBlock(workspace.blocks.get(key)!, context, chain)));
+    const site = includeSite(from, 'tag', tag, from.origin);
+    return joinParts(keys.map((key) => renderBlock(workspace.blocks.get(key)!, context, chain, budget, site)));
   };
 
-  const renderRef = (ref: BlockRef, context: TemplateContext): string => {
+  const renderRef = (ref: BlockRef, context: TemplateContext, budget: Budget): string => {
     switch (ref.kind) {
       case 'block': {
         const block = workspace.blocks.get(ref.key);
         if (!block) throw new TemplateError(`unknown block "${ref.key}"`, ref.at, []);
-        return renderBlock(block, context, []);
+        return renderBlock(block, context, [], budget, ref.at);
       }
       case 'tag': {
         const keys = workspace.tags.get(ref.tag);
         if (!keys) throw new TemplateError(`no block has the tag "${ref.tag}"`, ref.at, []);
-        return joinParts(keys.map((key) => renderBlock(workspace.blocks.get(key)!, context, [])));
+        return joinParts(keys.map((key) => renderBlock(workspace.blocks.get(key)!, context, [], budget, ref.at)));
       }
       case 'text':
-        return renderSource({ text: ref.text, origin: ref.at, label: `${ref.at.file}:${ref.at.line}:${ref.at.col}` }, context, []);
+        return renderSource({ text: ref.text, origin: ref.at, label: `${ref.at.file}:${ref.at.line}:${ref.at.col}` }, context, [], budget);
     }
   };
 
   return {
-    /** Renders a payload's system and prompt text. @throws TemplateError */
+    /** Renders a payload's system and prompt text. @throws TemplateError, also when it exceeds RENDER_LIMITS */
     renderPayload(payload: Payload, context: TemplateContext): RenderedPayload {
+      const budget: Budget = { includes: 0, characters: 0 };
       return {
-        system: joinParts(payload.system.map((ref) => renderRef(ref, context))),
-        prompt: joinParts(payload.blocks.map((ref) => renderRef(ref, context))),
+        system: joinParts(payload.system.map((ref) => renderRef(ref, context, budget))),
+        prompt: joinParts(payload.blocks.map((ref) => renderRef(ref, context, budget))),
       };
     },
   };
