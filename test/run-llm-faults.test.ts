@@ -123,3 +123,20 @@ describe('quire run: a total deadline per request', () => {
     expect(invalid.stderr).toContain('deadline_ms');
   });
 });
+
+describe('quire run: a server that ignores max tokens', () => {
+  it.each(APIS)('%s: the step fails once the stream passes 4 text messages per token of response_length', async (api) => {
+    // A deadline far off: the length cap, not the clock, ends it.
+    const ws = workspace(`llm:\n  api: ${api}\n  retries: 0\n  deadline_ms: 15000\nendpoints:\n  5001: { model: mock-model }\n`);
+    const started = Date.now();
+    const { code, body } = await runFlow(ws, `${mock.url}/__fault/endless`);
+    expect(code).toBe(1);
+    expect(body.status).toBe('failed');
+    expect(body.error?.code).toBe('LLM_PROTOCOL');
+    expect(body.error?.message).toMatch(/-> the server ignored max tokens \(50\): more than 200 text messages \(4 per token asked for\); the request was stopped$/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const { runs, responses } = recorded(ws);
+    expect(runs.map((r) => r.status)).toEqual(['failed']);
+    expect(responses).toEqual([]);
+  });
+});

@@ -136,7 +136,8 @@ export async function runCompletion(
   const deadlineMs = limits.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const deadline = startDeadline(options.signal, deadlineMs);
   try {
-    const exchange = await http.send({ method: 'POST', path, body, signal: deadline.signal });
+    const limit = maxBodyBytes(request.maxTokens, Buffer.byteLength(JSON.stringify(body), 'utf8'));
+    const exchange = await http.send({ method: 'POST', path, body, signal: deadline.signal, maxBodyBytes: limit });
     if (!streaming) {
       const reading = await readWhole(dialect, exchange, request);
       return toResult(reading, exchange.attempts, performance.now() - started);
@@ -150,7 +151,7 @@ export async function runCompletion(
   } catch (error) {
     // Closing the connection stops most servers; KoboldCpp also gets its abort call.
     const stopped = error instanceof LlmError && error.code === 'CANCELLED';
-    if (dialect.cancel && stopped && error.attempts > 0) {
+    if (dialect.cancel && error instanceof LlmError && (stopped || error.abandoned) && error.attempts > 0) {
       await dialect.cancel(http, body).catch(() => undefined);
     }
     // The deadline, not the caller, stopped it: a failure, not a cancellation.
@@ -164,6 +165,17 @@ export async function runCompletion(
   } finally {
     deadline.clear();
   }
+}
+
+/**
+ * The most a generation's body may hold, streamed or whole, before reading stops (LLM_PROTOCOL):
+ * 1 MiB, plus 8 KiB per token asked for (per-message JSON, per-token logprobs), plus 8 times
+ * the request (llama.cpp echoes the prompt and settings in its final message, JSON-escaped).
+ * Far above any real reply; it bounds the memory a server that never stops, or never ends a
+ * line, can take.
+ */
+export function maxBodyBytes(maxTokens: number, requestBytes: number): number {
+  return maxTokens > 0 ? 1_048_576 + 8_192 * maxTokens + 8 * requestBytes : Infinity;
 }
 
 /** The caller's signal, also fired `ms` after the start. */

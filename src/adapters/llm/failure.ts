@@ -8,14 +8,23 @@ import { AppError, type AppErrorOptions, type ErrorCode } from '../../core/error
 export class LlmError extends AppError {
   readonly status: number | undefined;
   readonly attempts: number;
+  /**
+   * The client stopped reading a reply the server was still producing (a runaway stream or
+   * body): the generation may still be running there, so the adapter stops it as it would
+   * a cancelled one (KoboldCpp's abort call).
+   */
+  readonly abandoned: boolean;
 
-  constructor(code: ErrorCode, message: string, options: AppErrorOptions & { status?: number; attempts?: number } = {}) {
+  constructor(code: ErrorCode, message: string, options: LlmErrorOptions = {}) {
     super(code, message, options);
     this.name = 'LlmError';
     this.status = options.status;
     this.attempts = options.attempts ?? 0;
+    this.abandoned = options.abandoned ?? false;
   }
 }
+
+export type LlmErrorOptions = AppErrorOptions & { status?: number; attempts?: number; abandoned?: boolean };
 
 export interface FailureContext {
   /** The `<api>` label: an ApiKind, or `auto` while detecting. */
@@ -30,7 +39,7 @@ export function llmError(
   where: FailureContext,
   code: ErrorCode,
   detail: string,
-  options: AppErrorOptions & { status?: number; attempts?: number } = {},
+  options: LlmErrorOptions = {},
 ): LlmError {
   const message = redact(`[llm:${where.label}] ${where.method} ${where.path} -> ${detail}`, where.apiKey);
   return new LlmError(code, message, options);

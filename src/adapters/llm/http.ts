@@ -16,7 +16,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { describeErrorBody, isContextOverflow, llmError, type FailureContext, type LlmError } from './failure.js';
+import { describeErrorBody, isContextOverflow, llmError, LlmError, type FailureContext } from './failure.js';
 
 export interface HttpClientOptions {
   /** `[llm:<label>]` in messages: the ApiKind, or `auto` while detecting. */
@@ -47,6 +47,8 @@ export interface HttpRequest {
   retries?: number;
   /** Hand back non-2xx responses (after retrying the retryable ones) instead of throwing. */
   allowErrorStatus?: boolean;
+  /** Cap on the body's size in bytes: past it the connection is closed and reading fails with LLM_PROTOCOL. */
+  maxBodyBytes?: number;
 }
 
 export interface HttpExchange {
@@ -170,7 +172,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
       const status = response.statusCode ?? 0;
       const ok = status >= 200 && status < 300;
-      const exchange = createExchange(call, response, status, ok, attempt, where, timeoutMs);
+      const exchange = createExchange(call, response, status, ok, attempt, where, timeoutMs, request.maxBodyBytes);
       if (!ok && isRetryable(status) && attempt <= retries) {
         const asked = parseRetryAfter(headerText(response.headers['retry-after']));
         if (asked === undefined || asked <= MAX_RETRY_AFTER_MS) {
@@ -325,8 +327,10 @@ function startCall(spec: CallSpec): Call {
 
 function createExchange(
   call: Call, res: IncomingMessage, status: number, ok: boolean, attempts: number, where: FailureContext, timeoutMs: number,
+  maxBodyBytes = Infinity,
 ): HttpExchange {
   const readFailure = (error: unknown): LlmError => {
+    if (error instanceof LlmError) return error;
     const why = call.reason();
     if (why === 'cancelled' || why === 'closed') return llmError(where, 'CANCELLED', cancelDetail(why), { attempts });
     if (why === 'timeout') return llmError(where, 'LLM_TIMEOUT', `no data for ${timeoutMs} ms while reading the reply`, { attempts, hint: TIMEOUT_HINT });
@@ -364,11 +368,20 @@ function createExchange(
     notify();
   });
 
-  /** The next body chunk, null at the end; throws the raw error when the connection broke. */
+  let received = 0;
+  /** The next body chunk, null at the end; throws the raw error when the connection broke, LLM_PROTOCOL past `maxBodyBytes`. */
   const next = async (): Promise<Buffer | null> => {
     for (;;) {
       const chunk = queue.shift();
       if (chunk !== undefined) {
+        received += chunk.length;
+        if (received > maxBodyBytes) {
+          call.finish();
+          call.destroy();
+          throw llmError(where, 'LLM_PROTOCOL', `the reply is larger than ${maxBodyBytes} bytes; stopped reading it`, {
+            attempts, abandoned: true, hint: 'the server may be ignoring max tokens; check the endpoint\'s `api`',
+          });
+        }
         if (queue.length < 16 && res.isPaused()) res.resume();
         return chunk;
       }

@@ -40,6 +40,8 @@ export async function readStream(
   const reading: Reading = {};
   let text = '';
   let textMessages = 0;
+  let receivedChars = 0;
+  const limits = textLimits(request.maxTokens);
   let firstTokenMs: number | undefined;
   const emit = (piece: string): void => {
     if (piece === '') return;
@@ -65,6 +67,8 @@ export async function readStream(
       if (fields.finishReason !== undefined) sawEnd = true;
       if (piece) {
         textMessages++;
+        receivedChars += piece.length;
+        if (textMessages > limits.messages || receivedChars > limits.chars) throw runaway(exchange, request.maxTokens, limits, textMessages > limits.messages);
         firstTokenMs ??= performance.now() - started;
         emit(filter.push(piece));
         if (filter.stopped) break; // closing the stream (finally) ends the generation server-side
@@ -92,6 +96,39 @@ export async function readStream(
     ended: !filter.stopped,
     textMessages,
   };
+}
+
+/**
+ * How much text a stream may carry for `maxTokens` before quire decides the server ignores
+ * the limit and stops reading: more than 4 text messages per token asked for (every server
+ * quire speaks sends at most one message per token: KoboldCpp batches several, none splits
+ * one), or more than 64 characters of text per token (at least 4,096): no tokenizer's
+ * tokens average that. Generous on purpose: only a server that ignores max tokens gets there.
+ */
+export const MESSAGES_PER_TOKEN = 4;
+export const CHARS_PER_TOKEN = 64;
+const MIN_CHARS = 4_096;
+
+export interface TextLimits {
+  messages: number;
+  chars: number;
+}
+
+export function textLimits(maxTokens: number): TextLimits {
+  if (!(maxTokens > 0)) return { messages: Infinity, chars: Infinity };
+  return { messages: MESSAGES_PER_TOKEN * maxTokens, chars: Math.max(MIN_CHARS, CHARS_PER_TOKEN * maxTokens) };
+}
+
+/** A stream carrying far more text than was asked for: stopped (the connection closes; KoboldCpp is also aborted). */
+function runaway(exchange: HttpExchange, maxTokens: number, limits: TextLimits, byMessages: boolean): LlmError {
+  const over = byMessages
+    ? `more than ${limits.messages} text messages (${MESSAGES_PER_TOKEN} per token asked for)`
+    : `more than ${limits.chars} characters of text (${CHARS_PER_TOKEN} per token asked for, at least ${MIN_CHARS})`;
+  return llmError(exchange.where, 'LLM_PROTOCOL', `the server ignored max tokens (${maxTokens}): ${over}; the request was stopped`, {
+    attempts: exchange.attempts,
+    abandoned: true,
+    hint: 'the server does not honour the max tokens field quire sends for this API: check the endpoint\'s `api` (and the server\'s own limits)',
+  });
 }
 
 /** Content types a stream of each wire format may come as (protocols.md §1.2, §2, §3, §4). */
