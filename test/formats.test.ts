@@ -5,6 +5,8 @@ import { AppError } from '../src/core/errors.js';
 import type { ChatMessage } from '../src/core/llm.js';
 import {
   BUILTIN_FORMATS,
+  CHAT_TEMPLATE_LIMITS,
+  ChatTemplateLimitError,
   createCustomFormat,
   FORMAT_SCHEMA,
   formatTemplateDate,
@@ -327,6 +329,46 @@ describe('chat_template workspace formats', () => {
     const text = renderMessages(jinjaFormatFor(vector), vector.messages, { includeBos: false });
     expect(text.startsWith('[INST]')).toBe(true);
     expect(text).toContain('</s><s>[INST]');
+  });
+});
+
+describe('chat_template rendering is bounded', () => {
+  const at = { file: 'formats/x.yaml', line: 1, col: 1 };
+  /** Compiles without the load-time check (it would refuse the template): the render itself must stop. */
+  const longOnly = (body: string) =>
+    createCustomFormat('x', { chat_template: `{% if messages[-1].content|length > 10 %}${body}{% endif %}ok` }, { at });
+  const long = [user('a message longer than ten characters')];
+
+  it('stops a huge range() before building it, a million loop iterations, and a 16 MiB text, as located FORMAT errors', () => {
+    for (const [body, message] of [
+      ['{% for i in range(300000000) %}x{% endfor %}', `range() for 300000000 items, more than the ${CHAT_TEMPLATE_LIMITS.items} allowed`],
+      ['{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}', `ran more than ${CHAT_TEMPLATE_LIMITS.steps} steps`],
+      ["{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s }}", 'built a text of more than 16777216 characters'],
+      ["{% set ns = namespace(l=[1]) %}{% for i in range(40) %}{% set ns.l = ns.l + ns.l %}{% endfor %}{{ ns.l|length }}", `built a list of more than ${CHAT_TEMPLATE_LIMITS.items} items`],
+    ] as const) {
+      const format = longOnly(body);
+      expect(renderMessages(format, [user('short')], { includeBos: false })).toBe('ok');
+      const error = expectFormatError(() => renderMessages(format, long, { includeBos: false }), message);
+      expect(error.message).toMatch(/^Format "x": chat_template /);
+      expect(error.cause).toBeInstanceOf(ChatTemplateLimitError);
+      expect(error.location).toEqual(at);
+    }
+  });
+
+  it('refuses at load a template that goes past a limit on a short chat', () => {
+    expectFormatError(() => createCustomFormat('x', { chat_template: '{% for i in range(300000000) %}x{% endfor %}' }), 'Format "x": chat_template called range()');
+    // A template that raises for a system message is tried without one, and loads.
+    expect(() => createCustomFormat('g', { chat_template: "{% if messages[0].role == 'system' %}{{ raise_exception('no system') }}{% endif %}ok" })).not.toThrow();
+  });
+
+  it('has @huggingface/jinja\'s globals; strftime_now reads the render date, in English', async () => {
+    const { Template } = await import('@huggingface/jinja');
+    const source = '{{ true }} {{ false }} {{ none }} {{ True }} {{ False }} {{ None }} {{ range(3) }} {{ range(1, 7, 2)|join(",") }} {{ range(3, 0, -1)|list }} {{ strftime_now is defined }} {{ raise_exception is defined }}';
+    const format = createCustomFormat('globals', { chat_template: source });
+    expect(renderMessages(format, [user('x')], { includeBos: false })).toBe(new Template(source).render({ messages: [], add_generation_prompt: true }));
+    const dated = createCustomFormat('dated', { chat_template: "{{ strftime_now('%d %b %Y / %B %m %H:%M %%') }}" });
+    expect(renderMessages(dated, [user('x')], { includeBos: false, date: new Date(2025, 0, 5, 7, 8) })).toBe('05 Jan 2025 / January 01 07:08 %');
+    expectFormatError(() => renderMessages(createCustomFormat('r', { chat_template: "{{ raise_exception('nope') }}" }), [user('x')], { includeBos: false }), 'nope');
   });
 });
 

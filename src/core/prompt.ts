@@ -23,7 +23,8 @@ export function createFormatResolver(workspace: Workspace) {
     let format = cache.get(name);
     if (format) return format;
     const custom = workspace.formats.get(name);
-    format = custom ? createCustomFormat(name, custom.definition) : getBuiltinFormat(name);
+    // The file is known here, not the position of chat_template in it.
+    format = custom ? createCustomFormat(name, custom.definition, { at: { file: custom.sourcePath, line: 1, col: 1 } }) : getBuiltinFormat(name);
     if (!format) throw new AppError('UNKNOWN_FORMAT', `unknown model_format "${name}"`);
     cache.set(name, format);
     return format;

@@ -23,8 +23,9 @@
  */
 import type { Template } from '@huggingface/jinja';
 import { loadJinja } from '../parsers.js';
-import { AppError } from '../errors.js';
-import type { JinjaFormat, ModelFormat, SystemPlacement, TurnFormat } from './render.js';
+import { AppError, type SourceLocation } from '../errors.js';
+import type { ChatMessage } from '../llm.js';
+import { ChatTemplateLimitError, renderJinjaText, type JinjaFormat, type ModelFormat, type SystemPlacement, type TurnFormat } from './render.js';
 
 /** Keys of the prefix/suffix shape. */
 const PREFIX_FORMAT_KEYS = [
@@ -89,23 +90,56 @@ export const FORMAT_SCHEMA = {
   else: { type: 'object', propertyNames: { enum: [...PREFIX_FORMAT_KEYS] } },
 };
 
+export interface CustomFormatOptions {
+  /** Where the format is written, for errors its chat template raises while rendering. */
+  at?: SourceLocation;
+}
+
 /**
  * Builds a workspace format from its parsed YAML value. A Jinja template is compiled here,
- * once, so a broken template is reported when the workspace loads, not mid-run.
+ * once, and rendered on a short chat, so a broken template, or one that runs past
+ * CHAT_TEMPLATE_LIMITS whatever the messages, is reported when the workspace loads, not mid-run.
  *
  * @returns the format, ready for renderMessages.
- * @throws AppError `FORMAT` when the value has the wrong shape or the template does not parse.
+ * @throws AppError `FORMAT` when the value has the wrong shape, the template does not parse or
+ *   goes past the limits on a short chat.
  */
-export function createCustomFormat(name: string, definition: unknown): ModelFormat {
+export function createCustomFormat(name: string, definition: unknown, options: CustomFormatOptions = {}): ModelFormat {
   if (!isPlainObject(definition)) {
     throw formatError(name, 'expected a mapping of format fields');
   }
-  return 'chat_template' in definition ? createJinjaFormat(name, definition) : createPrefixFormat(name, definition);
+  return 'chat_template' in definition ? createJinjaFormat(name, definition, options) : createPrefixFormat(name, definition);
 }
 
 // --- Internal helpers ---
 
-function createJinjaFormat(name: string, definition: Record<string, unknown>): JinjaFormat {
+/** Short chats a chat template is tried on when it loads: with a system message, and without. */
+const PROBE_CHATS: readonly (readonly ChatMessage[])[] = [
+  [{ role: 'system', content: 'You are a helpful assistant.' }, { role: 'user', content: 'Hello.' }],
+  [{ role: 'user', content: 'Hello.' }],
+];
+
+/**
+ * Renders the template on the probe chats: going past a limit there is a problem of the file.
+ * A template that raises for a chat's shape (no system role, say) is the template's business.
+ */
+function checkWithinLimits(format: JinjaFormat): void {
+  for (const chat of PROBE_CHATS) {
+    try {
+      renderJinjaText(format, chat, { includeBos: true });
+      return;
+    } catch (error) {
+      if (error instanceof ChatTemplateLimitError) {
+        throw formatError(format.name, `chat_template ${error.message}, rendering a two-message chat`, {
+          cause: error,
+          hint: 'quire bounds a chat template\'s work and output so a template cannot stall or crash the process',
+        });
+      }
+    }
+  }
+}
+
+function createJinjaFormat(name: string, definition: Record<string, unknown>, options: CustomFormatOptions): JinjaFormat {
   rejectUnknownKeys(name, definition, JINJA_FORMAT_KEYS, 'a chat_template format');
   const source = readString(name, definition, 'chat_template') ?? '';
   if (source.trim() === '') throw formatError(name, 'chat_template is empty');
@@ -123,14 +157,17 @@ function createJinjaFormat(name: string, definition: Record<string, unknown>): J
     });
   }
 
-  return {
+  const format: JinjaFormat = {
     kind: 'jinja',
     name,
     template,
     ...(bosToken === undefined ? {} : { bosToken }),
     ...(eosToken === undefined ? {} : { eosToken }),
     stop,
+    ...(options.at === undefined ? {} : { at: options.at }),
   };
+  checkWithinLimits(format);
+  return format;
 }
 
 function createPrefixFormat(name: string, definition: Record<string, unknown>): TurnFormat {

@@ -13,6 +13,6 @@ export type {
   TurnAffixes,
   TurnFormat,
 } from './render.js';
-export { formatTemplateDate, renderMessages, stopSequences } from './render.js';
+export { CHAT_TEMPLATE_LIMITS, ChatTemplateLimitError, formatTemplateDate, renderMessages, stopSequences } from './render.js';
 export { BUILTIN_FORMATS, getBuiltinFormat } from './builtin.js';
-export { createCustomFormat, FORMAT_SCHEMA } from './custom.js';
+export { createCustomFormat, FORMAT_SCHEMA, type CustomFormatOptions } from './custom.js';

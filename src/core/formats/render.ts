@@ -11,8 +11,9 @@
  * because quire sends the text to raw-completion endpoints and wants the model's reply next.
  */
 import type { Template } from '@huggingface/jinja';
-import { AppError } from '../errors.js';
+import { AppError, type SourceLocation } from '../errors.js';
 import type { ChatMessage } from '../llm.js';
+import { loadJinja } from '../parsers.js';
 
 /** Where a turn format puts the system text. */
 export type SystemPlacement =
@@ -93,6 +94,8 @@ export interface JinjaFormat {
   /** Passed to the template as `eos_token`. */
   eosToken?: string;
   stop: readonly string[];
+  /** Where the template is written (its format file), for errors raised while rendering. */
+  at?: SourceLocation;
 }
 
 export type ModelFormat = TurnFormat | JinjaFormat;
@@ -104,8 +107,8 @@ export interface RenderOptions {
    */
   includeBos: boolean;
   /**
-   * The "today" Llama 3.1's system header prints. Default: now. (A Jinja template's
-   * `strftime_now` reads the clock itself: @huggingface/jinja does not let a caller replace it.)
+   * The "today" Llama 3.1's system header prints, and what a Jinja template's `strftime_now`
+   * reads. Default: now.
    */
   date?: Date;
 }
@@ -215,22 +218,22 @@ function preambleText(system: SystemRule, options: RenderOptions): string {
 }
 
 function renderJinja(format: JinjaFormat, messages: readonly ChatMessage[], options: RenderOptions): string {
-  const context: Record<string, unknown> = {
-    // Plain copies: the template sees exactly role and content, nothing of the caller's objects.
-    messages: messages.map(({ role, content }) => ({ role, content })),
-    add_generation_prompt: true,
-  };
-  // A token the format does not define stays undefined in the template (Qwen's tokenizer has no BOS).
-  if (format.bosToken !== undefined) context['bos_token'] = format.bosToken;
-  if (format.eosToken !== undefined) context['eos_token'] = format.eosToken;
-
   let text: string;
   try {
-    text = format.template.render(context);
+    text = renderJinjaText(format, messages, options);
   } catch (error) {
+    const location = format.at === undefined ? {} : { location: format.at };
+    if (error instanceof ChatTemplateLimitError) {
+      throw new AppError('FORMAT', `Format "${format.name}": chat_template ${error.message}`, {
+        cause: error,
+        hint: 'quire bounds a chat template\'s work and output so a template cannot stall or crash the process',
+        ...location,
+      });
+    }
     throw new AppError('FORMAT', `Format "${format.name}": the chat template failed: ${errorMessage(error)}`, {
       cause: error,
       hint: 'The template may not support these messages (many refuse a system message or non-alternating roles).',
+      ...location,
     });
   }
   // Only a BOS at the very start is the server's; BOS strings later in the text must stay.
@@ -242,4 +245,164 @@ function renderJinja(format: JinjaFormat, messages: readonly ChatMessage[], opti
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+// --- Bounded Jinja rendering ---
+
+/**
+ * Bounds of one chat template rendering. @huggingface/jinja has none: `range(300000000)`
+ * allocates until V8 aborts the process. A real chat template takes a few hundred steps for
+ * a short chat (about 30 a message), so these are far above any template's needs.
+ */
+export const CHAT_TEMPLATE_LIMITS = {
+  /** Expressions, statements and blocks (a loop's body, once per iteration) evaluated: bounds loops and recursion (~0.5 s). */
+  steps: 50_000,
+  /** Items in one list, `range()` included (checked before it is built). */
+  items: 100_000,
+  /** Characters in any one text the template builds, its output included (16 MiB). */
+  characters: 16 * 1024 * 1024,
+} as const;
+
+/** A chat template went past CHAT_TEMPLATE_LIMITS. */
+export class ChatTemplateLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChatTemplateLimitError';
+  }
+}
+
+/** The template's variables: messages, add_generation_prompt and the tokens the format defines. */
+export function renderJinjaText(format: JinjaFormat, messages: readonly ChatMessage[], options: RenderOptions): string {
+  const context: Record<string, unknown> = {
+    // Plain copies: the template sees exactly role and content, nothing of the caller's objects.
+    messages: messages.map(({ role, content }) => ({ role, content })),
+    add_generation_prompt: true,
+  };
+  // A token the format does not define stays undefined in the template (Qwen's tokenizer has no BOS).
+  if (format.bosToken !== undefined) context['bos_token'] = format.bosToken;
+  if (format.eosToken !== undefined) context['eos_token'] = format.eosToken;
+  return renderBounded(format.template, context, options.date ?? new Date());
+}
+
+type JinjaLib = ReturnType<typeof loadJinja>;
+type JinjaEnvironment = InstanceType<JinjaLib['Environment']>;
+/** What quire uses of the interpreter (the package's runtime types do not resolve under NodeNext). */
+interface BoundedInterpreter {
+  run(program: Template['parsed']): { value: unknown };
+}
+let boundedInterpreterClass: (new (env: JinjaEnvironment) => BoundedInterpreter) | undefined;
+
+/** An Interpreter that counts every evaluation and checks the size of every value it produces. */
+function boundedInterpreter(env: JinjaEnvironment): BoundedInterpreter {
+  const Bounded = (boundedInterpreterClass ??= defineBoundedInterpreter(loadJinja().Interpreter) as unknown as new (env: JinjaEnvironment) => BoundedInterpreter);
+  return new Bounded(env);
+}
+
+/**
+ * Counts every evaluated expression or statement and every block run (one per loop iteration,
+ * even of an empty body), and checks the size of every value produced. Relies on
+ * @huggingface/jinja dispatching through `this.evaluate` and `this.evaluateBlock`.
+ */
+function defineBoundedInterpreter(Interpreter: JinjaLib['Interpreter']) {
+  return class Bounded extends Interpreter {
+    private steps = 0;
+
+    private step(): void {
+      if (++this.steps > CHAT_TEMPLATE_LIMITS.steps) {
+        throw new ChatTemplateLimitError(`ran more than ${CHAT_TEMPLATE_LIMITS.steps} steps (a loop over a huge range, or one that never ends?)`);
+      }
+    }
+
+    evaluate(statement: unknown, environment: unknown): { value: unknown } {
+      this.step();
+      const value = super.evaluate(statement, environment) as { value: unknown };
+      checkSize(value.value);
+      return value;
+    }
+
+    evaluateBlock(statements: unknown, environment: unknown): { value: unknown } {
+      this.step();
+      const value = super.evaluateBlock(statements, environment) as { value: unknown };
+      checkSize(value.value);
+      return value;
+    }
+  };
+}
+
+function checkSize(value: unknown): void {
+  if (typeof value === 'string' && value.length > CHAT_TEMPLATE_LIMITS.characters) {
+    throw new ChatTemplateLimitError(`built a text of more than ${CHAT_TEMPLATE_LIMITS.characters} characters (16 MiB)`);
+  }
+  if (Array.isArray(value) && value.length > CHAT_TEMPLATE_LIMITS.items) {
+    throw new ChatTemplateLimitError(`built a list of more than ${CHAT_TEMPLATE_LIMITS.items} items`);
+  }
+}
+
+/**
+ * What `Template.render` does, with the same globals (@huggingface/jinja 0.5's setupGlobals)
+ * except that `range()` refuses a list over the limit before building it, `strftime_now`
+ * reads `now` and writes English month names whatever the machine's locale (as Python's
+ * strftime in the C locale), and the interpreter is bounded.
+ */
+function renderBounded(template: Template, context: Record<string, unknown>, now: Date): string {
+  const env = new (loadJinja().Environment)();
+  env.set('false', false);
+  env.set('true', true);
+  env.set('none', null);
+  env.set('raise_exception', (message: unknown) => {
+    throw new Error(String(message));
+  });
+  env.set('range', boundedRange);
+  env.set('strftime_now', (format: unknown) => strftime(now, String(format)));
+  env.set('True', true);
+  env.set('False', false);
+  env.set('None', null);
+  for (const [key, value] of Object.entries(context)) env.set(key, value);
+  const result = boundedInterpreter(env).run(template.parsed);
+  checkSize(result.value);
+  return String(result.value);
+}
+
+/** Python's range(), as @huggingface/jinja has it, refusing more than the item limit up front. */
+function boundedRange(start: number, stop?: number, step = 1): number[] {
+  if (stop === undefined) {
+    stop = start;
+    start = 0;
+  }
+  if (step === 0) throw new Error('range() step must not be zero');
+  const length = Math.ceil((stop - start) / step);
+  if (length > CHAT_TEMPLATE_LIMITS.items) {
+    throw new ChatTemplateLimitError(`called range() for ${length} items, more than the ${CHAT_TEMPLATE_LIMITS.items} allowed`);
+  }
+  const result: number[] = [];
+  if (step > 0) for (let i = start; i < stop; i += step) result.push(i);
+  else for (let i = start; i > stop; i += step) result.push(i);
+  return result;
+}
+
+const LONG_MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/** The strftime subset @huggingface/jinja supports (%Y %m %d %b %B %H %M %%), in the C locale. */
+function strftime(date: Date, format: string): string {
+  const pad2 = (n: number) => String(n).padStart(2, '0');
+  return format.replace(/%[YmdbBHM%]/g, (token) => {
+    switch (token) {
+      case '%Y':
+        return String(date.getFullYear());
+      case '%m':
+        return pad2(date.getMonth() + 1);
+      case '%d':
+        return pad2(date.getDate());
+      case '%b':
+        return MONTHS[date.getMonth()]!;
+      case '%B':
+        return LONG_MONTHS[date.getMonth()]!;
+      case '%H':
+        return pad2(date.getHours());
+      case '%M':
+        return pad2(date.getMinutes());
+      default:
+        return '%';
+    }
+  });
 }
