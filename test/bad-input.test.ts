@@ -329,6 +329,16 @@ const BAD_CASES: BadCase[] = [
     ],
   },
   {
+    // A list or mapping as a key was turned into a string key ("[ a ]") with a Node warning on
+    // stderr, no location; now a located problem per key.
+    name: 'yaml-collection-key',
+    problems: [
+      { file: P, line: 4, col: 3, code: 'YAML_PARSE', message: /^a list or mapping cannot be a key; use a plain key$/ }, // [c, d]: e
+      { file: P, line: 5, col: 7, code: 'YAML_PARSE', message: /^a list or mapping cannot be a key/ }, // {[f]: g}
+      { file: P, line: 6, col: 5, code: 'YAML_PARSE', message: /^a list or mapping cannot be a key/ }, // ? [a]
+    ],
+  },
+  {
     // Issue 7 item 9: the fast path trimmed a trailing NBSP (U+00A0) and U+FEFF and read a lone CR
     // after `key:` as a space, so these files validated; an unrelated `params: &p {seed: 1}` line
     // (the full parser) made the same NBSP line an unknown block. YAML keeps these characters in

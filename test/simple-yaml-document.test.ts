@@ -126,6 +126,13 @@ describe('nesting depth (issue 7 item 1)', () => {
     expect(where(`a: ${'[b: '.repeat(40)}1${']'.repeat(40)}`)).toEqual([expect.stringMatching(/^1:\d+ YAML_PARSE lists and mappings are nested more than 64/)]);
   });
 
+  it('a list or mapping as a key (or an alias of one) is located, not turned into a string key', () => {
+    const key = 'YAML_PARSE a list or mapping cannot be a key; use a plain key';
+    expect(where('x: &a [1]\ny:\n  *a : b\n')).toEqual([`3:3 ${key}`]);
+    expect(where('y:\n  ? {a: 1}\n  : b\n')).toEqual([`2:5 ${key}`]);
+    expect(where('x: &a 1\ny:\n  *a : b\n')).toBe('ok'); // an alias of a scalar is a plain key
+  });
+
   it('front matter lines are shifted, and several documents are still one problem', () => {
     expect(parseYamlSource('f', `tags: ${'['.repeat(100)}${']'.repeat(100)}`, 1)).toMatchObject({ ok: false, problems: [{ line: 2, col: 70, code: 'YAML_PARSE' }] });
     expect(where('a: 1\n---\nb: 2\n')).toEqual(['2:1 YAML_PARSE invalid YAML: Source contains multiple documents; please use YAML.parseAllDocuments()']);

@@ -93,6 +93,8 @@ export function parseYamlSource(file: string, text: string, lineOffset = 0): Yam
       })),
     };
   }
+  const collectionKeys = collectionKeyOffsets(doc, text);
+  if (collectionKeys.length > 0) return { ok: false, problems: collectionKeys.map((offset) => ({ file, ...position(offset), code: 'YAML_PARSE' as const, message: COLLECTION_KEY_MESSAGE })) };
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 100 }) as unknown;
@@ -112,6 +114,27 @@ export function parseYamlSource(file: string, text: string, lineOffset = 0): Yam
       },
     },
   };
+}
+
+export const COLLECTION_KEY_MESSAGE = 'a list or mapping cannot be a key; use a plain key';
+
+/**
+ * Where a list or mapping (or an alias of one) is used as a key: JavaScript objects have
+ * string keys, so `toJS` would turn it into a string like "[ a ]" (and warn on stderr).
+ * Such a key is written with `?`, `*` or a closing bracket before `:`; other files skip the walk.
+ */
+function collectionKeyOffsets(doc: Document.Parsed, text: string): number[] {
+  if (!/[?*]|[\]}][ \t]*:/.test(text)) return [];
+  const { isAlias, isCollection: isYamlCollection, visit } = loadYaml();
+  const offsets: number[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      const key = pair.key;
+      const target = isAlias(key) ? key.resolve(doc) : key;
+      if (isYamlCollection(target) && (key as Node).range) offsets.push((key as Node).range![0]);
+    },
+  });
+  return offsets;
 }
 
 export const CYCLE_MESSAGE = 'this alias is inside the list or mapping it refers to, so the value would contain itself';
