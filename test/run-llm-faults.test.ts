@@ -3,8 +3,10 @@
  * mock server with faults, recording into a real SQLite file.
  */
 import Database from 'better-sqlite3';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startMockLlm, type MockLlm } from '../src/mock-llm/index.js';
+import { ECHO_FORMS, startMockLlm, type MockLlm } from '../src/mock-llm/index.js';
 import { runCliAsync } from './helpers/cli.js';
 import { makeWorkspace, type TempWorkspace } from './helpers/workspace.js';
 
@@ -138,5 +140,36 @@ describe('quire run: a server that ignores max tokens', () => {
     const { runs, responses } = recorded(ws);
     expect(runs.map((r) => r.status)).toEqual(['failed']);
     expect(responses).toEqual([]);
+  });
+});
+
+describe('quire run: an API key a server echoes back', () => {
+  const KEY = "sk-test/SECRET+key=1 ~!*'9";
+  /** The key in every form the mock can echo, and the telltale parts of each. */
+  const forms = [
+    KEY, 'SECRET', encodeURIComponent(KEY), encodeURIComponent(KEY).replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()),
+    new URLSearchParams([['k', KEY]]).toString().slice(2), Buffer.from(`Bearer ${KEY}`).toString('base64').slice(4, -4),
+  ];
+  const leaks = (text: string) => forms.filter((form) => text.includes(form) || text.replace(/\p{Cf}/gu, '').includes(form));
+
+  it.each(ECHO_FORMS)('reaches neither --json output, stderr, runs/show nor the database when echoed %s in an error body', async (form) => {
+    const ws = workspace('llm:\n  api: openai\n  retries: 0\n  api_key_env: QUIRE_TEST_KEY\nendpoints:\n  5001: { model: mock-model }\n');
+    const env = { QUIRE_TEST_KEY: KEY };
+    const { code, body, stdout, stderr } = await runFlow(ws, `${mock.url}/__fault/echoKey=${form}`, 'hello', env);
+    expect(code).toBe(1);
+    expect(body.error?.code).toBe('LLM_HTTP');
+    expect(body.error?.message).toBe('[llm:openai] POST /v1/completions -> 401: Invalid API key: *** (authentication_error)');
+    const shown = [stdout, stderr];
+    for (const args of [['runs', '--json'], ['show', '1', '--json'], ['runs'], ['show', '1']]) {
+      const result = await runCliAsync(['-w', ws.root, ...args]);
+      expect(result.code, result.stderr).toBe(0);
+      shown.push(result.stdout, result.stderr);
+    }
+    expect(shown.join('\n')).toContain('Invalid API key: ***');
+    const dataDir = join(ws.root, 'data');
+    const stored = readdirSync(dataDir).map((name) => readFileSync(join(dataDir, name)).toString('utf8')).join('\n');
+    expect(stored).toContain('Invalid API key: ***');
+    expect(leaks(shown.join('\n'))).toEqual([]);
+    expect(leaks(stored)).toEqual([]);
   });
 });

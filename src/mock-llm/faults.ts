@@ -28,6 +28,10 @@
  *   endless         ignore max tokens and stop strings and never finish: a stream sends the reply's
  *                   tokens, then ` more` after ` more` until the client disconnects (or, KoboldCpp,
  *                   aborts); a whole reply is never sent. `latency` paces it.
+ *   echoKey=FORM    answer generation requests with `status` (default 401) in the route's error
+ *                   shape, quoting the bearer token sent, as a careless server or proxy might:
+ *                   FORM is plain, url (encodeURIComponent), form (form encoding), base64 (of the
+ *                   whole `Authorization` value) or zw (a zero-width space between its characters)
  *   ctx=N           context length for this request (default: the server's `contextLength`)
  *   id=TEXT         no effect; makes a spec unique so its `failFirst` counter is its own
  */
@@ -43,8 +47,26 @@ export interface MockFaults {
   html?: boolean;
   cutAfter?: number;
   endless?: boolean;
+  echoKey?: EchoForm;
   contextLength?: number;
   id?: string;
+}
+
+/** How the `echoKey` fault writes the key back. */
+export const ECHO_FORMS = ['plain', 'url', 'form', 'base64', 'zw'] as const;
+export type EchoForm = (typeof ECHO_FORMS)[number];
+
+/** The credential of an `Authorization` header as the `echoKey` fault quotes it. */
+export function echoedKey(authorization: string | undefined, form: EchoForm): string {
+  const header = authorization ?? '';
+  const token = header.replace(/^Bearer\s+/i, '');
+  switch (form) {
+    case 'plain': return token;
+    case 'url': return encodeURIComponent(token);
+    case 'form': return new URLSearchParams([['key', token]]).toString().slice('key='.length);
+    case 'base64': return Buffer.from(header, 'utf8').toString('base64');
+    case 'zw': return [...token].join('\u200B');
+  }
 }
 
 export const FAULT_HEADER = 'x-mock-fault';
@@ -71,6 +93,10 @@ export function parseFaultSpec(spec: string): MockFaults {
       case 'html': faults.html = value !== 'false'; break;
       case 'cut': faults.cutAfter = toNumber(key, value); break;
       case 'endless': faults.endless = value !== 'false'; break;
+      case 'echoKey':
+        if (!(ECHO_FORMS as readonly string[]).includes(value)) throw new Error(`mock-llm: fault "echoKey" takes ${ECHO_FORMS.join(', ')}, got "${value}"`);
+        faults.echoKey = value as EchoForm;
+        break;
       case 'ctx': faults.contextLength = toNumber(key, value); break;
       case 'id': faults.id = value; break;
       default: throw new Error(`mock-llm: unknown fault "${key}" in "${spec}"`);

@@ -2,7 +2,7 @@
 export { startMockLlm, type MockLlm, type MockLlmOptions, type RecordedRequest } from './server.js';
 export type { MockApiMode, MockFamily } from './context.js';
 export {
-  FAULT_HEADER, FAULT_PATH_PREFIX, FAULT_QUERY, parseFaultSpec, type MockFaults,
+  ECHO_FORMS, echoedKey, FAULT_HEADER, FAULT_PATH_PREFIX, FAULT_QUERY, parseFaultSpec, type EchoForm, type MockFaults,
 } from './faults.js';
 export {
   countTokens, echoText, lastLine, mockChatPrompt, mockReply, replyLine, splitTokens, stripInstructMarkup, tokenIds,

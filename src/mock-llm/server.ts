@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Generation, MockApiMode, MockFamily, Route, RouteContext } from './context.js';
-import { errorStatusFor, FAULT_HEADER, FAULT_QUERY, mergeFaults, parseFaultSpec, splitFaultPrefix, type MockFaults } from './faults.js';
+import { echoedKey, errorStatusFor, FAULT_HEADER, FAULT_QUERY, mergeFaults, parseFaultSpec, splitFaultPrefix, type MockFaults } from './faults.js';
 import { defaultMessage, errorBody, sendJson, sendText } from './output.js';
 import { koboldPropsImitation, koboldRoutes } from './routes/kobold.js';
 import { llamacppRoutes } from './routes/llamacpp.js';
@@ -125,6 +125,9 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
     }
     if (!route) return sendText(res, 404, `Not Found: ${req.method} ${path}`);
     if (text !== '' && !parsed.ok) return ctx.fail(family === 'kobold' ? 500 : 400, family === 'kobold' ? 'Error parsing input.' : 'Invalid JSON body.');
+    if (route.generation && faults.echoKey !== undefined) {
+      return ctx.fail(faults.status ?? 401, `Invalid API key: ${echoedKey(req.headers.authorization, faults.echoKey)}`);
+    }
     if (route.generation) {
       const status = errorStatusFor(faults, counters);
       if (status !== undefined) return ctx.fail(status);

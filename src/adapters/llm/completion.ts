@@ -140,14 +140,14 @@ export async function runCompletion(
     const exchange = await http.send({ method: 'POST', path, body, signal: deadline.signal, maxBodyBytes: limit });
     if (!streaming) {
       const reading = await readWhole(dialect, exchange, request);
-      return toResult(reading, exchange.attempts, performance.now() - started);
+      return toResult(reading, exchange.attempts, performance.now() - started, http.redact);
     }
     const { reading, ended, textMessages } = await readStream(dialect, exchange, request, options.onToken!, started);
     const totalMs = performance.now() - started; // the generation's time: without the follow-up below
     const completed = ended && dialect.afterStream
       ? await dialect.afterStream(http, reading, { textMessages }, request, deadline.signal).catch(() => reading)
       : reading;
-    return toResult(completed, exchange.attempts, totalMs);
+    return toResult(completed, exchange.attempts, totalMs, http.redact);
   } catch (error) {
     // Closing the connection stops most servers; KoboldCpp also gets its abort call.
     const stopped = error instanceof LlmError && error.code === 'CANCELLED';
@@ -210,19 +210,23 @@ async function readWhole(dialect: Dialect, exchange: HttpExchange, request: Comp
   return cut.stopped ? { ...reading, text: cut.text, finishReason: 'stop' } : reading;
 }
 
-function toResult(reading: Reading, attempts: number, totalMs: number): CompletionResult {
+/**
+ * The contract's result. The server's own labels (model, raw finish reason) are recorded, so
+ * they are masked like error text; the reply text is the model's answer and is kept as is.
+ */
+function toResult(reading: Reading, attempts: number, totalMs: number, redact: (text: string) => string): CompletionResult {
   const result: CompletionResult = {
     text: reading.text ?? '',
     finishReason: reading.finishReason ?? 'unknown',
     totalMs: Math.round(totalMs),
     attempts,
   };
-  if (reading.rawFinishReason !== undefined) result.rawFinishReason = reading.rawFinishReason;
+  if (reading.rawFinishReason !== undefined) result.rawFinishReason = redact(reading.rawFinishReason);
   if (reading.promptTokens !== undefined) result.promptTokens = reading.promptTokens;
   if (reading.completionTokens !== undefined) result.completionTokens = reading.completionTokens;
   if (reading.timeToFirstTokenMs !== undefined) result.timeToFirstTokenMs = reading.timeToFirstTokenMs;
   if (reading.promptMs !== undefined) result.promptMs = reading.promptMs;
   if (reading.generationMs !== undefined) result.generationMs = reading.generationMs;
-  if (reading.model !== undefined) result.model = reading.model;
+  if (reading.model !== undefined) result.model = redact(reading.model);
   return result;
 }

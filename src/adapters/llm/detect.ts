@@ -90,7 +90,7 @@ async function getJson(http: HttpClient, path: string, signal: AbortSignal): Pro
   const exchange = await http.send({ method: 'GET', path, signal, allowErrorStatus: true });
   const text = await exchange.text();
   if (exchange.status === 401 || exchange.status === 403) {
-    throw llmError(exchange.where, 'LLM_HTTP', `${exchange.status}: ${describeErrorBody(text)}`, {
+    throw llmError(exchange.where, 'LLM_HTTP', `${exchange.status}: ${describeErrorBody(text, exchange.where.apiKey)}`, {
       status: exchange.status, attempts: exchange.attempts, hint: 'check the API key (the endpoint\'s api_key_env variable)',
     });
   }

@@ -1,5 +1,6 @@
 /** LLM errors with one message format, and readable text from each server's error body. */
 import { AppError, type AppErrorOptions, type ErrorCode } from '../../core/errors.js';
+import { redactHead, redactSecret } from './redact.js';
 
 /**
  * An AppError from an LLM call. The message reads `[llm:<api>] <METHOD> <path> -> <detail>`;
@@ -31,7 +32,7 @@ export interface FailureContext {
   label: string;
   method: string;
   path: string;
-  /** Redacted from every message, in case a server echoes it back. */
+  /** Masked in every message and hint, in every form redact.ts knows, in case a server echoes it back. */
   apiKey?: string | undefined;
 }
 
@@ -41,17 +42,14 @@ export function llmError(
   detail: string,
   options: LlmErrorOptions = {},
 ): LlmError {
-  const message = redact(`[llm:${where.label}] ${where.method} ${where.path} -> ${detail}`, where.apiKey);
-  return new LlmError(code, message, options);
+  const message = redactSecret(`[llm:${where.label}] ${where.method} ${where.path} -> ${detail}`, where.apiKey);
+  const hint = options.hint === undefined ? undefined : redactSecret(options.hint, where.apiKey);
+  return new LlmError(code, message, { ...options, ...(hint === undefined ? {} : { hint }) });
 }
 
 /** The CANCELLED error every LLM call rejects with when its signal fires (`attempts`: HTTP attempts made, 0 when none went out). */
 export function cancelledError(where: FailureContext, attempts = 0): LlmError {
   return llmError(where, 'CANCELLED', 'cancelled', { attempts });
-}
-
-function redact(text: string, secret: string | undefined): string {
-  return secret ? text.split(secret).join('***') : text;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -66,9 +64,10 @@ function withType(message: string, type: unknown): string {
  * The readable part of an error body, for the four shapes of protocols.md §7.10:
  * KoboldCpp `{detail:{msg,type}}`, llama.cpp `{error:{code,message,type}}`, Ollama
  * `{error:"..."}`, OpenAI-style `{error:{message,type,...}}` or flat `{object:"error",message}`.
- * Anything else is shown as trimmed text (HTML tags removed).
+ * Anything else is shown as trimmed text (HTML tags removed). `secret` is masked before the
+ * text is shortened, so a cut never leaves the start of a key behind.
  */
-export function describeErrorBody(body: string): string {
+export function describeErrorBody(body: string, secret?: string): string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -76,8 +75,8 @@ export function describeErrorBody(body: string): string {
     parsed = undefined;
   }
   const found = isRecord(parsed) ? describeErrorValue(parsed) : undefined;
-  if (found) return found;
-  const text = body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  if (found) return redactHead(found, secret);
+  const text = redactHead(body, secret).replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
@@ -113,11 +112,11 @@ export function replyError(where: FailureContext, message: string, attempts: num
 
 /** A reply (or stream message) that is not the API's shape. */
 export function unexpectedReply(where: FailureContext, value: unknown, attempts: number): LlmError {
-  return llmError(where, 'LLM_PROTOCOL', `unexpected reply shape (is this the right api?): ${clip(JSON.stringify(value) ?? String(value))}`, { attempts });
+  return llmError(where, 'LLM_PROTOCOL', `unexpected reply shape (is this the right api?): ${clip(JSON.stringify(value) ?? String(value), where.apiKey)}`, { attempts });
 }
 
-/** Reply text for a message: one line, at most 120 characters. */
-export function clip(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+/** Reply text for a message: one line, at most 120 characters, `secret` masked before the cut. */
+export function clip(text: string, secret?: string): string {
+  const flat = redactHead(text, secret).replace(/\s+/g, ' ').trim();
   return flat.length > 120 ? `${flat.slice(0, 120)}…` : flat;
 }

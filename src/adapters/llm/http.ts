@@ -17,6 +17,7 @@
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { describeErrorBody, isContextOverflow, llmError, LlmError, type FailureContext } from './failure.js';
+import { createRedactor, redactHead } from './redact.js';
 
 export interface HttpClientOptions {
   /** `[llm:<label>]` in messages: the ApiKind, or `auto` while detecting. */
@@ -80,6 +81,8 @@ export interface HttpExchange {
 export interface HttpClient {
   readonly label: string;
   readonly baseUrl: string;
+  /** Masks the client's API key (in every form redact.ts knows) in text taken from a reply. */
+  redact(text: string): string;
   send(request: HttpRequest): Promise<HttpExchange>;
   /**
    * Destroys the client's connections: idle ones, and those of requests still in flight
@@ -194,7 +197,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     agent = makeAgent(false);
   };
 
-  return { label: options.label, baseUrl: options.baseUrl, send, close };
+  return { label: options.label, baseUrl: options.baseUrl, redact: createRedactor(options.apiKey), send, close };
 }
 
 function isRetryable(status: number): boolean {
@@ -418,7 +421,7 @@ function createExchange(
       } catch (error) {
         const type = mediaType(headerText(res.headers['content-type']));
         const shown = type !== undefined && type !== 'application/json' ? ` (${type})` : '';
-        throw llmError(where, 'LLM_PROTOCOL', `invalid JSON in the reply${shown}: ${snippet(body)}`, { attempts, cause: error });
+        throw llmError(where, 'LLM_PROTOCOL', `invalid JSON in the reply${shown}: ${snippet(body, where.apiKey)}`, { attempts, cause: error });
       }
     },
     async *chunks() {
@@ -470,7 +473,7 @@ function connectFailure(
 }
 
 function statusFailure(where: FailureContext, status: number, response: IncomingMessage, body: string, attempts: number): LlmError {
-  const detail = describeErrorBody(body) || response.statusMessage || 'no details';
+  const detail = describeErrorBody(body, where.apiKey) || response.statusMessage || 'no details';
   const code = isContextOverflow(status, detail) ? 'LLM_CONTEXT' : 'LLM_HTTP';
   const location = headerText(response.headers.location);
   const hint = status === 401 || status === 403 ? 'check the API key (the endpoint\'s api_key_env variable)'
@@ -496,8 +499,9 @@ function causeText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function snippet(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+/** Body text for a message: one line, at most 120 characters, `secret` masked before the cut. */
+function snippet(text: string, secret: string | undefined): string {
+  const flat = redactHead(text, secret).replace(/\s+/g, ' ').trim();
   return flat === '' ? '(empty body)' : flat.length > 120 ? `${flat.slice(0, 120)}…` : flat;
 }
 

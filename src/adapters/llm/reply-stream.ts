@@ -157,7 +157,7 @@ async function assertStreamType(dialect: Dialect, exchange: HttpExchange): Promi
     }
     if (isRecord(value)) failOnErrorObject(exchange.where, value, exchange.attempts);
   }
-  const shown = describeErrorBody(body);
+  const shown = describeErrorBody(body, exchange.where.apiKey);
   throw llmError(exchange.where, 'LLM_PROTOCOL',
     `expected a stream (${accepted[0]}) but the server answered ${exchange.status} ${type}${shown ? `: ${shown}` : ''}`, {
       attempts: exchange.attempts,
@@ -197,7 +197,7 @@ async function* messages(dialect: Dialect, exchange: HttpExchange): AsyncGenerat
     return;
   }
   for await (const event of readSse(exchange.chunks())) {
-    if (event.event === 'error') throw replyError(exchange.where, describeErrorBody(event.data), exchange.attempts);
+    if (event.event === 'error') throw replyError(exchange.where, describeErrorBody(event.data, exchange.where.apiKey), exchange.attempts);
     if (event.data.trim() === '[DONE]') {
       yield { data: '', done: true };
       return;
@@ -212,7 +212,7 @@ function parseChunk(exchange: HttpExchange, data: string): Json {
   try {
     value = JSON.parse(data);
   } catch (error) {
-    throw llmError(exchange.where, 'LLM_PROTOCOL', `invalid JSON in the stream: ${clip(data)}`, { attempts: exchange.attempts, cause: error });
+    throw llmError(exchange.where, 'LLM_PROTOCOL', `invalid JSON in the stream: ${clip(data, exchange.where.apiKey)}`, { attempts: exchange.attempts, cause: error });
   }
   if (!isRecord(value)) throw unexpectedReply(exchange.where, value, exchange.attempts);
   return value;
