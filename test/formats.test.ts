@@ -8,13 +8,17 @@ import {
   CHAT_TEMPLATE_LIMITS,
   ChatTemplateLimitError,
   createCustomFormat,
+  DEFAULT_DATE_STRING,
   FORMAT_SCHEMA,
   formatTemplateDate,
   getBuiltinFormat,
   renderMessages,
   stopSequences,
+  templateDateString,
   type ModelFormat,
 } from '../src/core/formats/index.js';
+import { buildPrompt } from '../src/core/prompt.js';
+import type { Payload } from '../src/core/types.js';
 
 /** One record of shared/chat-templates/vectors.json (copied to test/fixtures). */
 interface Vector {
@@ -172,14 +176,18 @@ describe('built-in formats beyond the vectors', () => {
     expect(renderMessages(builtin(name), conversation, { includeBos: true, date: vectorDate(vector) })).toBe(official);
   });
 
-  it('Llama 3.1 prints the render date like the template, default today', () => {
+  it('Llama 3.1 prints 26 Jul 2024 like the official template without date_string, whatever the day', () => {
     const format = builtin('llama3.1');
-    expect(renderMessages(format, [user('x')], { includeBos: false, date: new Date(2025, 0, 5) })).toContain(
-      'Cutting Knowledge Date: December 2023\nToday Date: 05 Jan 2025\n\n<|eot_id|>',
-    );
+    const header = (date: string) => `Cutting Knowledge Date: December 2023\nToday Date: ${date}\n\n<|eot_id|>`;
+    expect(DEFAULT_DATE_STRING).toBe('26 Jul 2024');
+    expect(renderMessages(format, [user('x')], { includeBos: false })).toContain(header('26 Jul 2024'));
+    // The clock alone changes nothing: the prompt is the same every day.
+    expect(renderMessages(format, [user('x')], { includeBos: false, date: new Date(2025, 0, 5) })).toContain(header('26 Jul 2024'));
+    expect(renderMessages(format, [user('x')], { includeBos: false, date: new Date(2025, 0, 5), dateString: 'today' })).toContain(header('05 Jan 2025'));
+    expect(renderMessages(format, [user('x')], { includeBos: false, dateString: '01 Feb 2030' })).toContain(header('01 Feb 2030'));
     expect(formatTemplateDate(new Date(2024, 6, 26))).toBe('26 Jul 2024');
-    const today = renderMessages(format, [user('x')], { includeBos: false });
-    expect(today).toMatch(/Today Date: \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}\n\n/);
+    expect(templateDateString(format)).toBe('26 Jul 2024');
+    expect(templateDateString(builtin('llama3'))).toBeUndefined();
   });
 
   it('refuses a system message that is not the first message', () => {
@@ -332,6 +340,59 @@ describe('chat_template workspace formats', () => {
   });
 });
 
+describe('the date Llama 3.1 prints, chosen by a workspace format', () => {
+  const header = (date: string) => `<|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\nToday Date: ${date}\n\n`;
+  const day = new Date(2025, 0, 5);
+
+  it('base: llama3.1 with a fixed date_string, or today', () => {
+    const fixed = createCustomFormat('l-fixed', { base: 'llama3.1', date_string: '01 Feb 2030' });
+    expect(fixed.name).toBe('l-fixed');
+    expect(renderMessages(fixed, [user('x')], { includeBos: false, date: day }).startsWith(header('01 Feb 2030'))).toBe(true);
+    const today = createCustomFormat('l-today', { base: 'llama3.1', date_string: 'today' });
+    expect(renderMessages(today, [user('x')], { includeBos: false, date: day }).startsWith(header('05 Jan 2025'))).toBe(true);
+    expect(templateDateString(today, { date: day })).toBe('05 Jan 2025');
+    // Everything else is the built-in's: the same text as llama3.1 on the same date.
+    const same = createCustomFormat('l', { base: 'llama3.1' });
+    expect(renderMessages(same, [system('s'), user('u')], { includeBos: true })).toBe(renderMessages(builtin('llama3.1'), [system('s'), user('u')], { includeBos: true }));
+    expect(stopSequences(same)).toEqual(stopSequences(builtin('llama3.1')));
+  });
+
+  it('refuses an unknown base, a date for a format that prints none, and a date that is not one line', () => {
+    expectFormatError(() => createCustomFormat('b', { base: 'lama3.1' }), 'did you mean "llama3.1"?');
+    expectFormatError(() => createCustomFormat('b', { base: 'chatml', date_string: 'today' }), 'date_string applies only to a format that prints a date');
+    expectFormatError(() => createCustomFormat('b', { base: 'llama3.1', date_string: 'a\nb' }), 'date_string must be one line');
+    expectFormatError(() => createCustomFormat('b', { base: 'llama3.1', user_prefix: 'x' }), 'user_prefix');
+  });
+
+  it('a chat_template decides its own date unless the caller chooses one', () => {
+    const vector = VECTORS.find((v) => v.template_file === 'llama3.jinja')!;
+    const official = createCustomFormat('j', { chat_template: templateSource('llama3.jinja'), bos_token: vector.bos_token });
+    // No date_string passed: the template's own default ("26 Jul 2024" here), whatever the clock.
+    expect(renderMessages(official, [user('x')], { includeBos: false, date: day }).startsWith(header('26 Jul 2024'))).toBe(true);
+    expect(templateDateString(official, { date: day })).toBeUndefined();
+    // A caller's choice is passed as date_string to a template that reads it.
+    expect(renderMessages(official, [user('x')], { includeBos: false, date: day, dateString: 'today' }).startsWith(header('05 Jan 2025'))).toBe(true);
+    expect(templateDateString(official, { date: day, dateString: 'today' })).toBe('05 Jan 2025');
+    // A template that never reads date_string reports no date; one may print today itself.
+    expect(templateDateString(createCustomFormat('c', { chat_template: '{{ messages[0].content }}' }), { dateString: 'today' })).toBeUndefined();
+    const clock = createCustomFormat('t', { chat_template: "{{ strftime_now('%d %b %Y') }}" });
+    expect(renderMessages(clock, [user('x')], { includeBos: false, date: day })).toBe('05 Jan 2025');
+    expectFormatError(() => createCustomFormat('j', { chat_template: 'x', date_string: 'today' }), 'date_string');
+  });
+
+  it('the built prompt carries the date it printed, for the run to record', () => {
+    const payload = { params: {}, modelFormat: 'llama3.1' } as unknown as Payload;
+    const rendered = { system: '', prompt: 'x' };
+    expect(buildPrompt(payload, rendered, builtin('llama3.1')).dateString).toBe('26 Jul 2024');
+    const today = createCustomFormat('l-today', { base: 'llama3.1', date_string: 'today' });
+    const built = buildPrompt(payload, rendered, today, { date: day });
+    expect(built.dateString).toBe('05 Jan 2025');
+    expect(built.text.startsWith(header('05 Jan 2025'))).toBe(true);
+    expect(buildPrompt(payload, rendered, builtin('llama3.1'), { date: day, dateString: 'today' }).dateString).toBe('05 Jan 2025');
+    expect('dateString' in buildPrompt(payload, rendered, builtin('chatml'))).toBe(false);
+  });
+});
+
 describe('chat_template rendering is bounded', () => {
   const at = { file: 'formats/x.yaml', line: 1, col: 1 };
   /** Compiles without the load-time check (it would refuse the template): the render itself must stop. */
@@ -391,5 +452,12 @@ describe('FORMAT_SCHEMA', () => {
     expect(validate({ system_placement: 'middle' })).toBe(false);
     expect(validate({ stop: [''] })).toBe(false);
     expect(validate({ chat_template: ' \n' })).toBe(false);
+    expect(validate({ base: 'llama3.1', date_string: 'today', description: 'd' })).toBe(true);
+    expect(validate({ chat_template: '{{ x }}', date_string: '26 Jul 2024' })).toBe(false);
+    expect(validate({ base: 'lama3.1' })).toBe(false);
+    expect(validate({ base: 'llama3.1', user_prefix: 'x' })).toBe(false);
+    expect(validate({ base: 'llama3.1', chat_template: 'x' })).toBe(false);
+    expect(validate({ user_prefix: 'x', date_string: 'today' })).toBe(false);
+    expect(validate({ base: 'llama3.1', date_string: '' })).toBe(false);
   });
 });

@@ -3,7 +3,7 @@
  * raw-completion endpoints, and the stop sequences.
  */
 import { AppError } from './errors.js';
-import { createCustomFormat, getBuiltinFormat, renderMessages, stopSequences, type ModelFormat } from './formats/index.js';
+import { createCustomFormat, getBuiltinFormat, renderMessages, stopSequences, templateDateString, type ModelFormat } from './formats/index.js';
 import type { ChatMessage } from './llm.js';
 import type { RenderedPayload } from './render.js';
 import type { Payload, Workspace } from './types.js';
@@ -14,6 +14,18 @@ export interface BuiltPrompt {
   text: string;
   stop: string[];
   format: string;
+  /**
+   * The date the text prints as "Today Date" (llama3.1, or a chat_template given date_string):
+   * for the run's response metadata, since it changes the prompt. Absent when the format prints none.
+   */
+  dateString?: string;
+}
+
+export interface BuildPromptOptions {
+  /** Now, for a `today` date string. Default: the clock. */
+  date?: Date;
+  /** The date string to print over the format's choice (a fixed date, or `today`). */
+  dateString?: string;
 }
 
 /** Looks formats up by name: workspace formats first (they may override built-ins), compiled once. */
@@ -40,11 +52,13 @@ export function payloadStops(payload: Payload): string[] {
 }
 
 /** Builds the messages, the wrapped text and the stop list for one step. */
-export function buildPrompt(payload: Payload, rendered: RenderedPayload, format: ModelFormat, options: { date?: Date } = {}): BuiltPrompt {
+export function buildPrompt(payload: Payload, rendered: RenderedPayload, format: ModelFormat, options: BuildPromptOptions = {}): BuiltPrompt {
   const messages: ChatMessage[] = [];
   if (rendered.system !== '') messages.push({ role: 'system', content: rendered.system });
   messages.push({ role: 'user', content: rendered.prompt });
-  const text = renderMessages(format, messages, { includeBos: false, ...(options.date ? { date: options.date } : {}) });
+  // The date is resolved once, so the text and the recorded date agree even across midnight.
+  const dateString = templateDateString(format, options);
+  const text = renderMessages(format, messages, { includeBos: false, ...(options.date ? { date: options.date } : {}), ...(dateString === undefined ? {} : { dateString }) });
   const stop = [...new Set([...stopSequences(format), ...payloadStops(payload)])];
-  return { messages, text, stop, format: payload.modelFormat };
+  return { messages, text, stop, format: payload.modelFormat, ...(dateString === undefined ? {} : { dateString }) };
 }

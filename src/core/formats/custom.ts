@@ -1,7 +1,7 @@
 /**
  * Workspace formats (`formats/<name>.yaml`), from their parsed YAML value.
  *
- * A file holds one of two shapes (FORMAT_SCHEMA below states the same contract for ajv and editors):
+ * A file holds one of three shapes (FORMAT_SCHEMA below states the same contract for ajv and editors):
  *
  * Prefix/suffix fields, every one optional, all strings unless noted:
  *   bos_token          written first; left out for raw-completion endpoints (default '')
@@ -18,14 +18,22 @@
  *   chat_template      rendered with @huggingface/jinja, messages + add_generation_prompt: true
  *   bos_token, eos_token   passed to the template; a leading bos_token is left out for raw endpoints
  *   stop               default: [eos_token] when one is given
+ *   (the template chooses its own date: `date_string` is not passed unless a caller asks,
+ *   and `strftime_now` reads the render date)
  *
- * Both shapes accept `description`. No file I/O here: the caller parses the YAML.
+ * Or a built-in format with options:
+ *   base               the built-in's name (llama3.1, chatml...)
+ *   date_string        the date llama3.1 prints: a fixed date (default "26 Jul 2024"), or `today`
+ *
+ * Every shape accepts `description`. No file I/O here: the caller parses the YAML.
  */
 import type { Template } from '@huggingface/jinja';
 import { loadJinja } from '../parsers.js';
 import { AppError, type SourceLocation } from '../errors.js';
 import type { ChatMessage } from '../llm.js';
-import { ChatTemplateLimitError, renderJinjaText, type JinjaFormat, type ModelFormat, type SystemPlacement, type TurnFormat } from './render.js';
+import { closestName } from '../suggest.js';
+import { BUILTIN_FORMATS, getBuiltinFormat } from './builtin.js';
+import { ChatTemplateLimitError, renderJinjaText, templateDateString, type JinjaFormat, type ModelFormat, type SystemPlacement, type TurnFormat } from './render.js';
 
 /** Keys of the prefix/suffix shape. */
 const PREFIX_FORMAT_KEYS = [
@@ -35,6 +43,9 @@ const PREFIX_FORMAT_KEYS = [
 
 /** Keys of the Jinja shape. */
 const JINJA_FORMAT_KEYS = ['description', 'chat_template', 'bos_token', 'eos_token', 'stop'] as const;
+
+/** Keys of the built-in-with-options shape. */
+const BASE_FORMAT_KEYS = ['description', 'base', 'date_string'] as const;
 
 const SYSTEM_PLACEMENTS: readonly SystemPlacement[] = ['own-turn', 'first-user', 'last-user'];
 
@@ -49,7 +60,7 @@ export const FORMAT_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://github.com/quire-dev/quire/schemas/format.schema.json',
   title: 'quire model format (formats/<name>.yaml)',
-  description: 'Either prefix/suffix fields or chat_template (a Jinja chat template), not both',
+  description: 'Prefix/suffix fields, or chat_template (a Jinja chat template), or base (a built-in format with options)',
   type: 'object',
   properties: {
     description: { type: 'string' },
@@ -82,12 +93,25 @@ export const FORMAT_SCHEMA = {
       description: "A model's Jinja chat template, rendered with @huggingface/jinja (add_generation_prompt: true)",
     },
     eos_token: { type: 'string', description: 'Passed to the chat template as eos_token' },
+    base: {
+      enum: Object.keys(BUILTIN_FORMATS),
+      description: 'A built-in format to use with the options of this file (date_string)',
+    },
+    date_string: {
+      type: 'string',
+      minLength: 1,
+      description: 'With base: llama3.1, the date it prints as "Today Date": a fixed date (default "26 Jul 2024", as the official template) or "today"',
+    },
   },
   additionalProperties: false,
   // ajv's strict mode wants a required key declared in the same subschema.
   if: { type: 'object', properties: { chat_template: true }, required: ['chat_template'] },
   then: { type: 'object', propertyNames: { enum: [...JINJA_FORMAT_KEYS] } },
-  else: { type: 'object', propertyNames: { enum: [...PREFIX_FORMAT_KEYS] } },
+  else: {
+    if: { type: 'object', properties: { base: true }, required: ['base'] },
+    then: { type: 'object', propertyNames: { enum: [...BASE_FORMAT_KEYS] } },
+    else: { type: 'object', propertyNames: { enum: [...PREFIX_FORMAT_KEYS] } },
+  },
 };
 
 export interface CustomFormatOptions {
@@ -108,7 +132,9 @@ export function createCustomFormat(name: string, definition: unknown, options: C
   if (!isPlainObject(definition)) {
     throw formatError(name, 'expected a mapping of format fields');
   }
-  return 'chat_template' in definition ? createJinjaFormat(name, definition, options) : createPrefixFormat(name, definition);
+  if ('chat_template' in definition) return createJinjaFormat(name, definition, options);
+  if ('base' in definition) return createBaseFormat(name, definition);
+  return createPrefixFormat(name, definition);
 }
 
 // --- Internal helpers ---
@@ -165,8 +191,30 @@ function createJinjaFormat(name: string, definition: Record<string, unknown>, op
     ...(eosToken === undefined ? {} : { eosToken }),
     stop,
     ...(options.at === undefined ? {} : { at: options.at }),
+    readsDateString: /\bdate_string\b/.test(source),
   };
   checkWithinLimits(format);
+  return format;
+}
+
+/** A built-in format with this file's options (today: the date Llama 3.1 prints). */
+function createBaseFormat(name: string, definition: Record<string, unknown>): TurnFormat {
+  rejectUnknownKeys(name, definition, BASE_FORMAT_KEYS, 'a base format');
+  const baseName = readString(name, definition, 'base') ?? '';
+  const base = getBuiltinFormat(baseName);
+  if (!base) {
+    const known = Object.keys(BUILTIN_FORMATS);
+    const match = closestName(baseName, known);
+    throw formatError(name, `base must name a built-in format, not "${baseName}"${match ? `; did you mean "${match}"?` : ''}`, { hint: `Built-in formats: ${known.join(', ')}` });
+  }
+  const format: TurnFormat = { ...base, name };
+  const dateString = readDateString(name, definition);
+  if (dateString !== undefined) {
+    if (templateDateString(base) === undefined) {
+      throw formatError(name, `date_string applies only to a format that prints a date (llama3.1), not "${baseName}"`);
+    }
+    format.dateString = dateString;
+  }
   return format;
 }
 
@@ -209,7 +257,7 @@ function rejectUnknownKeys(
   const unknown = Object.keys(definition).filter((key) => !allowed.includes(key));
   if (unknown.length > 0) {
     throw formatError(name, `unknown field${unknown.length === 1 ? '' : 's'} for ${shape}: ${unknown.join(', ')}`, {
-      hint: `Allowed: ${allowed.join(', ')}. A format has either chat_template or prefix/suffix fields, not both.`,
+      hint: `Allowed: ${allowed.join(', ')}. A format has chat_template, or base, or prefix/suffix fields: one shape only.`,
     });
   }
 }
@@ -218,6 +266,15 @@ function readString(name: string, definition: Record<string, unknown>, key: stri
   const value = definition[key];
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw formatError(name, `${key} must be a string`);
+  return value;
+}
+
+/** `date_string`: a non-empty one-line text, `today` meaning the render date. */
+function readDateString(name: string, definition: Record<string, unknown>): string | undefined {
+  const value = readString(name, definition, 'date_string');
+  if (value !== undefined && (value.trim() === '' || /[\r\n]/.test(value))) {
+    throw formatError(name, 'date_string must be one line of text: a date such as "26 Jul 2024", or "today"');
+  }
   return value;
 }
 

@@ -13,6 +13,6 @@ export type {
   TurnAffixes,
   TurnFormat,
 } from './render.js';
-export { CHAT_TEMPLATE_LIMITS, ChatTemplateLimitError, formatTemplateDate, renderMessages, stopSequences } from './render.js';
+export { CHAT_TEMPLATE_LIMITS, ChatTemplateLimitError, DEFAULT_DATE_STRING, formatTemplateDate, renderMessages, stopSequences, templateDateString } from './render.js';
 export { BUILTIN_FORMATS, getBuiltinFormat } from './builtin.js';
 export { createCustomFormat, FORMAT_SCHEMA, type CustomFormatOptions } from './custom.js';

@@ -40,7 +40,7 @@ export interface SystemRule extends TurnAffixes {
   defaultText?: string;
   /** Write the system turn even with no system text: Llama 3.1 always writes its date header. */
   always?: boolean;
-  /** Written at the start of the system turn, before the system text; `{date}` becomes the render date. */
+  /** Written at the start of the system turn, before the system text; `{date}` becomes the date string (templateDateString). */
   preamble?: string;
 }
 
@@ -82,6 +82,11 @@ export interface TurnFormat {
   trim: TrimRule;
   /** End-of-turn string and next-turn header(s), sent as stop sequences. */
   stop: readonly string[];
+  /**
+   * The date a `{date}` preamble prints: a fixed string, or `today` (the render date).
+   * Default DEFAULT_DATE_STRING, as the official Llama 3.1 template without `date_string`.
+   */
+  dateString?: string;
 }
 
 /** A workspace format holding a model's own Jinja chat template, compiled once. */
@@ -96,6 +101,11 @@ export interface JinjaFormat {
   stop: readonly string[];
   /** Where the template is written (its format file), for errors raised while rendering. */
   at?: SourceLocation;
+  /**
+   * Whether the template reads `date_string`. It is passed only when a caller chooses a date
+   * (RenderOptions.dateString); otherwise the template decides, as with the Hugging Face tokenizer.
+   */
+  readsDateString?: boolean;
 }
 
 export type ModelFormat = TurnFormat | JinjaFormat;
@@ -107,10 +117,32 @@ export interface RenderOptions {
    */
   includeBos: boolean;
   /**
-   * The "today" Llama 3.1's system header prints, and what a Jinja template's `strftime_now`
-   * reads. Default: now.
+   * Now: what a `today` date string prints and what a Jinja template's `strftime_now` reads.
+   * Default: the clock.
    */
   date?: Date;
+  /**
+   * The date a format that prints one (Llama 3.1's "Today Date") prints, over the format's own
+   * choice: a fixed string such as `26 Jul 2024`, or `today`.
+   */
+  dateString?: string;
+}
+
+/** What Llama 3.1's official template prints when no `date_string` is passed, as the Hugging Face tokenizer does. */
+export const DEFAULT_DATE_STRING = '26 Jul 2024';
+
+/**
+ * The date string a format prints with these options: the options' choice, else the
+ * format's, else (a format with a `{date}` preamble: llama3.1) DEFAULT_DATE_STRING; `today`
+ * becomes the render date. Undefined when the format prints no date, and for a Jinja template
+ * given no date by the options (the template decides: its own default, or strftime_now).
+ */
+export function templateDateString(format: ModelFormat, options: Pick<RenderOptions, 'date' | 'dateString'> = {}): string | undefined {
+  const printsDate = format.kind === 'turns' ? format.system.preamble?.includes('{date}') === true : format.readsDateString === true;
+  if (!printsDate) return undefined;
+  const choice = options.dateString ?? (format.kind === 'turns' ? (format.dateString ?? DEFAULT_DATE_STRING) : undefined);
+  if (choice === undefined) return undefined;
+  return choice === 'today' ? formatTemplateDate(options.date ?? new Date()) : choice;
 }
 
 /**
@@ -149,7 +181,7 @@ function renderTurns(format: TurnFormat, messages: readonly ChatMessage[], optio
   let text = options.includeBos ? format.bos : '';
 
   if (system.placement === 'own-turn' && (systemText !== undefined || system.always)) {
-    text += system.prefix + preambleText(system, options) + (systemText ?? '') + system.suffix;
+    text += system.prefix + preambleText(format, options) + (systemText ?? '') + system.suffix;
   }
 
   const foldIndex = systemText === undefined ? -1 : foldTargetIndex(system.placement, conversation);
@@ -212,9 +244,10 @@ function assistantBody(content: string, assistant: AssistantRule, trim: TrimRule
   return trim.messages ? body.trim() : body;
 }
 
-function preambleText(system: SystemRule, options: RenderOptions): string {
-  if (system.preamble === undefined) return '';
-  return system.preamble.replaceAll('{date}', () => formatTemplateDate(options.date ?? new Date()));
+function preambleText(format: TurnFormat, options: RenderOptions): string {
+  const { preamble } = format.system;
+  if (preamble === undefined) return '';
+  return preamble.replaceAll('{date}', () => templateDateString(format, options) ?? DEFAULT_DATE_STRING);
 }
 
 function renderJinja(format: JinjaFormat, messages: readonly ChatMessage[], options: RenderOptions): string {
@@ -281,6 +314,8 @@ export function renderJinjaText(format: JinjaFormat, messages: readonly ChatMess
   // A token the format does not define stays undefined in the template (Qwen's tokenizer has no BOS).
   if (format.bosToken !== undefined) context['bos_token'] = format.bosToken;
   if (format.eosToken !== undefined) context['eos_token'] = format.eosToken;
+  const dateString = templateDateString(format, options);
+  if (dateString !== undefined) context['date_string'] = dateString;
   return renderBounded(format.template, context, options.date ?? new Date());
 }
 
