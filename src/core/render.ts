@@ -334,7 +334,7 @@ function toTemplateError(error: unknown, source: Source, chain: string[]): Templ
     const expression = expressionAt(source.text, lineNumber, column) ?? missing[1]!;
     message = `missing variable "${expression}"${hintFor(expression)}`;
   } else if (helper) {
-    message = `unknown helper "${helper}"; the helpers are block, tag, json (and Handlebars' #if, #each, #with, #unless)`;
+    message = `unknown helper "${helper}"; the helpers are block, tag and json, and the block helpers #if, #each, #with and #unless`;
   } else {
     message = raw.replace(/ - \d+:\d+$/, '');
   }
