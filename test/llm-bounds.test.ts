@@ -93,7 +93,7 @@ describe('deadline', () => {
     expect(error.code).toBe('CANCELLED');
   });
 
-  it('leaves a normal reply alone, and defaults to 30 minutes', async () => {
+  it('leaves a normal reply alone, with a deadline given or the default one', async () => {
     const result = await clientFor('kobold', { deadlineMs: 5_000 }).complete(requestFor('quick one'), { onToken: () => undefined });
     expect(result.text).toBe('echo: quick one');
     const plain = await clientFor('ollama').complete(requestFor('no deadline given'));

@@ -181,7 +181,7 @@ async function scripted(handle: (req: IncomingMessage, res: ServerResponse) => v
 }
 
 describe('redaction of huge texts', () => {
-  it('stays fast on a long run of base64-like text, and masks a key past 64 KiB whole or not at all', () => {
+  it('stays fast on a 2 MB run of base64-like text without the key', () => {
     const redact = createRedactor(KEY);
     const noise = 'QUJD'.repeat(500_000); // 2 MB of base64 without the key
     const started = Date.now();
