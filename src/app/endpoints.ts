@@ -6,12 +6,6 @@ import { AppError } from '../core/errors.js';
 import type { ApiKind, ApiSetting } from '../core/llm.js';
 import type { EndpointConfig, WorkspaceConfig } from '../core/types.js';
 
-/** Settings src/core/schemas.ts validates that core/types.ts does not declare yet. */
-interface NewSettings {
-  /** Total time per request, in ms (default: the adapters' 30 minutes). */
-  deadline_ms?: number;
-}
-
 export interface ResolvedEndpoint {
   port: number;
   urls: string[];
@@ -48,9 +42,8 @@ export function parseEndpointOverrides(values: readonly string[]): Map<number, s
 }
 
 export function resolveEndpoint(config: WorkspaceConfig, port: number, overrides: Map<number, string>, env: NodeJS.ProcessEnv = process.env): ResolvedEndpoint {
-  const own: EndpointConfig & NewSettings = config.endpoints[String(port)] ?? {};
-  const llm: WorkspaceConfig['llm'] & NewSettings = config.llm;
-  const deadlineMs = own.deadline_ms ?? llm.deadline_ms;
+  const own: EndpointConfig = config.endpoints[String(port)] ?? {};
+  const deadlineMs = own.deadline_ms ?? config.llm.deadline_ms;
   const host = env['QUIRE_LLM_HOST'] || own.host || config.llm.host;
   const override = overrides.get(port);
   const urls = override ? [override] : own.urls?.length ? own.urls.map((u) => u.replace(/\/+$/, '')) : [`http://${formatHost(host)}:${port}`];

@@ -120,6 +120,8 @@ export interface EndpointConfig {
   model?: string;
   concurrency?: number;
   timeout_ms?: number;
+  /** Total time per request, in ms, retries included. */
+  deadline_ms?: number;
   retries?: number;
   api_key_env?: string;
 }
@@ -129,6 +131,7 @@ export interface WorkspaceConfig {
     host: string;
     api: string;
     timeout_ms: number;
+    deadline_ms?: number;
     retries: number;
     api_key_env?: string;
   };
