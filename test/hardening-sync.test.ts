@@ -67,3 +67,13 @@ describe('rows deleted by another tool', () => {
     after.close();
   });
 });
+
+describe('--endpoint', () => {
+  it.each(['0=http://127.0.0.1:1', '99999=http://127.0.0.1:1', '5001=127.0.0.1:1'])('refuses %s as a usage error naming the form, before any run', async (value) => {
+    const ws = makeWorkspace(MINIMAL_WORKSPACE);
+    temp.push(ws);
+    const result = await runCliAsync(['-w', ws.root, 'run', 'research', '--input', 'text=x', '--endpoint', value]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('a port from 1 to 65535');
+  });
+});

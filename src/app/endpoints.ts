@@ -2,7 +2,7 @@
  * Which server a payload's `llm_port` means: quire.yaml `llm:` defaults, overridden per
  * port by `endpoints:`, by QUIRE_LLM_HOST, and by `--endpoint port=url` on the command line.
  */
-import { AppError } from '../core/errors.js';
+import { AppError, UsageError } from '../core/errors.js';
 import type { ApiKind, ApiSetting } from '../core/llm.js';
 import type { EndpointConfig, WorkspaceConfig } from '../core/types.js';
 
@@ -35,8 +35,9 @@ export function parseEndpointOverrides(values: readonly string[]): Map<number, s
   const overrides = new Map<number, string>();
   for (const value of values) {
     const match = /^(\d{1,5})=(https?:\/\/.+)$/.exec(value);
-    if (!match) throw new AppError('USAGE', `--endpoint "${value}" must look like 5001=http://127.0.0.1:8080`);
-    overrides.set(Number(match[1]), match[2]!.replace(/\/+$/, ''));
+    const port = match ? Number(match[1]) : 0;
+    if (!match || port < 1 || port > 65535) throw new UsageError(`--endpoint "${value}" must look like 5001=http://127.0.0.1:8080, with a port from 1 to 65535`);
+    overrides.set(port, match![2]!.replace(/\/+$/, ''));
   }
   return overrides;
 }
