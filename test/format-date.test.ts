@@ -72,3 +72,24 @@ describe('llama3.1 Today Date', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^formats\/z\.yaml:2:14: date_string must be/));
   });
 });
+
+describe('the date a run recorded', () => {
+  it('is in the response metadata: the fixed default, or today from a format that asks for it', async () => {
+    const { startMockLlm } = await import('../src/mock-llm/index.js');
+    const { runCliAsync } = await import('./helpers/cli.js');
+    const mock = await startMockLlm({ api: 'kobold' });
+    try {
+      const dated = async (ws: TempWorkspace) => {
+        const run = await runCliAsync(['-w', ws.root, 'run', 'w', '--json', '--endpoint', `5001=${mock.url}`]);
+        expect(run.code, run.stderr).toBe(0);
+        const shown = JSON.parse(runCli(['-w', ws.root, 'show', String((JSON.parse(run.stdout) as { run_id: number }).run_id), '--json']).stdout) as { responses: { metadata: { date_string?: string } }[] };
+        return shown.responses[0]!.metadata.date_string;
+      };
+      expect(await dated(workspace('llama3.1'))).toBe('26 Jul 2024');
+      expect(await dated(workspace('llama3.1', { 'formats/llama3.1.yaml': 'base: llama3.1\ndate_string: today\n' }))).toBe(formatTemplateDate(new Date()));
+      expect(await dated(workspace('chatml'))).toBeUndefined();
+    } finally {
+      await mock.close();
+    }
+  });
+});

@@ -5,6 +5,7 @@
 import { AppError } from '../core/errors.js';
 import type { FinishedStatus, ResponseMetadata, RunMetadata } from '../core/history.js';
 import type { ApiKind, CompletionResult, ContextInfo, LlmClient } from '../core/llm.js';
+import type { BuiltPrompt } from '../core/prompt.js';
 import { resolveInputs } from '../core/inputs.js';
 import type { AppContext } from './context.js';
 import { parseEndpointOverrides, resolveEndpoint, type ResolvedEndpoint } from './endpoints.js';
@@ -90,7 +91,7 @@ export async function runWorkflow(ctx: AppContext, options: RunOptions): Promise
     const current = { index: planned.index, name: planned.step.name };
     try {
       options.signal?.throwIfAborted();
-      const prompt = planner.prompt(planned, input, stepOutputs, outputs.at(-1)?.output);
+      const prompt = planner.prompt(planned, input, stepOutputs, outputs.at(-1)?.output, { date: ctx.clock.now() });
       const endpoint = endpoints.get(planned.payload.llmPort)!;
       const client = await ctx.clients(endpoint, options.signal);
       const chat = client.api === 'openai-chat';
@@ -117,7 +118,7 @@ export async function runWorkflow(ctx: AppContext, options: RunOptions): Promise
         },
       );
       await history.addResponse(
-        { runId, payloadId: links.payloadIds.get(planned.payload.name) ?? null, content: result.text, prompt: sentPrompt, metadata: responseMetadata(planned, client, endpoint, prompt.stop, params, context, result) },
+        { runId, payloadId: links.payloadIds.get(planned.payload.name) ?? null, content: result.text, prompt: sentPrompt, metadata: responseMetadata(planned, client, endpoint, prompt, params, context, result) },
         ctx.clock.now(),
       );
       outputs.push({ name: planned.step.name, output: result.text });
@@ -155,7 +156,7 @@ function responseMetadata(
   planned: PlannedStep,
   client: LlmClient,
   endpoint: ResolvedEndpoint,
-  stop: string[],
+  prompt: BuiltPrompt,
   params: Record<string, unknown>,
   context: ContextInfo,
   result: CompletionResult,
@@ -168,7 +169,9 @@ function responseMetadata(
     api: client.api,
     model: result.model ?? endpoint.model ?? null,
     model_format: planned.payload.modelFormat,
-    sampler: { temperature: planned.payload.temperature, max_tokens: planned.payload.responseLength, stop, ...params },
+    sampler: { temperature: planned.payload.temperature, max_tokens: planned.payload.responseLength, stop: prompt.stop, ...params },
+    // The date a format printed into the prompt (llama3.1's system header), so runs stay comparable.
+    ...(prompt.dateString !== undefined ? { date_string: prompt.dateString } : {}),
     prompt_tokens: result.promptTokens ?? context.promptTokens ?? null,
     completion_tokens: result.completionTokens ?? null,
     time_to_first_token_ms: result.timeToFirstTokenMs ?? null,

@@ -38,6 +38,8 @@ export interface ResponseMetadata {
   api?: string;
   model?: string | null;
   model_format?: string;
+  /** The date the model format printed into the prompt, when it prints one (llama3.1). */
+  date_string?: string;
   sampler?: Record<string, unknown>;
   prompt_tokens?: number | null;
   completion_tokens?: number | null;
