@@ -318,6 +318,39 @@ const BAD_CASES: BadCase[] = [
     ],
   },
   {
+    // Issue 7 item 6: Handlebars' own helpers and partials are not part of quire's template language.
+    name: 'template-helpers',
+    problems: [
+      { file: 'blocks/style.md', line: 5, col: 13, code: 'TEMPLATE', message: /partials.*did you mean \{\{block "tasks\/summarize"\}\}/ },
+      { file: 'blocks/tasks/summarize.md', line: 5, col: 3, code: 'TEMPLATE', message: /unknown helper "log"/ },
+      { file: 'workflows/summarize.payload.yaml', line: 6, col: 5, code: 'TEMPLATE', message: /unknown helper "lookup"/ },
+    ],
+  },
+  {
+    // Issue 7 item 7: only input, vars, steps and previous exist at the top level; Object.prototype names are not variables.
+    name: 'template-unknown-variable',
+    problems: [
+      { file: 'blocks/style.md', line: 5, col: 9, code: 'TEMPLATE', message: /unknown variable "__proto__"/ },
+      { file: 'blocks/tasks/summarize.md', line: 4, col: 16, code: 'TEMPLATE', message: /unknown variable "inptu.words"; did you mean "input"\?/ },
+    ],
+  },
+  {
+    // Issue 7 bounds: include chains longer than rendering allows are reported at validation, naming the chain.
+    name: 'include-too-deep',
+    problems: [
+      { file: 'blocks/tasks/summarize.md', line: 7, col: 1, code: 'TEMPLATE', message: /includes nest 18 blocks deep, more than the 16 rendering allows: tasks\/summarize -> deep\/l1 -> .* -> deep\/l17/ },
+    ],
+  },
+  {
+    // Issue 7 bounds: a runaway chat_template is a located FORMAT problem, not a V8 fatal error at render.
+    name: 'format-runaway',
+    problems: [
+      { file: 'formats/dated.yaml', line: 1, col: 1, code: 'FORMAT', message: /date_string applies only to a format that prints a date/ },
+      { file: 'formats/runaway.yaml', line: 2, col: 16, code: 'FORMAT', message: /chat_template called range\(\) for 300000000 items/ },
+      { file: 'formats/typo.yaml', line: 1, col: 7, code: 'SCHEMA', message: /base must be one of/ },
+    ],
+  },
+  {
     // Found with issue 7 item 1: aliases build values the text does not nest. A list nested
     // 30 deep holding an alias to one nested 40 deep is 72 levels (and crashed `sync` with a
     // stack overflow in JSON.stringify); an alias inside its own anchor is a value containing
