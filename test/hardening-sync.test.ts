@@ -77,3 +77,29 @@ describe('--endpoint', () => {
     expect(result.stderr).toContain('a port from 1 to 65535');
   });
 });
+
+describe('a parse cache written by other checks (an older quire)', () => {
+  it('is not reused: every file is read and checked again once, and stale entries are dropped', async () => {
+    const ws = makeWorkspace(MINIMAL_WORKSPACE);
+    temp.push(ws);
+    expect((await runCliAsync(['-w', ws.root, 'sync'])).code).toBe(0);
+    // What an older quire left: its version, a parse the current checks would not give, and a file since deleted.
+    const db = new Database(ws.dbPath);
+    db.prepare("UPDATE quire_state SET value = '1' WHERE key = 'checks'").run();
+    const row = db.prepare("SELECT parsed FROM quire_files WHERE path = 'workflows/summarize.payload.yaml'").get() as { parsed: string };
+    db.prepare("UPDATE quire_files SET parsed = ? WHERE path = 'workflows/summarize.payload.yaml'").run(row.parsed.replace('"chatml"', '"mistral"'));
+    db.prepare("INSERT INTO quire_files (path, kind, size, mtime_ms, hash, parsed) VALUES ('blocks/gone.md', 'block', 1, 1, 'x', '')").run();
+    db.close();
+
+    const rendered = await runCliAsync(['-w', ws.root, 'render', 'research', '--input', 'text=x', '--json']);
+    expect((JSON.parse(rendered.stdout) as { steps: { model_format: string }[] }).steps[0]!.model_format).toBe('chatml');
+    expect((await runCliAsync(['-w', ws.root, 'sync'])).code).toBe(0);
+    const after = new Database(ws.dbPath, { readonly: true });
+    expect(after.prepare("SELECT value FROM quire_state WHERE key = 'checks'").get()).not.toEqual({ value: '1' });
+    expect(after.prepare("SELECT count(*) AS n FROM quire_files WHERE path = 'blocks/gone.md'").get()).toEqual({ n: 0 });
+    after.close();
+    // Current again: the next sync takes the shortcut.
+    const again = JSON.parse((await runCliAsync(['-w', ws.root, 'sync', '--json'])).stdout) as Record<'blocks', Record<string, number>>;
+    expect(again.blocks).toMatchObject({ unchanged: 2, updated: 0 });
+  });
+});

@@ -6,8 +6,7 @@
 import { createHash } from 'node:crypto';
 import { MIGRATIONS } from './migrations.js';
 
-/** Bump when validation rules change, so a workspace that passed old checks is checked again. */
-export const CHECKS_VERSION = 1;
+import { CHECKS_VERSION } from '../../core/workspace.js';
 
 export function workspaceFingerprint(files: Iterable<readonly [string, string]>): string {
   const hash = createHash('sha256').update(`schema:${MIGRATIONS.length};checks:${CHECKS_VERSION}\n`);

@@ -14,7 +14,7 @@
  */
 import type { ParseCache } from '../../core/ports.js';
 import type { Block, Include, KnownFile } from '../../core/types.js';
-import type { CachedFileEntry, ParsedFile } from '../../core/workspace.js';
+import { CHECKS_VERSION, type CachedFileEntry, type ParsedFile } from '../../core/workspace.js';
 import { createBatchInserter } from './batch-insert.js';
 import { workspaceFingerprint } from './fingerprint.js';
 import type { Db } from './open.js';
@@ -45,11 +45,14 @@ export function createParseCache(db: Db, loadText: BlockTextLoader = blockTextFr
   const blockFromRow = (row: BlockRowValues): Block => new CachedBlock(row, loadText);
   const readState = (key: string) => db.prepare('SELECT value FROM quire_state WHERE key = ?').pluck().get(key) as string | undefined;
   const writeState = (key: string, value: string) => db.prepare('INSERT OR REPLACE INTO quire_state (key, value) VALUES (?, ?)').run(key, value);
+  // Parses made by other checks (an older quire) are not reused: every file is read and checked again once.
+  const current = () => readState('checks') === String(CHECKS_VERSION);
   const recordedMtime = (mtimeMs: number) => (Math.abs(clock() - mtimeMs) < RACY_MS ? UNKNOWN_MTIME : mtimeMs);
 
   return {
     knownFiles() {
       const known = new Map<string, KnownFile>();
+      if (!current()) return known;
       for (const [path, size, mtimeMs, hash] of db.prepare('SELECT path, size, mtime_ms, hash FROM quire_files').raw().all() as [string, number, number, string][]) {
         known.set(path, { size, mtimeMs, hash });
       }
@@ -67,12 +70,13 @@ export function createParseCache(db: Db, loadText: BlockTextLoader = blockTextFr
     },
 
     entries() {
+      const cache = new Map<string, CachedFileEntry>();
+      if (!current()) return cache;
       const blocks = new Map<string, Block>();
       for (const row of db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE source_path IS NOT NULL AND includes IS NOT NULL`).raw().all() as BlockRowValues[]) {
         const block = blockFromRow(row);
         blocks.set(block.sourcePath, block);
       }
-      const cache = new Map<string, CachedFileEntry>();
       for (const [path, kind, size, mtimeMs, hash, text] of db.prepare('SELECT path, kind, size, mtime_ms, hash, parsed FROM quire_files').raw().all() as [string, string, number, number, string, string][]) {
         if (kind === 'block') {
           const block = blocks.get(path);
@@ -120,6 +124,8 @@ export function createParseCache(db: Db, loadText: BlockTextLoader = blockTextFr
       const upsert = createBatchInserter(db, 'quire_files', ['path', 'kind', 'size', 'mtime_ms', 'hash', 'parsed'], { orReplace: true });
       const remove = db.prepare('DELETE FROM quire_files WHERE path = ?');
       db.transaction(() => {
+        // Recording over another version's cache: `changed` holds every file, so start afresh.
+        if (!current()) db.exec('DELETE FROM quire_files');
         for (const { path, size, mtimeMs, state } of changed) {
           // A block's parse lives in its `blocks` row; other kinds keep theirs here as JSON.
           upsert.add([path, state.parsed.kind, size, recordedMtime(mtimeMs), state.hash, state.parsed.kind === 'block' ? '' : JSON.stringify(state.parsed)]);
@@ -128,6 +134,7 @@ export function createParseCache(db: Db, loadText: BlockTextLoader = blockTextFr
         for (const path of removed) remove.run(path);
         writeState('fingerprint', workspaceFingerprint(hashes));
         writeState('counts', JSON.stringify(counts));
+        writeState('checks', String(CHECKS_VERSION));
       }).immediate();
     },
 
