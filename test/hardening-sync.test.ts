@@ -103,3 +103,13 @@ describe('a parse cache written by other checks (an older quire)', () => {
     expect(again.blocks).toMatchObject({ unchanged: 2, updated: 0 });
   });
 });
+
+describe('inputs named like Object.prototype members', () => {
+  it('are inputs like any other: __proto__ and constructor render their values', async () => {
+    const ws = makeWorkspace({ 'blocks/b.md': 'Hi {{input.__proto__}} and {{input.constructor}}\n', 'workflows/p.payload.yaml': 'blocks: [b]\n' });
+    temp.push(ws);
+    const result = await runCliAsync(['-w', ws.root, 'render', 'p', '--input', '__proto__=X', '--input', 'constructor=Y', '--json']);
+    expect(result.code, result.stdout).toBe(0);
+    expect((JSON.parse(result.stdout) as { steps: { prompt: string }[] }).steps[0]!.prompt).toBe('Hi X and Y');
+  });
+});

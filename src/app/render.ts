@@ -3,7 +3,7 @@
  * writing the database. Outputs of earlier steps are placeholders unless given.
  */
 import { AppError, ProblemsError } from '../core/errors.js';
-import { resolveInputs } from '../core/inputs.js';
+import { resolveInputs, setOwn } from '../core/inputs.js';
 import type { BuiltPrompt } from '../core/prompt.js';
 import type { Workflow, Workspace } from '../core/types.js';
 import type { AppContext } from './context.js';
@@ -32,7 +32,7 @@ export function splitRenderInputs(values: Record<string, string>): { inputs: Rec
   for (const [key, value] of Object.entries(values)) {
     const match = /^steps\.(.+)\.output$/.exec(key);
     if (match) outputs.set(match[1]!, value);
-    else inputs[key] = value;
+    else setOwn(inputs, key, value);
   }
   return { inputs, outputs };
 }

@@ -7,12 +7,17 @@ import { closestName } from './suggest.js';
 import type { InputSpec, Workflow } from './types.js';
 
 /** Parses `k=v` pairs (the value may contain `=`). @throws AppError INPUT on a pair without `=`. */
+/** Sets an own property, also for names like `__proto__` that plain assignment would turn into a prototype change. */
+export function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 export function parseInputPairs(pairs: readonly string[]): Record<string, string> {
   const values: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new AppError('INPUT', `--input "${pair}" must look like key=value`);
-    values[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
+    setOwn(values, pair.slice(0, eq).trim(), pair.slice(eq + 1));
   }
   return values;
 }
@@ -35,12 +40,12 @@ export function resolveInputs(workflow: Workflow, given: Record<string, unknown>
   for (const [key, spec] of Object.entries(workflow.inputs)) {
     if (Object.hasOwn(given, key)) {
       const converted = convert(key, spec, given[key]);
-      if (converted.ok) resolved[key] = converted.value;
+      if (converted.ok) setOwn(resolved, key, converted.value);
       else problems.push(converted.problem);
     } else if (Object.hasOwn(spec, 'default')) {
-      resolved[key] = spec.default;
+      setOwn(resolved, key, spec.default);
     } else if (options.placeholders) {
-      resolved[key] = `<input.${key}>`;
+      setOwn(resolved, key, `<input.${key}>`);
     } else if (spec.required) {
       problems.push(`missing required input "${key}" (${spec.type}${spec.description ? `: ${spec.description}` : ''}); pass --input ${key}=...`);
     }
