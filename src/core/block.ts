@@ -68,7 +68,7 @@ export function parseBlock(path: string, text: string, contentHash: string): Blo
     }
   }
   const scan = findIncludes(path, body, bodyLine);
-  if (!scan.ok) problems.push(scan.problem);
+  if (!scan.ok) problems.push(...scan.problems);
   if (problems.length > 0 || !scan.ok) return { ok: false, problems };
 
   const key = blockKeyFromPath(path);

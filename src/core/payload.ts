@@ -32,7 +32,7 @@ export function readPayloadSettings(file: string, source: YamlSource, value: Rec
         const scan = findIncludes(file, ref.text, ref.at.line);
         // Positions inside a (possibly quoted or folded) YAML scalar do not map back to
         // columns reliably: report at the entry.
-        if (!scan.ok) problems.push({ ...scan.problem, line: ref.at.line, col: ref.at.col });
+        if (!scan.ok) problems.push(...scan.problems.map((problem) => ({ ...problem, line: ref.at.line, col: ref.at.col })));
         else ref.includes = scan.includes.map((include) => ({ ...include, line: ref.at.line, col: ref.at.col }));
       }
       return ref;
