@@ -51,6 +51,8 @@ export interface RunOutcome {
  */
 export async function runWorkflow(ctx: AppContext, options: RunOptions): Promise<RunOutcome> {
   const emit = options.onEvent ?? (() => {});
+  // Asked now, answered while the model loads (git runs in other processes).
+  const gitState = ctx.gitState();
   const { workspace, hashes } = options.model ?? (await loadRunModel(ctx, options.workflow));
   const { history, mirror } = await ctx.stores.forWriting();
   await history.markInterrupted((metadata) => isRunAlive(ctx.processes, metadata), ctx.clock.now());
@@ -63,7 +65,7 @@ export async function runWorkflow(ctx: AppContext, options: RunOptions): Promise
   const endpoints = new Map(steps.map((s) => [s.payload.llmPort, resolveEndpoint(workspace.config, s.payload.llmPort, overrides)]));
 
   const links = await mirror.runLinks(workflow.name);
-  const git = await ctx.gitState();
+  const git = await gitState;
   const runMetadata: RunMetadata = {
     inputs: input,
     trigger: options.trigger,

@@ -17,13 +17,6 @@ import { decodeSource } from './text.js';
 import type { Block, FileKind, FormatFile, Payload, SourceFile, Workflow, WorkspaceConfig, Workspace } from './types.js';
 import { parseWorkflow } from './workflow.js';
 
-/**
- * The version of parsing and checking. Bump it whenever a file that passed before could
- * now be refused (or read differently): cached parses of another version are not reused.
- * 2: helper set, strict own-field variables, include and nesting limits, invisible characters (issue 7).
- */
-export const CHECKS_VERSION = 2;
-
 /** What one file parses to: the unit the cache keeps. */
 export type ParsedFile =
   | { kind: 'block'; block: Block }

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { MIGRATIONS } from './migrations.js';
 
-import { CHECKS_VERSION } from '../../core/workspace.js';
+import { CHECKS_VERSION } from '../../core/checks-version.js';
 
 export function workspaceFingerprint(files: Iterable<readonly [string, string]>): string {
   const hash = createHash('sha256').update(`schema:${MIGRATIONS.length};checks:${CHECKS_VERSION}\n`);

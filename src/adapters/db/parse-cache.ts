@@ -14,7 +14,8 @@
  */
 import type { ParseCache } from '../../core/ports.js';
 import type { Block, Include, KnownFile } from '../../core/types.js';
-import { CHECKS_VERSION, type CachedFileEntry, type ParsedFile } from '../../core/workspace.js';
+import { CHECKS_VERSION } from '../../core/checks-version.js';
+import type { CachedFileEntry, ParsedFile } from '../../core/workspace.js';
 import { createBatchInserter } from './batch-insert.js';
 import { workspaceFingerprint } from './fingerprint.js';
 import type { Db } from './open.js';
