@@ -176,3 +176,21 @@ describe('Jinja chat templates of workspace formats', () => {
     expect((JSON.parse(ok.stdout) as { steps: { prompt: string }[] }).steps[0]!.prompt).toBe('Hello there');
   });
 });
+
+describe('include depth through tag includes', () => {
+  it('a chain that goes through {{tag}} includes is measured and reported like one through {{block}}', () => {
+    const files: Record<string, string> = { 'workflows/p.payload.yaml': 'blocks: [l0]\n' };
+    // l0 includes every block tagged t1 (l1 and a shallow sibling), l1 every block tagged t2, ...
+    for (let i = 0; i <= 17; i++) {
+      files[`blocks/l${i}.md`] = `---\ntags: [t${i}]\n---\n${i < 17 ? `x {{tag "t${i + 1}"}}` : 'end'}\n`;
+      files[`blocks/s${i}.md`] = `---\ntags: [t${i}]\n---\nshallow\n`;
+    }
+    const ws = makeWorkspace(files);
+    temps.push(ws);
+    const result = cli(ws, 'validate');
+    expect(result.code).toBe(1);
+    const chain = Array.from({ length: 18 }, (_, i) => `l${i}`).join(' -> ');
+    expect(result.stderr).toContain(`blocks/l0.md:4:3: includes nest 18 blocks deep, more than the 16 rendering allows: ${chain}`);
+    expect(result.stderr).toContain('1 problem found');
+  });
+});

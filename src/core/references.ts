@@ -80,58 +80,84 @@ export function checkReferences(workspace: Workspace, broken: BrokenNames = NONE
  * reported once, at the include that starts it in the chain's first block, with the chain.
  * Only literal includes are seen here (`{{block vars.x}}` is checked when it renders), and a
  * cycle is left to findIncludeCycles.
+ *
+ * Heights are computed once per block and once per included tag (the tallest of its blocks),
+ * so a tag included by many blocks is not expanded again for each of them.
  */
 export function findDeepIncludes(workspace: Workspace): Problem[] {
   const limit = RENDER_LIMITS.includeDepth;
-  const targets = (block: Block) =>
-    block.includes.flatMap((include) =>
-      (include.kind === 'block' ? [include.name] : (workspace.tags.get(include.name) ?? []))
-        .filter((target) => workspace.blocks.has(target))
-        .map((target) => ({ target, include })),
-    );
-  // height: blocks in the longest chain starting at a block; next: the include that starts it.
+  type Include = Block['includes'][number];
+  // A node is a block (by key) or an included tag ('\0' + name: no block key starts with NUL).
+  const TAG = '\u0000';
+  const children = (node: string): string[] => {
+    if (node.startsWith(TAG)) return (workspace.tags.get(node.slice(1)) ?? []).filter((key) => workspace.blocks.has(key));
+    const block = workspace.blocks.get(node)!;
+    return block.includes.flatMap((include) => (include.kind === 'tag' ? [TAG + include.name] : workspace.blocks.has(include.name) ? [include.name] : []));
+  };
+  // height: blocks in the longest chain starting at a node (a tag adds no block of its own);
+  // next: the child that chain continues with.
   const height = new Map<string, number>();
-  const next = new Map<string, { target: string; include: Block['includes'][number] }>();
+  const next = new Map<string, string>();
   const active = new Set<string>();
   const keys = [...workspace.blocks.keys()].sort();
   for (const root of keys) {
     if (height.has(root)) continue;
+    if (workspace.blocks.get(root)!.includes.length === 0) {
+      height.set(root, 1); // most blocks include nothing: no walk
+      continue;
+    }
     // Iterative depth-first walk: a chain of thousands of blocks must not overflow the stack.
-    const stack: { key: string; edges: ReturnType<typeof targets>; index: number }[] = [{ key: root, edges: targets(workspace.blocks.get(root)!), index: 0 }];
+    const stack: { node: string; edges: string[]; index: number }[] = [{ node: root, edges: children(root), index: 0 }];
     active.add(root);
     while (stack.length > 0) {
       const frame = stack.at(-1)!;
-      const edge = frame.edges[frame.index++];
-      if (edge) {
-        if (!height.has(edge.target) && !active.has(edge.target)) {
-          active.add(edge.target);
-          stack.push({ key: edge.target, edges: targets(workspace.blocks.get(edge.target)!), index: 0 });
+      const child = frame.edges[frame.index++];
+      if (child !== undefined) {
+        if (!height.has(child) && !active.has(child)) {
+          active.add(child);
+          const leaf = !child.startsWith(TAG) && workspace.blocks.get(child)!.includes.length === 0;
+          if (leaf) {
+            height.set(child, 1);
+            active.delete(child);
+          } else stack.push({ node: child, edges: children(child), index: 0 });
         }
         continue;
       }
-      let best = 1;
+      let best = 0;
       for (const candidate of frame.edges) {
-        const below = height.get(candidate.target);
-        if (below !== undefined && below + 1 > best) {
-          best = below + 1;
-          next.set(frame.key, candidate);
+        const below = height.get(candidate);
+        if (below !== undefined && below > best) {
+          best = below;
+          next.set(frame.node, candidate);
         }
       }
-      height.set(frame.key, best);
-      active.delete(frame.key);
+      height.set(frame.node, frame.node.startsWith(TAG) ? best : best + 1);
+      active.delete(frame.node);
       stack.pop();
     }
   }
 
+  /** The next block of the chain from a block, and the include that leads there. */
+  const step = (key: string): { target: string; include: Include } | undefined => {
+    const child = next.get(key);
+    if (child === undefined) return undefined;
+    const block = workspace.blocks.get(key)!;
+    if (!child.startsWith(TAG)) return { target: child, include: block.includes.find((i) => i.kind === 'block' && i.name === child)! };
+    const target = next.get(child);
+    return target === undefined ? undefined : { target, include: block.includes.find((i) => i.kind === 'tag' && i.name === child.slice(1))! };
+  };
   const tooDeep = (key: string) => (height.get(key) ?? 0) > limit;
   const includedByTooDeep = new Set<string>();
-  for (const key of keys) if (tooDeep(key)) for (const { target } of targets(workspace.blocks.get(key)!)) includedByTooDeep.add(target);
+  for (const key of keys) {
+    if (!tooDeep(key)) continue;
+    for (const child of children(key)) for (const target of child.startsWith(TAG) ? children(child) : [child]) includedByTooDeep.add(target);
+  }
   const problems: Problem[] = [];
   for (const key of keys) {
     if (!tooDeep(key) || includedByTooDeep.has(key)) continue;
     const chain = [key];
-    for (let step = next.get(key); step && chain.length <= height.get(key)!; step = next.get(step.target)) chain.push(step.target);
-    const first = next.get(key)!.include;
+    for (let link = step(key); link && chain.length <= height.get(key)!; link = step(link.target)) chain.push(link.target);
+    const first = step(key)!.include;
     const block = workspace.blocks.get(key)!;
     problems.push({
       file: block.sourcePath,
