@@ -9,7 +9,7 @@ import { everythingChanged, findChanges, hasChanges } from '../core/changes.js';
 import { contentHash } from '../core/hash.js';
 import { unchangedReport, type SyncReport } from '../core/sync-report.js';
 import type { Workspace, WorkspaceFiles } from '../core/types.js';
-import type { CachedFileEntry } from '../core/workspace.js';
+import type { CachedFileEntry, FileState } from '../core/workspace.js';
 import type { AppContext } from './context.js';
 import { settleInterruptedRuns } from './interrupted.js';
 import type { MirrorStore, ParseCache } from '../core/ports.js';
@@ -22,6 +22,9 @@ export interface WorkspaceModel {
 
 export interface SyncedModel extends WorkspaceModel {
   report: SyncReport;
+  /** Every parsed file, and the size and mtime it had: what a live model starts from. */
+  files: Map<string, FileState>;
+  stats: Map<string, { size: number; mtimeMs: number }>;
 }
 
 /**
@@ -75,7 +78,7 @@ export async function syncChecked(ctx: AppContext, check: SyncCheck): Promise<Sy
     return state && (!before || before.size !== stat.size || before.mtimeMs !== stat.mtimeMs || changes.paths.has(path)) ? [{ path, ...stat, state }] : [];
   });
   if (!same || changed.length > 0) stores.cache.record({ changed, removed: changes.removedPaths, hashes, counts });
-  return { workspace, hashes, report };
+  return { workspace, hashes, report, files, stats };
 }
 
 /** Whether the mirror still holds as many file-backed rows as the last sync wrote. */

@@ -12,7 +12,8 @@ import type { WorkspaceChanges } from './changes.js';
 import type { ExportInput } from './export.js';
 import type { FinishedStatus, NewResponse, ResponseRecord, RunMetadata, RunRecord, RunSummary } from './history.js';
 import type { SyncReport } from './sync-report.js';
-import type { Block, KnownFile, Workspace, WorkspaceFiles } from './types.js';
+import type { Problem } from './errors.js';
+import type { Block, KnownFile, SourceFile, Workspace, WorkspaceFiles } from './types.js';
 import type { CachedFileEntry, FileState, ParsedFile } from './workspace.js';
 
 /** Run history: one run per workflow run, one response per completed step, each written as soon as it exists. */
@@ -115,6 +116,11 @@ export interface WorkspaceReader {
   walk(known?: ReadonlyMap<string, KnownFile>): WorkspaceFiles;
   /** One file's bytes, by workspace-relative path. */
   read(path: string): Uint8Array;
+  /**
+   * One workspace file by path, as the walk would read it (a watcher's report). Neither a
+   * file nor a problem: it is gone, or not a workspace file.
+   */
+  readOne(path: string): { file?: SourceFile; problems: Problem[] };
 }
 
 /** A file to write into a folder (`quire export`, `quire init`). */

@@ -149,3 +149,30 @@ function exists(path: string): boolean {
     return false;
   }
 }
+
+/**
+ * Reads one workspace file by relative path (what a watcher reports), with the same rules
+ * as the walk: only workspace files, never through a link leading outside, size-capped.
+ * No file and no problem: the file is gone (or is not a workspace file).
+ */
+export function readWorkspaceFile(root: string, path: string): { file?: SourceFile; problems: Problem[] } {
+  const kind = classifyPath(path);
+  if (!kind || path.split('/').some((part) => isIgnoredName(part))) return { problems: [] };
+  const absolute = join(root, ...path.split('/'));
+  try {
+    const real = realpathSync(absolute);
+    const realRoot = realpathSync(root);
+    if (real !== realRoot && !real.startsWith(realRoot + sep)) {
+      return { problems: [{ file: path, line: 1, col: 1, code: 'BAD_PATH', message: `symbolic link points outside the workspace (${real}); copy the file in instead` }] };
+    }
+    const stats = statSync(real);
+    if (!stats.isFile()) return { problems: [] };
+    if (stats.size > MAX_FILE_BYTES) {
+      return { problems: [{ file: path, line: 1, col: 1, code: 'IO', message: `file is ${(stats.size / (1024 * 1024)).toFixed(1)} MB; quire reads files up to ${MAX_FILE_BYTES / (1024 * 1024)} MB (far more than any model's context)` }] };
+    }
+    return { file: { path, kind, bytes: readFileSync(real), size: stats.size, mtimeMs: stats.mtimeMs }, problems: [] };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { problems: [] };
+    return { problems: [{ file: path, line: 1, col: 1, code: 'IO', message: `cannot read file: ${(error as Error).message}` }] };
+  }
+}

@@ -2,12 +2,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkspaceReader } from '../../core/ports.js';
-import { readWorkspaceFiles } from './workspace-files.js';
+import { readWorkspaceFile, readWorkspaceFiles } from './workspace-files.js';
 
 export function createWorkspaceReader(root: string): WorkspaceReader {
   return {
     root,
     walk: (known) => readWorkspaceFiles(root, known),
     read: (path) => readFileSync(join(root, path)),
+    readOne: (path) => readWorkspaceFile(root, path),
   };
 }
