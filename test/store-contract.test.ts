@@ -169,6 +169,33 @@ describe.each(BACKENDS)('store contract: $name', (backend) => {
       expect(await stores.history.listRuns({ workflow: 'none', limit: 5 })).toEqual([]);
     });
 
+    it('finds the previous completed run of the same workflow, and nothing when there is none', async () => {
+      const { stores, load } = await setup({ ...FILES, 'workflows/v.workflow.yaml': 'name: v\npayloads: [q]\n' });
+      const { workspace, changes } = load();
+      await stores.mirror.apply(workspace, changes);
+      const w = (await stores.mirror.runLinks('w')).workflowId;
+      const v = (await stores.mirror.runLinks('v')).workflowId;
+      const record = async (workflowId: number | null, status: 'completed' | 'failed' | 'running', second: number) => {
+        const id = await stores.history.startRun({ workflowId, metadata: {}, startedAt: at(second) });
+        if (status !== 'running') await stores.history.finishRun(id, status, {}, at(second));
+        return id;
+      };
+      const first = await record(w, 'completed', 0);
+      const other = await record(v, 'completed', 1);
+      const failed = await record(w, 'failed', 2);
+      const second = await record(w, 'completed', 3);
+      const orphan = await record(null, 'completed', 4);
+      const running = await record(w, 'running', 5);
+      const previous = async (id: number) => (await stores.history.previousCompleted(id))?.id;
+      expect(await previous(running)).toBe(second);
+      expect(await stores.history.previousCompleted(second)).toMatchObject({ id: first, workflow: 'w', status: 'completed' });
+      expect(await previous(failed)).toBe(first);
+      expect(await previous(first)).toBeUndefined();
+      expect(await previous(other)).toBeUndefined();
+      expect(await previous(orphan)).toBeUndefined();
+      expect(await previous(running + 100)).toBeUndefined();
+    });
+
     it('marks running runs whose process is gone as failed (interrupted), and leaves live ones', async () => {
       const { stores } = await setup();
       const dead = await stores.history.startRun({ workflowId: null, metadata: { pid: 1111 }, startedAt: at(0) });

@@ -31,6 +31,11 @@ export interface HistoryStore {
   /** Runs recorded as `running`, oldest first. */
   running(): Promise<RunRecord[]>;
   getRun(runId: number): Promise<RunRecord | undefined>;
+  /**
+   * The newest `completed` run of the same workflow recorded before this one (`quire diff
+   * <run>`); undefined when there is none, the run is unknown, or it has no workflow row.
+   */
+  previousCompleted(runId: number): Promise<RunRecord | undefined>;
   /** Newest first. */
   listRuns(query: { workflow?: string; limit: number }): Promise<RunSummary[]>;
   /** In the order recorded. */

@@ -96,6 +96,12 @@ export function createHistoryStore(db: Db, beforeWrite: () => void = () => {}): 
       const row = db.prepare(`SELECT ${runColumns} FROM runs r LEFT JOIN workflows w ON w.id = r.workflow_id WHERE r.id = ?`).get(runId) as RunRow | undefined;
       return row ? toRun(row) : undefined;
     },
+    async previousCompleted(runId) {
+      const row = db.prepare(`SELECT ${runColumns} FROM runs r LEFT JOIN workflows w ON w.id = r.workflow_id
+        WHERE r.status = 'completed' AND r.id < ? AND r.workflow_id = (SELECT workflow_id FROM runs WHERE id = ?)
+        ORDER BY r.id DESC LIMIT 1`).get(runId, runId) as RunRow | undefined;
+      return row ? toRun(row) : undefined;
+    },
     async listRuns({ workflow, limit }) {
       const where = workflow !== undefined ? 'WHERE w.name = ?' : '';
       const sql = `SELECT ${runColumns}, (SELECT count(*) FROM responses s WHERE s.run_id = r.id) AS steps
