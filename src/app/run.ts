@@ -36,6 +36,8 @@ export interface RunOptions {
    * it); default: the workflow's slice of the workspace, synced first when files changed.
    */
   model?: WorkspaceModel;
+  /** The files whose save started this run (watch), recorded in runs.metadata.changed_files. */
+  changedFiles?: readonly string[];
 }
 
 export interface RunOutcome {
@@ -73,6 +75,7 @@ export async function runWorkflow(ctx: AppContext, options: RunOptions): Promise
     git_commit: git.commit,
     git_dirty: git.dirty,
     files: filesUsed(workspace, workflow, hashes),
+    ...(options.changedFiles ? { changed_files: [...options.changedFiles] } : {}),
     ...ownerMetadata(ctx.processes),
   };
   const runId = await history.startRun({ workflowId: links.workflowId, metadata: runMetadata, startedAt: ctx.clock.now() });

@@ -26,7 +26,7 @@ const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t',
  * name, a CR in a value), C1 controls and U+2028/U+2029 shown JSON-style (`\n`, `\u0085`).
  * `--json` output keeps the exact text.
  */
-function oneLine(text: string): string {
+export function oneLine(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 

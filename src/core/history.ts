@@ -18,6 +18,8 @@ export interface RunMetadata {
   git_dirty?: boolean | null;
   /** Content hash of every workspace file the run used, by path. */
   files?: Record<string, string>;
+  /** For a run started by `quire watch`: the saved files that started it. */
+  changed_files?: string[];
   /** The process running it, while it runs (liveness of `running` rows): its pid and start. */
   pid?: number;
   process_start?: string;
