@@ -76,7 +76,11 @@ export interface DependencyGraph {
   workflowsAffectedBy(paths: Iterable<string>): string[];
 }
 
-/** The graph of a whole model. Each workflow's files are computed on first use. */
+/**
+ * The graph of a whole model. Each workflow's files are computed on first use; the reverse
+ * lookup walks reverse edges from the changed files (who includes this block, who selects
+ * this tag, who lists this payload), so a save costs what it reaches, not the workspace.
+ */
 export function createDependencyGraph(workspace: Workspace): DependencyGraph {
   const lookup = workspaceLookup(workspace);
   const filesByWorkflow = new Map<string, string[]>();
@@ -89,24 +93,79 @@ export function createDependencyGraph(workspace: Workspace): DependencyGraph {
     }
     return files;
   };
-  let workflowsByFile: Map<string, string[]> | undefined;
+  let reverse: ReturnType<typeof reverseIndex> | undefined;
   return {
     filesOf,
     workflowsAffectedBy(paths) {
-      if (!workflowsByFile) {
-        workflowsByFile = new Map();
-        for (const name of workspace.workflows.keys()) {
-          for (const path of filesOf(name)) {
-            const names = workflowsByFile.get(path);
-            if (names) names.push(name);
-            else workflowsByFile.set(path, [name]);
-          }
-        }
-      }
+      reverse ??= reverseIndex(workspace);
       const affected = new Set<string>();
-      for (const path of paths) for (const name of workflowsByFile.get(path) ?? []) affected.add(name);
+      const blocks: string[] = [];
+      const payloads: string[] = [];
+      for (const path of paths) {
+        if (path === workspace.config.sourcePath || path === 'quire.yaml') for (const name of workspace.workflows.keys()) affected.add(name);
+        for (const key of reverse.blocksByPath.get(path) ?? []) blocks.push(key);
+        for (const name of reverse.payloadsByPath.get(path) ?? []) payloads.push(name);
+        for (const name of reverse.workflowsByPath.get(path) ?? []) affected.add(name);
+        for (const name of reverse.payloadsByFormatPath.get(path) ?? []) payloads.push(name);
+      }
+      // Blocks reached: the changed ones and, transitively, every block that includes one by key or by tag.
+      const reachedBlocks = new Set<string>();
+      while (blocks.length > 0) {
+        const key = blocks.pop()!;
+        if (reachedBlocks.has(key)) continue;
+        reachedBlocks.add(key);
+        for (const by of reverse.includersOf(key)) blocks.push(by);
+      }
+      for (const key of reachedBlocks) for (const name of reverse.payloadsOfBlock(key)) payloads.push(name);
+      for (const name of payloads) for (const workflow of reverse.workflowsByPayload.get(name) ?? []) affected.add(workflow);
       return [...affected].sort();
     },
+  };
+}
+
+/** Reverse edges of a model, built once per graph (no tag is expanded here). */
+function reverseIndex(workspace: Workspace) {
+  const push = <K, V>(map: Map<K, V[]>, key: K, value: V) => {
+    const list = map.get(key);
+    if (list) list.push(value);
+    else map.set(key, [value]);
+  };
+  const blocksByPath = new Map<string, string[]>();
+  const includersByKey = new Map<string, string[]>();
+  const includersByTag = new Map<string, string[]>();
+  for (const block of workspace.blocks.values()) {
+    push(blocksByPath, block.sourcePath, block.key);
+    for (const include of block.includes) push(include.kind === 'block' ? includersByKey : includersByTag, include.name, block.key);
+  }
+  const payloadsByPath = new Map<string, string[]>();
+  const payloadsByFormatPath = new Map<string, string[]>();
+  const payloadsByKey = new Map<string, string[]>();
+  const payloadsByTag = new Map<string, string[]>();
+  for (const payload of workspace.payloads.values()) {
+    push(payloadsByPath, payload.sourcePath, payload.name);
+    const format = workspace.formats.get(payload.modelFormat);
+    if (format) push(payloadsByFormatPath, format.sourcePath, payload.name);
+    for (const ref of [...payload.system, ...payload.blocks]) {
+      if (ref.kind === 'block') push(payloadsByKey, ref.key, payload.name);
+      else if (ref.kind === 'tag') push(payloadsByTag, ref.tag, payload.name);
+      else for (const include of ref.includes) push(include.kind === 'block' ? payloadsByKey : payloadsByTag, include.name, payload.name);
+    }
+  }
+  const workflowsByPath = new Map<string, string[]>();
+  const workflowsByPayload = new Map<string, string[]>();
+  for (const workflow of workspace.workflows.values()) {
+    push(workflowsByPath, workflow.sourcePath, workflow.name);
+    for (const step of workflow.steps) push(workflowsByPayload, step.payload, workflow.name);
+  }
+  const tagsOf = (key: string) => workspace.blocks.get(key)?.tags ?? [];
+  return {
+    blocksByPath,
+    payloadsByPath,
+    payloadsByFormatPath,
+    workflowsByPath,
+    workflowsByPayload,
+    includersOf: (key: string) => [...(includersByKey.get(key) ?? []), ...tagsOf(key).flatMap((tag) => includersByTag.get(tag) ?? [])],
+    payloadsOfBlock: (key: string) => [...(payloadsByKey.get(key) ?? []), ...tagsOf(key).flatMap((tag) => payloadsByTag.get(tag) ?? [])],
   };
 }
 
