@@ -96,4 +96,14 @@ describe('live model', () => {
     const after = blockIds(ws.dbPath) as { key: string; id: number }[];
     expect(after.map((r) => [r.key, r.id])).toEqual((before as { key: string; id: number }[]).map((r) => [r.key, r.id]));
   });
+  it('an edit that adds an include cycle to an existing block is still caught (the include graph is checked when a block changes shape)', async () => {
+    const model = await open();
+    ws.write('blocks/shared.md', '---\ntags: [common]\n---\nShared {{block "only-a"}}\n');
+    const update = await applySave(ctx, model, { changed: ['blocks/shared.md'], removed: [] });
+    expect(update.ok).toBe(false);
+    expect(!update.ok && update.problems.map((p) => p.code)).toContain('INCLUDE_CYCLE');
+    // A text-only edit of the same block is fine again.
+    ws.write('blocks/shared.md', '---\ntags: [common]\n---\nShared, plain.\n');
+    expect((await applySave(ctx, update.model, { changed: ['blocks/shared.md'], removed: [] })).ok).toBe(true);
+  });
 });

@@ -13,6 +13,8 @@ import { createDependencyGraph, type DependencyGraph } from '../core/graph.js';
 import type { SyncReport } from '../core/sync-report.js';
 import { unchangedReport } from '../core/sync-report.js';
 import type { FileKind, SourceFile, Workspace } from '../core/types.js';
+import { findDeepIncludes, findIncludeCycles } from '../core/references.js';
+import type { Block } from '../core/types.js';
 import { loadWorkspace, type CachedFile, type FileState } from '../core/workspace.js';
 import type { AppContext } from './context.js';
 import { syncModel } from './sync.js';
@@ -65,7 +67,24 @@ export async function applySave(ctx: AppContext, model: LiveModel, batch: { chan
     sources.push({ path, kind: state.parsed.kind as FileKind, knownHash: state.hash, size: stat.size, mtimeMs: stat.mtimeMs });
   }
   const previous = new Map<string, CachedFile>([...model.files].map(([path, state]) => [path, { hash: state.hash, parsed: state.parsed }]));
-  const loaded = loadWorkspace(sources, { cache: previous, unreadable: readProblems.map((p) => p.file) });
+  // A save that leaves every block's key, tags and includes as they were (editing a prompt's
+  // text) cannot change the include graph: its checks (every block walked) are skipped.
+  // So: only files that are not blocks, and blocks that were there before and still are.
+  const graphSame = [...touched].every((path) => {
+    const wasBlock = model.files.get(path)?.parsed.kind === 'block';
+    const isBlock = fresh.get(path)?.kind === 'block';
+    return wasBlock ? isBlock : !isBlock && !path.startsWith('blocks/');
+  });
+  const loaded = loadWorkspace(sources, { cache: previous, unreadable: readProblems.map((p) => p.file), includeGraphChecks: !graphSame });
+  if (graphSame) {
+    // Confirm from the new parses; a block whose includes or tags did change is checked after all.
+    const changedGraph = [...fresh.keys()].some((path) => {
+      const before = model.files.get(path)?.parsed;
+      const now = loaded.files.get(path)?.parsed;
+      return before?.kind === 'block' && now?.kind === 'block' && !sameBlockShape(before.block, now.block);
+    });
+    if (changedGraph) loaded.problems.push(...findIncludeCycles(loaded.workspace), ...findDeepIncludes(loaded.workspace));
+  }
   const problems = [...readProblems, ...loaded.problems];
   if (problems.length > 0) return { ok: false, problems, model: { ...model, pending: touched } };
 
@@ -93,4 +112,10 @@ export async function applySave(ctx: AppContext, model: LiveModel, batch: { chan
     }
   }
   return { ok: true, model: next, changed, removed, affected, report };
+}
+
+/** Same key, tags and includes: the block's place in the include graph is unchanged. */
+function sameBlockShape(a: Block, b: Block): boolean {
+  const includes = (block: Block) => block.includes.map((i) => `${i.kind}:${i.name}`).join('\n');
+  return a.key === b.key && a.tags.join('\n') === b.tags.join('\n') && includes(a) === includes(b);
 }

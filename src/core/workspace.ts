@@ -42,6 +42,12 @@ export interface LoadOptions {
   cache?: ReadonlyMap<string, CachedFile>;
   /** Paths the reader could not read (already reported): references to them are not reported again. */
   unreadable?: readonly string[];
+  /**
+   * Whether to check the include graph (cycles, depth). A caller that knows the graph is
+   * unchanged since it was last checked (a live model after a content-only edit) passes
+   * false. Default true.
+   */
+  includeGraphChecks?: boolean;
 }
 
 export interface FileState {
@@ -140,7 +146,7 @@ export function loadWorkspace(sources: readonly SourceFile[], options: LoadOptio
   }
 
   workspace.tags = indexTags(workspace.blocks);
-  problems.push(...checkReferences(workspace, broken));
+  problems.push(...checkReferences(workspace, broken, { includeGraph: options.includeGraphChecks !== false }));
   return { workspace, problems, hashes, files };
 }
 
