@@ -44,7 +44,8 @@ export function createMirrorStore(db: Db): MirrorStore {
 export function mirrorWorkspace(db: Db, workspace: Workspace, changes: Changes): SyncReport {
   const report: SyncReport = { blocks: emptyCounts(), payloads: emptyCounts(), workflows: emptyCounts() };
   db.transaction(() => {
-    const blockIds = mirrorBlocks(db, workspace, changes, report.blocks);
+    // No block file added or removed: only the edited blocks' rows are read (a save in watch).
+    const blockIds = changes.keys.size === 0 && changes.removedPaths.length === 0 ? mirrorEditedBlocks(db, workspace, changes, report.blocks) : mirrorBlocks(db, workspace, changes, report.blocks);
     // Filling an empty link table: building its indexes once afterwards is several times
     // faster than keeping them up to date row by row (tags expand to many links).
     const bulk = db.prepare('SELECT NOT EXISTS (SELECT 1 FROM payload_blocks)').pluck().get() === 1;
@@ -57,6 +58,39 @@ export function mirrorWorkspace(db: Db, workspace: Workspace, changes: Changes):
 }
 
 // --- Blocks ---
+
+/** Block ids by key, for the payload links. */
+type BlockIds = Pick<Map<string, number>, 'get'>;
+
+/**
+ * Every block file is where it was (no key appeared or disappeared): update the edited
+ * blocks' rows alone; ids for links are looked up as needed.
+ */
+function mirrorEditedBlocks(db: Db, workspace: Workspace, changes: Changes, counts: KindCounts): BlockIds {
+  const byPath = db.prepare('SELECT id, key, content_hash FROM blocks WHERE source_path = ?');
+  const update = db.prepare(
+    'UPDATE blocks SET title = ?, content = ?, tags = ?, folder_path = ?, key = ?, source_path = ?, content_hash = ?, includes = ?, body_line = ?, updated_at = CURRENT_TIMESTAMP WHERE id = ?',
+  );
+  const edited = [...workspace.blocks.values()].filter((block) => changes.paths.has(block.sourcePath));
+  const rows = edited.map((block) => byPath.get(block.sourcePath) as { id: number; key: string | null; content_hash: string | null } | undefined);
+  // A row missing where the cache says the block was (deleted by another tool): the full comparison.
+  if (rows.some((row) => row === undefined)) return mirrorBlocks(db, workspace, changes, counts);
+  edited.forEach((block, index) => {
+    const row = rows[index]!;
+    if (row.content_hash === block.contentHash && row.key === block.key) return;
+    update.run(block.title, block.content, block.tags.join(','), block.folderPath, block.key, block.sourcePath, block.contentHash, JSON.stringify(block.includes), block.bodyLine, row.id);
+    counts.updated++;
+  });
+  counts.unchanged = workspace.blocks.size - counts.updated;
+  const idByKey = db.prepare('SELECT id FROM blocks WHERE key = ? AND source_path IS NOT NULL').pluck();
+  const known = new Map<string, number | undefined>();
+  return {
+    get(key) {
+      if (!known.has(key)) known.set(key, idByKey.get(key) as number | undefined);
+      return known.get(key);
+    },
+  };
+}
 
 interface BlockRow {
   id: number;
@@ -136,7 +170,7 @@ export function workflowDefinition(workflow: Workflow): string {
   return JSON.stringify({ inputs: workflow.inputs, steps: workflow.steps.map((s) => ({ name: s.name, payload: s.payload, vars: s.vars })) });
 }
 
-function mirrorPayloads(db: Db, workspace: Workspace, blockIds: Map<string, number>, changes: Changes, counts: KindCounts): { ids: Map<string, number>; newIds: Set<string> } {
+function mirrorPayloads(db: Db, workspace: Workspace, blockIds: BlockIds, changes: Changes, counts: KindCounts): { ids: Map<string, number>; newIds: Set<string> } {
   return mirrorNamedRows(db, workspace.payloads.values(), counts, {
     table: 'payloads',
     columns: ['name', 'temperature', 'response_length', 'llm_port', 'model_format', 'source_path', 'content_hash', 'options'],
@@ -260,7 +294,7 @@ function mirrorNamedRows<E extends { name: string }>(db: Db, entities: Iterable<
 }
 
 /** The block ids a payload uses, in order: system blocks, then prompt blocks; tags expand by key. */
-function resolveBlockIds(payload: Payload, workspace: Workspace, blockIds: Map<string, number>): number[] {
+function resolveBlockIds(payload: Payload, workspace: Workspace, blockIds: BlockIds): number[] {
   return directBlockKeys(payload, (tag) => workspace.tags.get(tag) ?? []).map((key) => blockIds.get(key)!).filter((id) => id !== undefined);
 }
 
