@@ -111,7 +111,25 @@ export interface StoreProvider {
   forWriting(): Promise<Stores>;
   /** Stores for reading only. @throws AppError NOT_FOUND when there is no database yet */
   forReading(): Promise<Stores>;
+  /**
+   * What is there, for `quire doctor`: read only, never creating, migrating or settling
+   * anything (a missing database is `exists: false`).
+   * @throws AppError DATABASE when the file cannot be read as a database
+   */
+  describe(): Promise<StoreDescription>;
   close(): Promise<void>;
+}
+
+/** The database as it is on disk (StoreProvider.describe). */
+export interface StoreDescription {
+  location: string;
+  exists: boolean;
+  /** The database file's size in bytes (its WAL file not counted); 0 when it does not exist. */
+  sizeBytes: number;
+  /** Migration names recorded in the database (in the order applied), and the ones this quire knows (in order). */
+  migrations: { applied: string[]; known: string[] };
+  /** Runs per status (`completed`, `failed`...); empty when there is no runs table. */
+  runsByStatus: Record<string, number>;
 }
 
 /** The workspace's files on disk. */

@@ -7,13 +7,16 @@
  *   viewer read beside a writer), and migrates only a database that needs it;
  * - forWriting() prepares the connection for writes (WAL, migrations), creating the file
  *   on first use. A new database's first sync writes in rollback-journal mode (each page
- *   written once) and switches to WAL before any later write.
+ *   written once) and switches to WAL before any later write;
+ * - describe() reads what is there (`quire doctor`) on the open connection or a read-only
+ *   one of its own, and never creates the file.
  */
-import { existsSync } from 'node:fs';
-import type { ParseCache, StoreProvider, Stores } from '../../core/ports.js';
+import { existsSync, statSync } from 'node:fs';
+import type { ParseCache, StoreDescription, StoreProvider, Stores } from '../../core/ports.js';
 import { AppError } from '../../core/errors.js';
 import { createHistoryStore } from './history.js';
-import { pendingMigrations } from './migrate.js';
+import { appliedMigrations, pendingMigrations } from './migrate.js';
+import { MIGRATIONS } from './migrations.js';
 import { createMirrorStore } from './mirror.js';
 import { connectDatabase, enableWal, openDatabase, prepareDatabase, type Db } from './open.js';
 import { blockTextFrom, createParseCache, type BlockTextLoader } from './parse-cache.js';
@@ -142,6 +145,29 @@ export function createSqliteStoreProvider(dbPath: string): StoreProvider {
       }
       stores = storesOver(db);
       return stores;
+    },
+
+    async describe(): Promise<StoreDescription> {
+      const known = MIGRATIONS.map((m) => m.name);
+      if (!existsSync(dbPath)) return { location: dbPath, exists: false, sizeBytes: 0, migrations: { applied: [], known }, runsByStatus: {} };
+      const sizeBytes = statSync(dbPath).size;
+      // The open connection when there is one; else a read-only one of its own, closed again.
+      const connection = db?.open ? db : connectDatabase(dbPath, { readonly: true });
+      try {
+        const hasRuns = connection.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'`).get() !== undefined;
+        const counts = hasRuns ? (connection.prepare('SELECT status, count(*) AS n FROM runs GROUP BY status ORDER BY status').all() as { status: string; n: number }[]) : [];
+        return {
+          location: dbPath,
+          exists: true,
+          sizeBytes,
+          migrations: { applied: appliedMigrations(connection), known },
+          runsByStatus: Object.fromEntries(counts.map((row) => [row.status, row.n])),
+        };
+      } catch (error) {
+        throw error instanceof AppError ? error : new AppError('DATABASE', `cannot read database ${dbPath}: ${(error as Error).message}`, { cause: error });
+      } finally {
+        if (connection !== db) connection.close();
+      }
     },
 
     async close() {
