@@ -1,5 +1,6 @@
 import type { CAC } from 'cac';
 import { registerDiff } from './diff.js';
+import { registerDoctor } from './doctor.js';
 import { registerExport } from './export.js';
 import { registerInit } from './init.js';
 import { registerMockLlm } from './mock-llm.js';
@@ -13,4 +14,4 @@ import { registerValidate } from './validate.js';
 /** Each command module registers itself on the cac instance; the action lazy-imports its app code. */
 export type RegisterCommand = (cli: CAC) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerInit, registerValidate, registerSync, registerRender, registerRun, registerRuns, registerShow, registerDiff, registerMockLlm, registerExport];
+export const COMMANDS: RegisterCommand[] = [registerInit, registerValidate, registerSync, registerRender, registerRun, registerRuns, registerShow, registerDiff, registerMockLlm, registerExport, registerDoctor];
