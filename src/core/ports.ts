@@ -195,3 +195,36 @@ export interface GitState {
   commit: string | null;
   dirty: boolean | null;
 }
+
+/**
+ * One save, or one burst of saves (a checkout, a stash), as the watcher reports it.
+ * Workspace-relative `/`-separated paths of workspace files only, each once, sorted.
+ */
+export interface WorkspaceChangeBatch {
+  /** Files added or rewritten (a file deleted and created again within the batch is here). */
+  changed: string[];
+  /** Files that were there and are gone. */
+  removed: string[];
+}
+
+export interface WatchOptions {
+  /** Absolute paths never reported: the database and its -wal, -shm and -journal files. */
+  ignorePaths: readonly string[];
+  /** Quiet time after the last event before a batch is emitted, in ms (default 40). */
+  debounceMs?: number;
+  /** Called once per batch, never with an empty batch, never after close(). */
+  onBatch(batch: WorkspaceChangeBatch): void;
+  /** A watching failure (the OS watch limit, a folder that cannot be read), or an onBatch that threw. */
+  onError(error: Error): void;
+}
+
+export interface WorkspaceWatch {
+  /** Stops watching and releases every handle; a batch still being gathered is dropped. */
+  close(): Promise<void>;
+}
+
+/** Reports saves to the workspace's files as they happen (`quire watch`). */
+export interface WorkspaceWatcher {
+  /** Resolves once the initial scan is done: every save after that is reported. */
+  watchWorkspace(root: string, options: WatchOptions): Promise<WorkspaceWatch>;
+}
