@@ -6,7 +6,7 @@ import { relative, isAbsolute } from 'node:path';
 import type { DatabaseReport, DoctorFailure, DoctorReport, EndpointReport, MemberReport } from '../../app/doctor.js';
 import { formatProblem } from '../../core/errors.js';
 import type { CommandContext } from '../context.js';
-import { bold, dim, printJson, red } from '../report.js';
+import { bold, dim, oneLine, printJson, red } from '../report.js';
 
 export function printDoctor(context: CommandContext, report: DoctorReport): void {
   if (context.json) {
@@ -174,11 +174,4 @@ function size(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-}
-
-const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
-
-/** One terminal line: control characters shown escaped, as validate prints them (--json keeps the text). */
-function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
