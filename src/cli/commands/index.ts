@@ -10,8 +10,9 @@ import { registerRuns } from './runs.js';
 import { registerShow } from './show.js';
 import { registerSync } from './sync.js';
 import { registerValidate } from './validate.js';
+import { registerWatch } from './watch.js';
 
 /** Each command module registers itself on the cac instance; the action lazy-imports its app code. */
 export type RegisterCommand = (cli: CAC) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerInit, registerValidate, registerSync, registerRender, registerRun, registerRuns, registerShow, registerDiff, registerMockLlm, registerExport, registerDoctor];
+export const COMMANDS: RegisterCommand[] = [registerInit, registerValidate, registerSync, registerRender, registerRun, registerRuns, registerShow, registerDiff, registerMockLlm, registerExport, registerDoctor, registerWatch];
