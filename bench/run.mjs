@@ -11,7 +11,9 @@
  *            (the .cpuprofile files go to <os tmpdir>/quire-bench-profiles/, for Chrome DevTools)
  * --keep     keep the generated workspace and databases (path printed)
  * --strict   exit 1 when any target is missed
- * --only     comma-separated benchmark names (default: all): sync, steps, startup, first-request
+ * --only     comma-separated benchmark names (default: all): sync, steps, startup, first-request, watch
+ *            (watch: `quire watch` save -> first request, warm applySave, RSS over saves, no-op sync budget;
+ *            --watch-saves N sets the saves before the last RSS reading, default 100; current build only)
  * --dist DIR measure another build (a dist/ folder; default the repo's), e.g. to try a change
  * --baseline <git-ref>
  *            also measure that commit of this repo, side by side with the build measured
@@ -38,12 +40,14 @@ import { BENCH_DIR, CLI, fmt, formatTable, git, writeJson } from './lib.mjs';
 import { createBenchContext } from './context.mjs';
 import { benchFirstRequest, benchStartup, benchSteps, describeFirstRequest, describeSteps } from './run-steps.mjs';
 import { benchSync, describeSync } from './sync.mjs';
+import { benchWatch, describeWatch } from './watch.mjs';
 
 const BENCHMARKS = [
   { name: 'sync', run: benchSync, describe: describeSync },
   { name: 'steps', run: benchSteps, describe: describeSteps },
   { name: 'startup', run: benchStartup },
   { name: 'first-request', run: benchFirstRequest, describe: describeFirstRequest },
+  { name: 'watch', run: benchWatch, describe: describeWatch },
 ];
 
 const args = process.argv.slice(2);
