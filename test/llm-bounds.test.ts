@@ -6,31 +6,18 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AppError } from '../src/core/errors.js';
 import type { ApiKind } from '../src/core/llm.js';
-import { createLlmClient, LlmError, type LlmClientOptions } from '../src/adapters/llm/index.js';
-import { parseFaultSpec, startMockLlm, type MockLlm } from '../src/mock-llm/index.js';
+import { createLlmClient, LlmError } from '../src/adapters/llm/index.js';
+import { parseFaultSpec } from '../src/mock-llm/index.js';
 import { API_CASES, requestFor } from './helpers/llm-cases.js';
+import { useSharedMockLlm } from './helpers/shared-mock.js';
 
-let mock: MockLlm;
+const llm = useSharedMockLlm({ retries: 0 });
+const clientFor = llm.clientFor.bind(llm);
 
-beforeAll(async () => {
-  mock = await startMockLlm({ api: 'all' });
-});
-afterAll(async () => {
-  await mock.close();
-});
-beforeEach(() => {
-  mock.reset();
-});
 
-function clientFor(api: ApiKind, options: Partial<LlmClientOptions> & { fault?: string } = {}) {
-  const { fault, ...rest } = options;
-  return createLlmClient({
-    api, url: fault ? `${mock.url}/__fault/${fault}` : mock.url, model: 'mock-model', timeoutMs: 2_000, retries: 0, retryBaseMs: 5, ...rest,
-  });
-}
 
 /** The rejection of a promise; a guard signal turns "never ends" (the bug) into a failed expectation, not a hung test. */
 async function failure(run: (guard: AbortSignal) => Promise<unknown>, guardMs = 3_000): Promise<AppError> {
@@ -62,9 +49,9 @@ describe.each(API_CASES)('deadline: $api', (c) => {
     expect(pieces.length).toBeGreaterThan(3); // past the 3-token reply: it goes on and on
     if (c.api === 'kobold') {
       // KoboldCpp is also told to stop this generation.
-      const genkey = (mock.requests.find((r) => r.path === c.path.stream)!.body as { genkey: string }).genkey;
-      await waitFor(() => mock.requests.some((r) => r.path === '/api/extra/abort'));
-      expect(mock.requests.find((r) => r.path === '/api/extra/abort')?.body).toEqual({ genkey });
+      const genkey = (llm.mock.requests.find((r) => r.path === c.path.stream)!.body as { genkey: string }).genkey;
+      await waitFor(() => llm.mock.requests.some((r) => r.path === '/api/extra/abort'));
+      expect(llm.mock.requests.find((r) => r.path === '/api/extra/abort')?.body).toEqual({ genkey });
     }
   });
 
@@ -111,9 +98,9 @@ describe.each(API_CASES)('max tokens ignored: $api', (c) => {
     expect(error.hint).toMatch(/does not honour the max tokens field/);
     expect(pieces).toHaveLength(20);
     if (c.api === 'kobold') {
-      await waitFor(() => mock.requests.some((r) => r.path === '/api/extra/abort'));
-      const genkey = (mock.requests.find((r) => r.path === c.path.stream)!.body as { genkey: string }).genkey;
-      expect(mock.requests.find((r) => r.path === '/api/extra/abort')?.body).toEqual({ genkey });
+      await waitFor(() => llm.mock.requests.some((r) => r.path === '/api/extra/abort'));
+      const genkey = (llm.mock.requests.find((r) => r.path === c.path.stream)!.body as { genkey: string }).genkey;
+      expect(llm.mock.requests.find((r) => r.path === '/api/extra/abort')?.body).toEqual({ genkey });
     }
   });
 });
@@ -178,7 +165,7 @@ describe('mock fault endless', () => {
   it('parses, and streams past max tokens until the client goes', async () => {
     expect(parseFaultSpec('endless')).toEqual({ endless: true });
     const controller = new AbortController();
-    const response = await fetch(`${mock.url}/__fault/endless/v1/completions`, {
+    const response = await fetch(`${llm.mock.url}/__fault/endless/v1/completions`, {
       method: 'POST', body: JSON.stringify({ prompt: 'a', max_tokens: 2, stream: true }), signal: controller.signal,
     });
     const reader = response.body!.getReader();

@@ -4,47 +4,27 @@
  */
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../src/core/errors.js';
 import { BUILTIN_FORMATS, renderMessages, stopSequences } from '../src/core/formats/index.js';
 import type { ApiKind, ChatMessage } from '../src/core/llm.js';
 import {
-  clearDetectedApis, createLlmClient, describeErrorBody, detectApi, LlmError, resolveLlmClient, type LlmClientOptions,
+  clearDetectedApis, createLlmClient, describeErrorBody, detectApi, LlmError, resolveLlmClient,
 } from '../src/adapters/llm/index.js';
 import { readNdjson } from '../src/adapters/llm/ndjson.js';
 import { readSse } from '../src/adapters/llm/sse.js';
 import { createStopFilter } from '../src/adapters/llm/stop.js';
 import {
-  countTokens, echoText, FAULT_HEADER, FAULT_QUERY, mockReply, OLLAMA_MOCK_TEMPLATE, replyLine, startMockLlm, type MockApiMode, type MockLlm,
+  countTokens, echoText, FAULT_HEADER, FAULT_QUERY, mockReply, OLLAMA_MOCK_TEMPLATE, replyLine, startMockLlm, type MockApiMode,
 } from '../src/mock-llm/index.js';
 import { API_CASES, GENERIC_PARAMS, requestFor } from './helpers/llm-cases.js';
 import { startFakeKobold, type FakeKoboldOptions } from './helpers/llm-fake-kobold.js';
+import { useSharedMockLlm } from './helpers/shared-mock.js';
 
-let mock: MockLlm;
+const llm = useSharedMockLlm();
+const clientFor = llm.clientFor.bind(llm);
 
-beforeAll(async () => {
-  mock = await startMockLlm({ api: 'all' });
-});
-afterAll(async () => {
-  await mock.close();
-});
-beforeEach(() => {
-  mock.reset();
-});
 
-/** A client for the shared mock; `fault` puts a `/__fault/<spec>` prefix on its base URL. */
-function clientFor(api: ApiKind, options: Partial<LlmClientOptions> & { fault?: string } = {}) {
-  const { fault, ...rest } = options;
-  return createLlmClient({
-    api,
-    url: fault ? `${mock.url}/__fault/${fault}` : mock.url,
-    model: 'mock-model',
-    timeoutMs: 2_000,
-    retries: 2,
-    retryBaseMs: 5,
-    ...rest,
-  });
-}
 
 /** The rejection of a promise, asserted to be an AppError. */
 async function failure(promise: Promise<unknown>): Promise<AppError> {
@@ -73,7 +53,7 @@ describe.each(API_CASES)('adapter contract: $api', (c) => {
       expect(result.generationMs).toBe(40);
       expect(result.timeToFirstTokenMs).toBe(c.api === 'ollama' ? expected.promptTokens + 1 : expected.promptTokens);
     }
-    expect(mock.requests.filter((r) => r.path === c.path.whole)).toHaveLength(1);
+    expect(llm.mock.requests.filter((r) => r.path === c.path.whole)).toHaveLength(1);
   });
 
   it('streams the tokens in order, and they add up to the final text', async () => {
@@ -90,9 +70,9 @@ describe.each(API_CASES)('adapter contract: $api', (c) => {
       expect(result.promptTokens).toBe(countTokens(c.promptSeen(request)));
       expect(result.completionTokens).toBe(6);
     }
-    expect(mock.requests.filter((r) => r.path === c.path.stream)).toHaveLength(1);
+    expect(llm.mock.requests.filter((r) => r.path === c.path.stream)).toHaveLength(1);
     // Only KoboldCpp needs the follow-up for its counts, and it comes after the stream.
-    expect(mock.requests.map((r) => `${r.method} ${r.path}`)).toEqual(
+    expect(llm.mock.requests.map((r) => `${r.method} ${r.path}`)).toEqual(
       [`POST ${c.path.stream}`, ...(c.api === 'kobold' ? ['GET /api/extra/perf'] : [])]);
   });
 
@@ -130,7 +110,7 @@ describe.each(API_CASES)('adapter contract: $api', (c) => {
     const request = requestFor('map me', { maxTokens: 8, stop: ['###'], params: GENERIC_PARAMS });
     await clientFor(c.api).complete(request);
 
-    const sent = mock.requests.find((r) => r.path === c.path.whole)!.body as Record<string, unknown>;
+    const sent = llm.mock.requests.find((r) => r.path === c.path.whole)!.body as Record<string, unknown>;
     expect(sent).toMatchObject(c.mappedBody);
     for (const name of c.renamedAway) expect(sent).not.toHaveProperty(name);
     if (c.api === 'kobold') expect(sent['genkey']).toMatch(/^quire-/);
@@ -154,8 +134,8 @@ describe.each(API_CASES)('adapter contract: $api', (c) => {
     expect(pieces).toHaveLength(1);
     expect(Date.now() - started).toBeLessThan(40 * 11); // well before the full reply
     if (c.api === 'kobold') {
-      const genkey = (mock.requests.find((r) => r.path === c.path.stream)!.body as { genkey: string }).genkey;
-      const abort = mock.requests.find((r) => r.path === '/api/extra/abort');
+      const genkey = (llm.mock.requests.find((r) => r.path === c.path.stream)!.body as { genkey: string }).genkey;
+      const abort = llm.mock.requests.find((r) => r.path === '/api/extra/abort');
       expect(abort?.body).toEqual({ genkey });
     }
   });
@@ -171,10 +151,10 @@ describe.each(API_CASES)('adapter contract: $api', (c) => {
     expect(error.code).toBe('CANCELLED');
     expect((error as LlmError).attempts).toBe(1);
     expect(Date.now() - started).toBeLessThan(40 * 11 - 100); // the whole reply would take 440 ms
-    const sent = mock.requests.filter((r) => r.path === c.path.whole);
+    const sent = llm.mock.requests.filter((r) => r.path === c.path.whole);
     expect(sent).toHaveLength(1); // a cancellation is not retried
     if (c.api === 'kobold') {
-      const abort = mock.requests.find((r) => r.path === '/api/extra/abort');
+      const abort = llm.mock.requests.find((r) => r.path === '/api/extra/abort');
       expect(abort?.body).toEqual({ genkey: (sent[0]!.body as { genkey: string }).genkey });
     }
   });
@@ -187,7 +167,7 @@ describe.each(API_CASES)('adapter contract: $api', (c) => {
       expect(error.code).toBe('CANCELLED');
       expect((error as LlmError).attempts).toBe(0);
     }
-    expect(mock.requests).toEqual([]); // no request, and so no KoboldCpp abort either
+    expect(llm.mock.requests).toEqual([]); // no request, and so no KoboldCpp abort either
   });
 
   it('inspects the context where the server can tell', async () => {
@@ -229,7 +209,7 @@ describe('retries and faults', () => {
     const error = await failure(clientFor('llamacpp', { fault: 'status=400' }).complete(requestFor('bad')));
     expect(error.code).toBe('LLM_HTTP');
     expect(error.message).toBe('[llm:llamacpp] POST /completion -> 400: Error parsing input. (invalid_request_error)');
-    expect(mock.requests.filter((r) => r.path === '/completion')).toHaveLength(1);
+    expect(llm.mock.requests.filter((r) => r.path === '/completion')).toHaveLength(1);
   });
 
   it('reports a context overflow as LLM_CONTEXT', async () => {
@@ -240,7 +220,7 @@ describe('retries and faults', () => {
   it('times out a server that never answers', async () => {
     const error = await failure(clientFor('ollama', { fault: 'hang', timeoutMs: 200 }).complete(requestFor('hello')));
     expect(error.code).toBe('LLM_TIMEOUT');
-    expect(mock.requests.filter((r) => r.path === '/api/generate')).toHaveLength(1); // timeouts are not retried
+    expect(llm.mock.requests.filter((r) => r.path === '/api/generate')).toHaveLength(1); // timeouts are not retried
   });
 
   it.each([['kobold'], ['ollama']] as const)('fails when the connection drops mid-stream (%s)', async (api) => {
@@ -377,7 +357,7 @@ describe('the mock\'s reply rule', () => {
 
   it('shows when Ollama applied its template (a client that forgot raw:true)', async () => {
     expect(echoText(OLLAMA_MOCK_TEMPLATE('hello'))).toBe('echo: (mock template applied)');
-    const reply = await fetch(`${mock.url}/api/generate`, {
+    const reply = await fetch(`${llm.mock.url}/api/generate`, {
       method: 'POST', body: JSON.stringify({ model: 'mock-model', prompt: 'hello', stream: false }),
     }).then((r) => r.json() as Promise<{ response: string }>);
     expect(reply.response).toBe('echo: (mock template applied)');
@@ -386,14 +366,14 @@ describe('the mock\'s reply rule', () => {
 
 describe('mock fault controls', () => {
   const post = (path: string, headers: Record<string, string> = {}): Promise<Response> =>
-    fetch(mock.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ prompt: 'x' }) });
+    fetch(llm.mock.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ prompt: 'x' }) });
 
   it('takes a fault spec from the x-mock-fault header', async () => {
     const response = await post('/v1/completions', { [FAULT_HEADER]: 'status=502,retryAfter=7' });
     expect(response.status).toBe(502);
     expect(response.headers.get('retry-after')).toBe('7');
     expect(await response.json()).toEqual({ error: { message: 'Bad gateway.', type: 'server_error', param: null, code: null } });
-    expect(mock.requests[0]?.fault).toBe('status=502,retryAfter=7');
+    expect(llm.mock.requests[0]?.fault).toBe('status=502,retryAfter=7');
   });
 
   it('takes a fault spec from the mock-fault query parameter', async () => {
@@ -423,7 +403,7 @@ describe('mock fault controls', () => {
     const bad = await post('/completion', { [FAULT_HEADER]: 'stauts=500' });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('unknown fault "stauts"');
-    const info = await fetch(`${mock.url}/api/extra/version?${FAULT_QUERY}=status%3D500`);
+    const info = await fetch(`${llm.mock.url}/api/extra/version?${FAULT_QUERY}=status%3D500`);
     expect(info.status).toBe(200);
   });
 });
@@ -584,7 +564,7 @@ describe('inspectContext with reserveTokens', () => {
     { api: 'llamacpp', context: '/props', count: '/tokenize' },
     { api: 'openai', context: '/v1/models', count: '/tokenize' },
   ] as const;
-  const paths = () => mock.requests.map((r) => r.path);
+  const paths = () => llm.mock.requests.map((r) => r.path);
 
   it.each(INSPECTING)('$api: asks the context size once, and counts only a prompt that might not fit', async ({ api, context, count }) => {
     const client = clientFor(api);
@@ -592,7 +572,7 @@ describe('inspectContext with reserveTokens', () => {
     expect(await client.inspectContext('and these', { reserveTokens: 50 })).toEqual({ contextLength: 4096 });
     expect(paths()).toEqual([context]);
 
-    mock.reset();
+    llm.mock.reset();
     // 4,060 bytes: 2,030 mock tokens, but it could be 4,060 for all the bytes tell.
     const long = 'w '.repeat(2_030);
     expect(await client.inspectContext(long, { reserveTokens: 50 })).toEqual({ contextLength: 4096, promptTokens: 2_030 });
@@ -650,8 +630,8 @@ describe('connections', () => {
       await client.complete(requestFor('one two'));
       await client.complete(requestFor('three four'), { onToken: () => undefined });
     }
-    expect(mock.requests).toHaveLength(1 + 3 * 3); // context, then generate, stream and perf
-    expect(new Set(mock.requests.map((r) => r.connection)).size).toBe(1);
+    expect(llm.mock.requests).toHaveLength(1 + 3 * 3); // context, then generate, stream and perf
+    expect(new Set(llm.mock.requests.map((r) => r.connection)).size).toBe(1);
   });
 
   it('closes the connection of a stream the client cut at a stop string (the generation ends with it)', async () => {
@@ -743,7 +723,7 @@ describe('connections', () => {
     const error = await failure(clientFor('openai', { fault: 'drop=1' }).complete(requestFor('a b c d')));
     expect(error.code).toBe('LLM_CONNECT');
     expect(error.message).toContain('connection dropped mid-response');
-    expect(mock.requests.filter((r) => r.path === '/v1/completions')).toHaveLength(1); // not retried
+    expect(llm.mock.requests.filter((r) => r.path === '/v1/completions')).toHaveLength(1); // not retried
   });
 });
 

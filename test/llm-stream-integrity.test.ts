@@ -6,31 +6,18 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AppError } from '../src/core/errors.js';
 import type { ApiKind } from '../src/core/llm.js';
-import { createLlmClient, type LlmClientOptions } from '../src/adapters/llm/index.js';
-import { mockReply, parseFaultSpec, startMockLlm, type MockLlm } from '../src/mock-llm/index.js';
+import { createLlmClient } from '../src/adapters/llm/index.js';
+import { mockReply, parseFaultSpec } from '../src/mock-llm/index.js';
 import { API_CASES, requestFor } from './helpers/llm-cases.js';
+import { useSharedMockLlm } from './helpers/shared-mock.js';
 
-let mock: MockLlm;
+const llm = useSharedMockLlm();
+const clientFor = llm.clientFor.bind(llm);
 
-beforeAll(async () => {
-  mock = await startMockLlm({ api: 'all' });
-});
-afterAll(async () => {
-  await mock.close();
-});
-beforeEach(() => {
-  mock.reset();
-});
 
-function clientFor(api: ApiKind, options: Partial<LlmClientOptions> & { fault?: string } = {}) {
-  const { fault, ...rest } = options;
-  return createLlmClient({
-    api, url: fault ? `${mock.url}/__fault/${fault}` : mock.url, model: 'mock-model', timeoutMs: 2_000, retries: 2, retryBaseMs: 5, ...rest,
-  });
-}
 
 async function failure(promise: Promise<unknown>): Promise<AppError> {
   const error = await promise.then((value) => ({ resolved: value }), (e: unknown) => e);
@@ -48,7 +35,7 @@ describe.each(API_CASES)('stream integrity: $api', (c) => {
       'but the server answered 200 text/html: Sign in Sign in to continue');
     expect(error.hint).toMatch(/login proxy/);
     expect(pieces).toEqual([]);
-    expect(mock.requests.filter((r) => r.path === c.path.stream)).toHaveLength(1); // not retried
+    expect(llm.mock.requests.filter((r) => r.path === c.path.stream)).toHaveLength(1); // not retried
   });
 
   it('fails a 200 text/html page sent instead of a whole reply', async () => {
@@ -64,7 +51,7 @@ describe.each(API_CASES)('stream integrity: $api', (c) => {
     expect(error.code).toBe('LLM_PROTOCOL');
     expect(error.message).toMatch(/-> the stream was cut: it ended after 3 text messages without .+, so the reply is incomplete$/);
     expect(pieces).toEqual(mockReply(c.promptSeen(request)).pieces.slice(0, 3)); // what was shown live, before the cut
-    expect(mock.requests.filter((r) => r.path === c.path.stream)).toHaveLength(1);
+    expect(llm.mock.requests.filter((r) => r.path === c.path.stream)).toHaveLength(1);
   });
 
   it('fails a stream that carried every token but not the API\'s end', async () => {
@@ -174,7 +161,7 @@ describe('mock faults html and cut', () => {
   it('parse, and the html page comes with 200 text/html on every generation route', async () => {
     expect(parseFaultSpec('html,cut=2')).toEqual({ html: true, cutAfter: 2 });
     for (const path of ['/api/v1/generate', '/completion', '/v1/completions']) {
-      const response = await fetch(`${mock.url}/__fault/html${path}`, { method: 'POST', body: JSON.stringify({ prompt: 'x', stream: true }) });
+      const response = await fetch(`${llm.mock.url}/__fault/html${path}`, { method: 'POST', body: JSON.stringify({ prompt: 'x', stream: true }) });
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
       expect(await response.text()).toContain('<title>Sign in</title>');
@@ -182,7 +169,7 @@ describe('mock faults html and cut', () => {
   });
 
   it('cut ends an OpenAI stream with neither a finish_reason nor [DONE]', async () => {
-    const response = await fetch(`${mock.url}/__fault/cut=1/v1/completions`, { method: 'POST', body: JSON.stringify({ prompt: 'a b c', stream: true, max_tokens: 10 }) });
+    const response = await fetch(`${llm.mock.url}/__fault/cut=1/v1/completions`, { method: 'POST', body: JSON.stringify({ prompt: 'a b c', stream: true, max_tokens: 10 }) });
     const body = await response.text();
     expect(body.match(/^data: /gm)).toHaveLength(1);
     expect(body).not.toContain('[DONE]');
