@@ -4,8 +4,6 @@
  * is stopped by the total deadline (`deadlineMs`, quire.yaml `deadline_ms`), and sooner by the
  * length caps: 4 text messages or 64 characters per token asked for, and a body size cap.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../src/core/errors.js';
 import type { ApiKind } from '../src/core/llm.js';
@@ -13,6 +11,7 @@ import { createLlmClient, LlmError } from '../src/adapters/llm/index.js';
 import { parseFaultSpec } from '../src/mock-llm/index.js';
 import { API_CASES, requestFor } from './helpers/llm-cases.js';
 import { useSharedMockLlm } from './helpers/shared-mock.js';
+import { scripted } from './helpers/scripted-server.js';
 
 const llm = useSharedMockLlm({ retries: 0 });
 const clientFor = llm.clientFor.bind(llm);
@@ -181,19 +180,3 @@ function clientAt(api: ApiKind, url: string) {
   return createLlmClient({ api, url, model: 'm', timeoutMs: 2_000, retries: 0 });
 }
 
-/** A one-route HTTP server that answers every request with `handle`, after reading the body. */
-async function scripted(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => handle(req, res));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}

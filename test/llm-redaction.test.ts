@@ -4,14 +4,13 @@
  * by zero-width characters; and a message cut to length never keeps the start of it. Run over
  * real HTTP against the mock (fault `echoKey=FORM`) and small scripted servers.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../src/core/errors.js';
 import { createLlmClient, type LlmClientOptions } from '../src/adapters/llm/index.js';
 import { createRedactor } from '../src/adapters/llm/redact.js';
 import { ECHO_FORMS, echoedKey, parseFaultSpec, startMockLlm, type MockLlm } from '../src/mock-llm/index.js';
 import { API_CASES, requestFor } from './helpers/llm-cases.js';
+import { scripted } from './helpers/scripted-server.js';
 
 /** Characters every encoding treats differently: `/`, `+`, `=`, space, `~`, `!`, `*`, `'`. */
 const KEY = "sk-test/SECRET+key=1 ~!*'9";
@@ -163,22 +162,6 @@ describe('mock fault echoKey', () => {
   });
 });
 
-/** A one-route HTTP server that answers every request with `handle`, after reading the body. */
-async function scripted(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => handle(req, res));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 describe('redaction of huge texts', () => {
   it('stays fast on a 2 MB run of base64-like text without the key', () => {

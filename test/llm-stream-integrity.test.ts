@@ -4,8 +4,6 @@
  * HTTP against the mock (faults `html` and `cut=N`) for every API, plus small scripted servers
  * for what real servers send that the mock does not (content-type parameters, no `[DONE]`...).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../src/core/errors.js';
 import type { ApiKind } from '../src/core/llm.js';
@@ -13,6 +11,7 @@ import { createLlmClient } from '../src/adapters/llm/index.js';
 import { mockReply, parseFaultSpec } from '../src/mock-llm/index.js';
 import { API_CASES, requestFor } from './helpers/llm-cases.js';
 import { useSharedMockLlm } from './helpers/shared-mock.js';
+import { scripted } from './helpers/scripted-server.js';
 
 const llm = useSharedMockLlm();
 const clientFor = llm.clientFor.bind(llm);
@@ -185,19 +184,3 @@ function sse(value: unknown): string {
   return `data: ${JSON.stringify(value)}\n\n`;
 }
 
-/** A one-route HTTP server that answers every request with `handle`, after reading the body. */
-async function scripted(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => handle(req, res));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
