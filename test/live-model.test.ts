@@ -7,7 +7,8 @@ import Database from 'better-sqlite3';
 import { readFileSync, rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppContext } from '../src/app/context.js';
-import { applySave, openLiveModel, type LiveModel } from '../src/app/live-model.js';
+import { applySave, markModelSynced, openLiveModel, type LiveModel } from '../src/app/live-model.js';
+import { syncFiles } from '../src/app/sync.js';
 import { createAppContext } from '../src/cli/context.js';
 import { makeWorkspace, type TempWorkspace } from './helpers/workspace.js';
 
@@ -105,5 +106,22 @@ describe('live model', () => {
     // A text-only edit of the same block is fine again.
     ws.write('blocks/shared.md', '---\ntags: [common]\n---\nShared, plain.\n');
     expect((await applySave(ctx, update.model, { changed: ['blocks/shared.md'], removed: [] })).ok).toBe(true);
+  });
+  it('saves clear the sync shortcut (no stale fingerprint); markSynced writes it once, and the next sync is a no-op', async () => {
+    const model = await open();
+    const cache = () => ctx.stores.readCache()!;
+    expect(cache().matchesLastSync(model.hashes)).toBe(true);
+    ws.write('blocks/other.md', 'new\n');
+    ws.write('blocks/shared.md', '---\ntags: [common]\n---\nShared, edited.\n');
+    const update = await applySave(ctx, model, { changed: ['blocks/shared.md'], removed: [] });
+    expect(update.ok).toBe(true);
+    if (!update.ok) return;
+    expect(cache().matchesLastSync(update.model.hashes)).toBe(false);
+    expect(cache().matchesLastSync(model.hashes)).toBe(false);
+    await markModelSynced(ctx, update.model);
+    expect(cache().matchesLastSync(update.model.hashes)).toBe(true);
+    // A file the watcher never reported (blocks/other.md) is still found by the next sync.
+    const report = await syncFiles(ctx);
+    expect(report.blocks).toMatchObject({ added: 1, unchanged: 3 });
   });
 });

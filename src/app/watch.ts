@@ -12,7 +12,7 @@ import { AppError, ProblemsError, type Problem } from '../core/errors.js';
 import { resolveInputs } from '../core/inputs.js';
 import { compactWordDiff, type ResponseDiff } from '../core/response-diff.js';
 import type { AppContext } from './context.js';
-import { applySave, openLiveModel, type LiveModel } from './live-model.js';
+import { applySave, markModelSynced, openLiveModel, type LiveModel } from './live-model.js';
 import { runWorkflow, type RunEvent, type RunOutcome } from './run.js';
 
 export type WatchEvent =
@@ -226,6 +226,7 @@ export async function startWatch(ctx: AppContext, options: WatchOptions): Promis
       await saves;
       await current?.done;
       await pumping;
+      if (model) await markModelSynced(ctx, model).catch(() => undefined); // only a shortcut: the next sync checks fully without it
     },
   };
 }

@@ -85,9 +85,15 @@ export interface ParseCache {
   record(sync: {
     changed: readonly { path: string; size: number; mtimeMs: number; state: FileState }[];
     removed: readonly string[];
-    hashes: ReadonlyMap<string, string>;
+    /**
+     * Every file's hash, for the next sync's shortcut. Omitted by a caller that records
+     * often (watch, per save): the shortcut is then cleared until markSynced.
+     */
+    hashes?: ReadonlyMap<string, string>;
     counts: { blocks: number; payloads: number; workflows: number };
   }): void;
+  /** Records every file's hash and the row counts: the next sync's "nothing changed" shortcut. */
+  markSynced(hashes: ReadonlyMap<string, string>, counts: { blocks: number; payloads: number; workflows: number }): void;
   /** New sizes and mtimes of files whose bytes are unchanged (touched, checked out again). */
   refreshStats(files: readonly { path: string; size: number; mtimeMs: number }[]): void;
 }

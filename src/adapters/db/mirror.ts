@@ -46,6 +46,14 @@ export function mirrorWorkspace(db: Db, workspace: Workspace, changes: Changes):
   db.transaction(() => {
     // No block file added or removed: only the edited blocks' rows are read (a save in watch).
     const blockIds = changes.keys.size === 0 && changes.removedPaths.length === 0 ? mirrorEditedBlocks(db, workspace, changes, report.blocks) : mirrorBlocks(db, workspace, changes, report.blocks);
+    // Only block bodies changed (no block added, removed or retagged; no payload or workflow
+    // file touched): no payload or workflow row can differ, so none is read.
+    const onlyBlockBodies = changes.keys.size === 0 && changes.tags.size === 0 && changes.removedPaths.length === 0 && [...changes.paths].every((path) => path.startsWith('blocks/'));
+    if (onlyBlockBodies) {
+      report.payloads.unchanged = workspace.payloads.size;
+      report.workflows.unchanged = workspace.workflows.size;
+      return;
+    }
     // Filling an empty link table: building its indexes once afterwards is several times
     // faster than keeping them up to date row by row (tags expand to many links).
     const bulk = db.prepare('SELECT NOT EXISTS (SELECT 1 FROM payload_blocks)').pluck().get() === 1;

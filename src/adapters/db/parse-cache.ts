@@ -133,9 +133,18 @@ export function createParseCache(db: Db, loadText: BlockTextLoader = blockTextFr
         }
         upsert.flush();
         for (const path of removed) remove.run(path);
-        writeState('fingerprint', workspaceFingerprint(hashes));
+        // Without the hashes, no stale fingerprint may stay: it could match files the mirror no longer holds.
+        if (hashes) writeState('fingerprint', workspaceFingerprint(hashes));
+        else db.prepare("DELETE FROM quire_state WHERE key = 'fingerprint'").run();
         writeState('counts', JSON.stringify(counts));
         writeState('checks', String(CHECKS_VERSION));
+      }).immediate();
+    },
+
+    markSynced(hashes, counts) {
+      db.transaction(() => {
+        writeState('fingerprint', workspaceFingerprint(hashes));
+        writeState('counts', JSON.stringify(counts));
       }).immediate();
     },
 

@@ -74,6 +74,10 @@ export function createSqliteStoreProvider(dbPath: string): StoreProvider {
           cache.record(sync);
           firstSyncRecorded = true;
         },
+        markSynced: (hashes, counts) => {
+          ensureWal();
+          cache.markSynced(hashes, counts);
+        },
         refreshStats: (files) => {
           ensureWal();
           cache.refreshStats(files);
