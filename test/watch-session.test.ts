@@ -39,8 +39,8 @@ afterEach(async () => {
   ws?.cleanup();
 });
 
-async function watch(): Promise<{ events: WatchEvent[]; save: (batch: { changed: string[]; removed: string[] }) => void }> {
-  ws = makeWorkspace(FILES);
+async function watch(config = FILES['quire.yaml']!): Promise<{ events: WatchEvent[]; save: (batch: { changed: string[]; removed: string[] }) => void }> {
+  ws = makeWorkspace({ ...FILES, 'quire.yaml': config });
   ctx = createAppContext({ root: ws.root, dbPath: ws.dbPath });
   const events: WatchEvent[] = [];
   let onBatch: ((batch: { changed: string[]; removed: string[] }) => void) | undefined;
@@ -109,5 +109,24 @@ describe('watch session', () => {
     save({ changed: ['workflows/a.payload.yaml'], removed: [] });
     await session!.idle();
     expect(runEnds(events)).toEqual(['wa:completed']);
+  });
+  it('cancelling a KoboldCpp generation for a rerun tells the server to abort it (its genkey), then the rerun completes', async () => {
+    const { events, save } = await watch('llm:\n  api: kobold\n  retries: 0\n');
+    await session!.idle();
+    mock.setFaults({ latencyMs: 60 });
+    events.length = 0;
+    mock.reset();
+    ws.write('blocks/ask.md', 'Slow version about {{input.topic}}\n');
+    save({ changed: ['blocks/ask.md'], removed: [] });
+    for (let i = 0; i < 300 && !events.some((e) => e.type === 'run' && e.event.type === 'token'); i++) await new Promise((r) => setTimeout(r, 10));
+    ws.write('blocks/ask.md', 'Final version about {{input.topic}}\n');
+    save({ changed: ['blocks/ask.md'], removed: [] });
+    await session!.idle();
+    const generations = mock.requests.filter((r) => r.path === '/api/extra/generate/stream');
+    const aborts = mock.requests.filter((r) => r.path === '/api/extra/abort');
+    expect(generations).toHaveLength(2);
+    expect(aborts).toHaveLength(1);
+    expect((aborts[0]!.body as { genkey?: string }).genkey).toBe((generations[0]!.body as { genkey?: string }).genkey);
+    expect(runEnds(events)).toEqual(['wa:cancelled', 'wa:completed']);
   });
 });
