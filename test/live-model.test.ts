@@ -124,4 +124,15 @@ describe('live model', () => {
     const report = await syncFiles(ctx);
     expect(report.blocks).toMatchObject({ added: 1, unchanged: 3 });
   });
+  it('a body-only edit skips the cross-file checks but not the checks of the file itself: a template error in it is still reported', async () => {
+    const model = await open();
+    ws.write('blocks/only-a.md', 'Only A, edited {{block "shared"}}\n');
+    const fine = await applySave(ctx, model, { changed: ['blocks/only-a.md'], removed: [] });
+    expect(fine.ok).toBe(true);
+    expect(fine.ok && fine.model.graph).toBe(model.graph); // nothing another file refers to changed: the graph is kept
+    ws.write('blocks/only-a.md', 'Only A {{#if input.x}}unclosed {{block "shared"}}\n');
+    const broken = await applySave(ctx, fine.model, { changed: ['blocks/only-a.md'], removed: [] });
+    expect(broken.ok).toBe(false);
+    expect(!broken.ok && broken.problems.map((p) => p.code)).toEqual(['TEMPLATE']);
+  });
 });

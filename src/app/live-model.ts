@@ -13,9 +13,8 @@ import { createDependencyGraph, type DependencyGraph } from '../core/graph.js';
 import type { SyncReport } from '../core/sync-report.js';
 import { unchangedReport } from '../core/sync-report.js';
 import type { FileKind, SourceFile, Workspace } from '../core/types.js';
-import { findDeepIncludes, findIncludeCycles } from '../core/references.js';
 import type { Block } from '../core/types.js';
-import { loadWorkspace, type CachedFile, type FileState } from '../core/workspace.js';
+import { loadWorkspace, parseFile, type CachedFile, type FileState } from '../core/workspace.js';
 import type { AppContext } from './context.js';
 import { syncModel } from './sync.js';
 
@@ -67,24 +66,18 @@ export async function applySave(ctx: AppContext, model: LiveModel, batch: { chan
     sources.push({ path, kind: state.parsed.kind as FileKind, knownHash: state.hash, size: stat.size, mtimeMs: stat.mtimeMs });
   }
   const previous = new Map<string, CachedFile>([...model.files].map(([path, state]) => [path, { hash: state.hash, parsed: state.parsed }]));
-  // A save that leaves every block's key, tags and includes as they were (editing a prompt's
-  // text) cannot change the include graph: its checks (every block walked) are skipped.
-  // So: only files that are not blocks, and blocks that were there before and still are.
-  const graphSame = [...touched].every((path) => {
-    const wasBlock = model.files.get(path)?.parsed.kind === 'block';
-    const isBlock = fresh.get(path)?.kind === 'block';
-    return wasBlock ? isBlock : !isBlock && !path.startsWith('blocks/');
+  // A save that only edits block bodies (every saved file a block before and after, with the
+  // same key, tags and includes: editing a prompt's text, the common case) cannot change
+  // anything another file refers to: the cross-file checks, which walk the whole model, are
+  // skipped, and the dependency graph is kept. Anything else is checked in full.
+  const bodiesOnly = readProblems.length === 0 && [...touched].every((path) => {
+    const before = model.files.get(path)?.parsed;
+    const file = fresh.get(path);
+    if (before?.kind !== 'block' || file?.kind !== 'block' || file.bytes === undefined) return false;
+    const now = parseFile(file.path, file.kind, file.bytes, '').parsed;
+    return now?.kind === 'block' && sameBlockShape(before.block, now.block);
   });
-  const loaded = loadWorkspace(sources, { cache: previous, unreadable: readProblems.map((p) => p.file), includeGraphChecks: !graphSame });
-  if (graphSame) {
-    // Confirm from the new parses; a block whose includes or tags did change is checked after all.
-    const changedGraph = [...fresh.keys()].some((path) => {
-      const before = model.files.get(path)?.parsed;
-      const now = loaded.files.get(path)?.parsed;
-      return before?.kind === 'block' && now?.kind === 'block' && !sameBlockShape(before.block, now.block);
-    });
-    if (changedGraph) loaded.problems.push(...findIncludeCycles(loaded.workspace), ...findDeepIncludes(loaded.workspace));
-  }
+  const loaded = loadWorkspace(sources, { cache: previous, unreadable: readProblems.map((p) => p.file), crossFileChecks: !bodiesOnly });
   const problems = [...readProblems, ...loaded.problems];
   if (problems.length > 0) return { ok: false, problems, model: { ...model, pending: touched } };
 
@@ -102,7 +95,7 @@ export async function applySave(ctx: AppContext, model: LiveModel, batch: { chan
   // The next sync's shortcut (a fingerprint of every file: ~9 ms on 10k files) is written once, by markSynced.
   if (recorded.length > 0 || changes.removedPaths.length > 0) stores.cache.record({ changed: recorded, removed: changes.removedPaths, counts });
 
-  const next: LiveModel = { workspace: loaded.workspace, hashes: loaded.hashes, files: loaded.files, stats, graph: createDependencyGraph(loaded.workspace), pending: new Set() };
+  const next: LiveModel = { workspace: loaded.workspace, hashes: loaded.hashes, files: loaded.files, stats, graph: bodiesOnly ? model.graph : createDependencyGraph(loaded.workspace), pending: new Set() };
   const changed = [...changes.paths].sort();
   const removed = [...changes.removedPaths].sort();
   // A changed file reaches what depends on it now; a removed (or retagged) one, what depended on it before.

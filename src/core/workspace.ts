@@ -48,6 +48,12 @@ export interface LoadOptions {
    * false. Default true.
    */
   includeGraphChecks?: boolean;
+  /**
+   * Whether to run the cross-file checks at all. A caller that knows no file changed
+   * anything another file refers to (only block bodies, with the same key, tags and
+   * includes) passes false. Default true.
+   */
+  crossFileChecks?: boolean;
 }
 
 export interface FileState {
@@ -146,7 +152,7 @@ export function loadWorkspace(sources: readonly SourceFile[], options: LoadOptio
   }
 
   workspace.tags = indexTags(workspace.blocks);
-  problems.push(...checkReferences(workspace, broken, { includeGraph: options.includeGraphChecks !== false }));
+  if (options.crossFileChecks !== false) problems.push(...checkReferences(workspace, broken, { includeGraph: options.includeGraphChecks !== false }));
   return { workspace, problems, hashes, files };
 }
 
