@@ -91,7 +91,7 @@ export async function startWatch(ctx: AppContext, options: WatchOptions): Promis
   const previousOutputs = async (workflow: string) => {
     let known = previous.get(workflow);
     if (!known) {
-      const { history } = await ctx.stores.forWriting();
+      const { history } = await ctx.stores.forReading();
       const last = (await history.listRuns({ workflow, limit: 50 })).find((run) => run.status === 'completed');
       const outputs = new Map<string, string>();
       if (last) for (const response of await history.responses(last.id)) if (typeof response.metadata.step === 'string') outputs.set(response.metadata.step, response.content ?? '');

@@ -231,7 +231,7 @@ function replacedWhole(nameA: string, nameB: string, a: string, b: string): Stru
 }
 
 /** Word-level parts (whitespace is kept exactly); line-level when the word diff is too large, replaced whole when that is too. */
-function wordParts(a: string, b: string): DiffPart[] {
+export function wordParts(a: string, b: string): DiffPart[] {
   if (a === b) return a === '' ? [] : [{ kind: 'same', text: a }];
   if (a === '' || b === '') return [a === '' ? { kind: 'added', text: b } : { kind: 'removed', text: a }];
   const changes: Change[] | undefined = diffWordsWithSpace(a, b, { maxEditLength: MAX_EDITS }) ?? diffLines(a, b, { maxEditLength: MAX_EDITS });

@@ -147,8 +147,8 @@ export function createSqliteStoreProvider(dbPath: string): StoreProvider {
         if (mode === 'readonly') closeConnection();
         return this.forWriting();
       }
-      stores = storesOver(db);
-      return stores;
+      // The cache's connection (readCache) already has its stores: reading shares them.
+      return (stores ??= storesOver(db));
     },
 
     async describe(): Promise<StoreDescription> {
