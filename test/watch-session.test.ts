@@ -129,4 +129,11 @@ describe('watch session', () => {
     expect((aborts[0]!.body as { genkey?: string }).genkey).toBe((generations[0]!.body as { genkey?: string }).genkey);
     expect(runEnds(events)).toEqual(['wa:cancelled', 'wa:completed']);
   });
+  it('a named workflow that does not exist is an error naming the known ones, before anything runs', async () => {
+    ws = makeWorkspace(FILES);
+    ctx = createAppContext({ root: ws.root, dbPath: ws.dbPath });
+    const start = startWatch(ctx, { workflows: ['wx'], inputs: {}, stream: false, onEvent: () => {}, startWatcher: async () => ({ close: async () => {} }) });
+    await expect(start).rejects.toMatchObject({ code: 'NOT_FOUND', hint: expect.stringContaining('wa') });
+    session = undefined;
+  });
 });

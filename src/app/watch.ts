@@ -13,6 +13,7 @@ import { resolveInputs } from '../core/inputs.js';
 import { compactWordDiff, type ResponseDiff } from '../core/response-diff.js';
 import type { AppContext } from './context.js';
 import { applySave, markModelSynced, openLiveModel, type LiveModel } from './live-model.js';
+import { findWorkflow } from './plan.js';
 import { runWorkflow, type RunEvent, type RunOutcome } from './run.js';
 
 export type WatchEvent =
@@ -61,11 +62,8 @@ export async function startWatch(ctx: AppContext, options: WatchOptions): Promis
     const runnable: string[] = [];
     const skipped: { workflow: string; reason: string }[] = [];
     for (const name of names) {
-      const workflow = live.workspace.workflows.get(name);
-      if (!workflow) {
-        skipped.push({ workflow: name, reason: `no workflow named "${name}"` });
-        continue;
-      }
+      // A named workflow that does not exist is a typo: the same error as `quire run` gives.
+      const workflow = findWorkflow(live.workspace, name);
       try {
         resolveInputs(workflow, inputsFor(live, name));
         runnable.push(name);
