@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createWorkspaceReader } from '../src/adapters/fs/workspace-reader.js';
 import { inspectWorkspace } from '../src/app/load.js';
-import { createDependencyGraph, directBlockKeys, reachableBlockKeys, workspaceLookup } from '../src/core/graph.js';
+import { createDependencyGraph, directBlockKeys, reachableBlockKeys, workflowSlice, workspaceLookup } from '../src/core/graph.js';
 import type { Workspace } from '../src/core/types.js';
 import { makeWorkspace, type TempWorkspace } from './helpers/workspace.js';
 
@@ -83,5 +83,21 @@ describe('dependency graph', () => {
     expect(directBlockKeys(workspace.payloads.get('a')!, lookup.tagged)).toEqual(['persona', 'style/plain', 'style/short']);
     expect(directBlockKeys(workspace.payloads.get('b')!, lookup.tagged)).toEqual(['via-tag']);
     expect([...reachableBlockKeys([workspace.payloads.get('b')!], lookup)].sort()).toEqual(['extra/one', 'inline-only', 'via-tag']);
+  });
+
+  it("a workflow's slice holds its own workflow, payloads and reached blocks, and only its files' hashes", () => {
+    const hashes = new Map(graph.filesOf('one').concat(graph.filesOf('two'), ['blocks/unused.md']).map((path) => [path, `h:${path}`]));
+    const slice = workflowSlice(workspace, hashes, 'two');
+    expect([...slice.workspace.workflows.keys()]).toEqual(['two']);
+    expect([...slice.workspace.payloads.keys()].sort()).toEqual(['b', 'two/own']);
+    expect([...slice.workspace.blocks.keys()].sort()).toEqual(['extra/one', 'inline-only', 'persona', 'via-tag']);
+    expect([...slice.hashes.keys()]).toEqual(graph.filesOf('two'));
+    // Its maps are its own: the model edited in place afterwards does not reach it.
+    workspace.blocks.set('persona', { ...workspace.blocks.get('persona')!, content: 'changed\n' });
+    try {
+      expect(slice.workspace.blocks.get('persona')!.content).toBe('You are terse.\n');
+    } finally {
+      workspace.blocks.set('persona', slice.workspace.blocks.get('persona')!);
+    }
   });
 });

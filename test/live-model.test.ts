@@ -135,4 +135,34 @@ describe('live model', () => {
     expect(broken.ok).toBe(false);
     expect(!broken.ok && broken.problems.map((p) => p.code)).toEqual(['TEMPLATE']);
   });
+
+  it('a body-only save costs no reload: the same model is edited in place, the row mirrored, the file cached; a run slice taken before keeps the old text', async () => {
+    const model = await open();
+    const { workflowSlice } = await import('../src/core/graph.js');
+    const slice = workflowSlice(model.workspace, model.hashes, 'wa');
+    ws.write('blocks/shared.md', '---\ntags: [common]\n---\nShared, in place.\n');
+    const update = await applySave(ctx, model, { changed: ['blocks/shared.md'], removed: [] });
+    expect(update.ok).toBe(true);
+    if (!update.ok) return;
+    expect(update.model.workspace.blocks).toBe(model.workspace.blocks);
+    expect(model.workspace.blocks.get('shared')!.content).toBe('Shared, in place.\n');
+    expect(update.model.hashes.get('blocks/shared.md')).not.toBe(slice.hashes.get('blocks/shared.md'));
+    expect(slice.workspace.blocks.get('shared')!.content).toBe('Shared.\n');
+    expect(blockIds(ws.dbPath)).toContainEqual(expect.objectContaining({ key: 'shared', content: 'Shared, in place.\n' }));
+    // A save of the same bytes (a touch) changes nothing and reruns nothing.
+    ws.write('blocks/shared.md', '---\ntags: [common]\n---\nShared, in place.\n');
+    const again = await applySave(ctx, update.model, { changed: ['blocks/shared.md'], removed: [] });
+    expect(again.ok && [again.changed, [...again.affected.keys()]]).toEqual([[], []]);
+  });
+
+  it('a body-only save the mirror cannot write leaves the model as it was', async () => {
+    const model = await open();
+    ws.write('blocks/shared.md', '---\ntags: [common]\n---\nNot written.\n');
+    const stores = ctx.stores;
+    const failing = { ...stores, forWriting: async () => { throw new Error('disk full'); } };
+    await expect(applySave({ ...ctx, stores: failing }, model, { changed: ['blocks/shared.md'], removed: [] })).rejects.toThrow('disk full');
+    expect(model.workspace.blocks.get('shared')!.content).toBe('Shared.\n');
+    const retried = await applySave(ctx, model, { changed: ['blocks/shared.md'], removed: [] });
+    expect(retried.ok && retried.changed).toEqual(['blocks/shared.md']);
+  });
 });

@@ -9,6 +9,7 @@
  *   previous completed run.
  */
 import { AppError, ProblemsError, type Problem } from '../core/errors.js';
+import { workflowSlice } from '../core/graph.js';
 import { resolveInputs } from '../core/inputs.js';
 import { compactWordDiff, type ResponseDiff } from '../core/response-diff.js';
 import type { AppContext } from './context.js';
@@ -111,7 +112,8 @@ export async function startWatch(ctx: AppContext, options: WatchOptions): Promis
       trigger: 'watch',
       stream: options.stream,
       signal: controller.signal,
-      model: { workspace: live.workspace, hashes: live.hashes },
+      // The run's own slice: the live model's maps change in place on the next save.
+      model: workflowSlice(live.workspace, live.hashes, item.workflow),
       ...(item.changed.length > 0 ? { changedFiles: item.changed } : {}),
       onEvent: (event) => {
         emit({ type: 'run', workflow: item.workflow, event });

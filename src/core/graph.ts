@@ -188,3 +188,29 @@ export function workflowFiles(workspace: Workspace, workflow: Workflow, lookup: 
   if (workspace.config.sourcePath) paths.add(workspace.config.sourcePath);
   return [...paths].sort();
 }
+
+/**
+ * One workflow's own copy of what its run reads: the workflow, its payloads, the blocks
+ * they reach (by key, tag and include) and the hashes of its files; the rest of the model
+ * (tags, formats, config) is shared. A long-lived process that edits its model in place
+ * gives each run a slice, so a save during the run cannot change what the run renders or
+ * records. Throws nothing: an unknown workflow gives a slice without it (the run reports it).
+ */
+export function workflowSlice(workspace: Workspace, hashes: ReadonlyMap<string, string>, workflowName: string): { workspace: Workspace; hashes: Map<string, string> } {
+  const workflow = workspace.workflows.get(workflowName);
+  if (!workflow) return { workspace, hashes: new Map(hashes) };
+  const payloads = new Map<string, Payload>();
+  for (const step of workflow.steps) {
+    const payload = workspace.payloads.get(step.payload);
+    if (payload) payloads.set(step.payload, payload);
+  }
+  const blocks = new Map<string, Block>();
+  for (const key of reachableBlockKeys(payloads.values(), workspaceLookup(workspace))) blocks.set(key, workspace.blocks.get(key)!);
+  const slice: Workspace = { ...workspace, blocks, payloads, workflows: new Map([[workflow.name, workflow]]) };
+  const own = new Map<string, string>();
+  for (const path of workflowFiles(slice, workflow)) {
+    const hash = hashes.get(path);
+    if (hash !== undefined) own.set(path, hash);
+  }
+  return { workspace: slice, hashes: own };
+}
