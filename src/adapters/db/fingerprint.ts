@@ -9,7 +9,10 @@ import { MIGRATIONS } from './migrations.js';
 import { CHECKS_VERSION } from '../../core/checks-version.js';
 
 export function workspaceFingerprint(files: Iterable<readonly [string, string]>): string {
-  const hash = createHash('sha256').update(`schema:${MIGRATIONS.length};checks:${CHECKS_VERSION}\n`);
-  for (const [path, fileHash] of [...files].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) hash.update(`${path}\0${fileHash}\n`);
-  return hash.digest('hex');
+  const lines: string[] = [];
+  for (const [path, fileHash] of files) lines.push(`${path}\0${fileHash}\n`);
+  // Each line starts with its path and a path never holds NUL: sorting the lines sorts by path.
+  lines.sort();
+  // One update of the whole text: 11k small updates cost ~10 ms more.
+  return createHash('sha256').update(`schema:${MIGRATIONS.length};checks:${CHECKS_VERSION}\n${lines.join('')}`).digest('hex');
 }
