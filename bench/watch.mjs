@@ -3,8 +3,12 @@
  * on the 10k-block workspace, with a one-step workflow added to it (an inline payload that
  * lists one block directly; removed afterwards, the block put back as it was).
  *
+ *   cold start    `quire watch` on a new database, so its first sync (a full parse of 10k
+ *                 files) runs in the watch process: time to ready and RSS after the first
+ *                 run (info: V8 keeps the heap that parse grew, so this is the high mark).
  *   save -> POST  `node dist/cli/bin.js -w <ws> --db <db> watch bench-watch --json --endpoint
- *                 5001=<mock>` as a child; after its first run-end, the block is rewritten
+ *                 5001=<mock>` as a child, on a database `quire sync` has synced (how watch
+ *                 starts on a workspace that was synced or run before); after its first run-end, the block is rewritten
  *                 (writeFileSync) once per rerun: each save waits for the previous rerun's
  *                 run-end plus a pause longer than the watcher's debounce. Per save: the time
  *                 from just before writeFileSync to the first generation POST arriving at the
@@ -252,6 +256,7 @@ export async function benchWatch({ runs = 5, keep = false, log = () => {}, conte
   const odd = [];
   const rssSeries = [];
   let start;
+  let cold;
   let rerunRequests;
   let warm;
   const noop = { cli: [], node: [] };
@@ -266,10 +271,25 @@ export async function benchWatch({ runs = 5, keep = false, log = () => {}, conte
     };
     log(`mock-llm (this process) at ${mock.url}; workflow ${WATCH_WORKFLOW} lists block "${block.key}" (${block.path})`);
 
-    // --- 1 and 3: the watch child, save -> first POST, and its RSS over the saves.
+    // --- 0: a first watch on a new database (the cold sync is in the watch process): time to ready and RSS, info.
+    const coldDb = join(dir, 'cold.db');
+    log(`quire watch ${WATCH_WORKFLOW} --json on a new database (the first sync is cold, in the watch process)`);
+    watch = startWatchChild([cli, '-w', large.root, '--db', coldDb, 'watch', WATCH_WORKFLOW, '--json', '--endpoint', `5001=${mock.url}`], arrivals);
+    const coldReady = await watch.event(0, (e) => e.type === 'ready' || e.type === 'problems', 120000, 'ready event (cold)');
+    if (coldReady.ev.type !== 'ready') throw new Error(`quire watch reported problems at start: ${JSON.stringify(coldReady.ev).slice(0, 2000)}`);
+    const coldEnd = await watch.event(coldReady.index, (e) => e.type === 'run-end' && e.workflow === WATCH_WORKFLOW, 60000, 'the first run-end (cold)');
+    await sleep(PAUSE_MS);
+    cold = { readyMs: coldReady.t - watch.startedAtMs, firstRunEndMs: coldEnd.t - watch.startedAtMs, rssMb: rssOf(watch.pid) };
+    await watch.stop();
+    log(`  ready after ${round(cold.readyMs, 0)} ms; RSS after the first run ${fmt(cold.rssMb, 'MB')}`);
+    arrivals.length = 0;
+
+    // --- 1 and 3: the watch child on a synced database (how watch starts after the workspace's first sync or run):
+    // save -> first POST, and its RSS over the saves.
     const db = join(dir, 'watch.db');
+    runNode([cli, '-w', large.root, '--db', db, 'sync', '--json'], { measureRss: false });
     const args = [cli, '-w', large.root, '--db', db, 'watch', WATCH_WORKFLOW, '--json', '--endpoint', `5001=${mock.url}`];
-    log(`quire watch ${WATCH_WORKFLOW} --json (new database: the first sync is cold); then ${rssSaves} saves of ${block.path}, ${TIMED_SAVES} timed`);
+    log(`quire watch ${WATCH_WORKFLOW} --json (a synced database); then ${rssSaves} saves of ${block.path}, ${TIMED_SAVES} timed`);
     watch = startWatchChild(args, arrivals);
     const ready = await watch.event(0, (e) => e.type === 'ready' || e.type === 'problems', 120000, 'ready event');
     if (ready.ev.type !== 'ready') throw new Error(`quire watch reported problems at start: ${JSON.stringify(ready.ev).slice(0, 2000)}`);
@@ -409,14 +429,16 @@ export async function benchWatch({ runs = 5, keep = false, log = () => {}, conte
     row('save.runstart', '  save -> run-start event on stdout', 'ms', timed.map((s) => s.runStartMs)),
     row('save.runend', '  save -> run-end event on stdout (1 step, mock at zero latency)', 'ms', timed.map((s) => s.runEndMs)),
     ...(rest.length > 0 ? [row('save.post.rest', `save -> first generation POST (saves ${TIMED_SAVES + 1}–${rssSaves}, info)`, 'ms', rest.map((s) => s.postMs))] : []),
-    row('start.ready', 'spawn -> ready event (cold sync into a new database, info)', 'ms', [start?.readyMs ?? NaN]),
-    row('start.firstend', 'spawn -> first run-end (info)', 'ms', [start?.firstRunEndMs ?? NaN]),
+    row('start.ready', 'spawn -> ready event (synced database, info)', 'ms', [start?.readyMs ?? NaN]),
+    row('start.firstend', 'spawn -> first run-end (synced database, info)', 'ms', [start?.firstRunEndMs ?? NaN]),
+    row('cold.ready', 'spawn -> ready event (new database: cold sync in the watch process, info)', 'ms', [cold?.readyMs ?? NaN]),
     row('warm.apply', `applySave, one-block save, warm process (${TIMED_SAVES} saves)`, 'ms', warm?.applyMs ?? [], WATCH_TARGETS.applySaveMs),
     row('warm.affected.first', '  workflowsAffectedBy, fresh graph, first call (builds reverse index)', 'ms', warm?.affectedFirstMs ?? [], WATCH_TARGETS.affectedMs, 2),
     row('warm.affected.warm', '  workflowsAffectedBy, same graph, warm call', 'ms', warm?.affectedWarmMs ?? [], WATCH_TARGETS.affectedMs, 3),
     row('warm.graph.create', '  createDependencyGraph (info)', 'ms', warm?.graphCreateMs ?? [], undefined, 2),
     row('warm.open', '  openLiveModel: full sync into a new database (info)', 'ms', [warm?.openMs ?? NaN]),
-    row('rss.start', 'watch process RSS after the first run', 'MB', [rssStart ?? NaN], WATCH_TARGETS.rssMb),
+    row('rss.start', 'watch process RSS after the first run (synced database)', 'MB', [rssStart ?? NaN], WATCH_TARGETS.rssMb),
+    row('rss.cold', '  watch process RSS after the first run, new database (cold sync in the process, info)', 'MB', [cold?.rssMb ?? NaN]),
     row('rss.end', `watch process RSS after ${rssEndSaves} saves`, 'MB', [rssEnd ?? NaN], WATCH_TARGETS.rssMb),
     ratioRow('rss.growth', `  RSS after ${rssEndSaves} saves / after the first run`, rssEnd / rssStart, rssSeries.length, WATCH_TARGETS.rssGrowth),
     row('rss.series', `  RSS after each save, all ${rssSeries.length - 1} (info)`, 'MB', rssSeries.slice(1).map((r) => r.mb)),

@@ -129,6 +129,26 @@ describe('watch session', () => {
     expect((aborts[0]!.body as { genkey?: string }).genkey).toBe((generations[0]!.body as { genkey?: string }).genkey);
     expect(runEnds(events)).toEqual(['wa:cancelled', 'wa:completed']);
   });
+  it('a quire.yaml save drops the LLM clients: the reruns detect the server again (restarted behind the same port, say)', async () => {
+    const config = 'llm:\n  api: auto\n  retries: 0\n';
+    const { events, save } = await watch(config);
+    await session!.idle();
+    const probes = () => mock.requests.filter((r) => r.method === 'GET' && r.path === '/api/extra/version').length;
+    expect(probes()).toBe(1); // detected once for both workflows
+    mock.reset();
+    events.length = 0;
+    ws.write('quire.yaml', `# the same endpoints\n${config}`);
+    save({ changed: ['quire.yaml'], removed: [] });
+    await session!.idle();
+    expect(runEnds(events)).toEqual(['wa:completed', 'wb:completed']);
+    expect(probes()).toBe(1);
+    // A block save keeps the clients: no probe.
+    mock.reset();
+    ws.write('blocks/other.md', 'Something else again\n');
+    save({ changed: ['blocks/other.md'], removed: [] });
+    await session!.idle();
+    expect(probes()).toBe(0);
+  });
   it('a named workflow that does not exist is an error naming the known ones, before anything runs', async () => {
     ws = makeWorkspace(FILES);
     ctx = createAppContext({ root: ws.root, dbPath: ws.dbPath });

@@ -4,7 +4,7 @@
  * `concurrency` caps the requests in flight per endpoint (unset: by the API the server
  * speaks, detected for `auto`: KoboldCpp 1, others 4).
  */
-import { cancelledError, createLlmClient, resolveApi, sharedLookup, type LlmError, type SharedLookup } from '../adapters/llm/index.js';
+import { cancelledError, clearDetectedApis, createLlmClient, resolveApi, sharedLookup, type LlmError, type SharedLookup } from '../adapters/llm/index.js';
 import { AppError } from '../core/errors.js';
 import type { CompletionOptions, CompletionRequest, LlmClient } from '../core/llm.js';
 import { defaultConcurrency, type ResolvedEndpoint } from './endpoints.js';
@@ -18,7 +18,8 @@ export interface ClosableClientFactory extends ClientFactory {
   /**
    * Closes every client made so far (their connections end; requests in flight or still
    * being set up fail with CANCELLED) and forgets them: later calls make new ones. For a
-   * long-lived process that drops its clients, e.g. when quire.yaml changes.
+   * long-lived process that drops its clients, e.g. when quire.yaml changes. The APIs
+   * `auto` detected are forgotten too (process-wide): the next request probes again.
    */
   close(): Promise<void>;
 }
@@ -43,6 +44,8 @@ export function createClientFactory(): ClosableClientFactory {
   const close = async (): Promise<void> => {
     const made = [...clients.values()];
     clients.clear();
+    // What `auto` found out is forgotten too: the server behind a port may have changed.
+    clearDetectedApis();
     await Promise.all(made.map((client) => client.reset()));
   };
   return Object.assign(getClient, { close });

@@ -17,6 +17,9 @@ import { applySave, markModelSynced, openLiveModel, type LiveModel } from './liv
 import { findWorkflow } from './plan.js';
 import { runWorkflow, type RunEvent, type RunOutcome } from './run.js';
 
+/** The workspace config, whose endpoints the LLM clients are made from. */
+const CONFIG_PATH = 'quire.yaml';
+
 export type WatchEvent =
   | { type: 'ready'; workflows: string[]; skipped: { workflow: string; reason: string }[] }
   | { type: 'change'; changed: string[]; removed: string[] }
@@ -183,6 +186,13 @@ export async function startWatch(ctx: AppContext, options: WatchOptions): Promis
           for (const workflow of selected) {
             const because = update.affected.get(workflow);
             if (because !== undefined) enqueue(workflow, because, [...update.changed, ...update.removed]);
+          }
+          if ([...update.changed, ...update.removed].includes(CONFIG_PATH)) {
+            // The endpoints may have changed (or a server restarted behind the same port, to be
+            // detected again): once the cancelled run is over, every client is dropped and the
+            // reruns make new ones, so no connection or probe of the old settings stays open.
+            await current?.done;
+            await ctx.clients.close?.();
           }
         }
       } catch (error) {
