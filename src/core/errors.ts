@@ -24,6 +24,8 @@ export type ErrorCode =
   | 'TEMPLATE'
   | 'FORMAT'
   | 'INPUT'
+  /** A batch input record that cannot be read, or does not fit the workflow's inputs. */
+  | 'RECORD'
   | 'MIGRATION'
   | 'DATABASE'
   | 'NOT_FOUND'

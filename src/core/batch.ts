@@ -1,0 +1,114 @@
+/**
+ * Batches: one workflow run per input record, read from a JSONL, CSV or YAML file (or
+ * stdin). The types shared by the record readers (adapters/records), the batch runner
+ * (app/batch.ts) and the progress display (cli/output/batch.ts). No logic here but the
+ * record's check against the workflow's inputs and the progress arithmetic.
+ */
+import { AppError, type Problem } from './errors.js';
+import { resolveInputs } from './inputs.js';
+import type { Workflow } from './types.js';
+
+export type RecordFormat = 'jsonl' | 'csv' | 'yaml';
+
+/** One input record as its file holds it, before it is checked against the workflow. */
+export interface InputRecord {
+  /** 1-based position among the file's records (problems count: a bad record keeps its number). */
+  index: number;
+  /** 1-based line of the file where the record starts. */
+  line: number;
+  values: Record<string, unknown>;
+  /** True when every value is text to convert to the declared input types (CSV). */
+  text: boolean;
+}
+
+/** What a record reader yields, in file order: a record, or a record that could not be read. */
+export type RecordItem = { kind: 'record'; record: InputRecord } | { kind: 'problem'; index: number; problem: Problem };
+
+/** A stream of records and how far through its input the reading is. */
+export interface RecordSource {
+  format: RecordFormat;
+  /** The file's workspace-relative or absolute path as given; '-' for stdin. */
+  path: string;
+  records: AsyncIterable<RecordItem>;
+  /** Bytes read so far, and the input's size when known (a file; not stdin). */
+  position(): { bytesRead: number; totalBytes?: number };
+}
+
+/**
+ * A record's values checked against the workflow's inputs (types, required, unknown
+ * names; CSV text converted to the declared types), or the problem naming its line.
+ */
+export function recordInputs(workflow: Workflow, record: InputRecord, file: string): { ok: true; inputs: Record<string, unknown> } | { ok: false; problem: Problem } {
+  try {
+    return { ok: true, inputs: resolveInputs(workflow, record.values) };
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    const message = error.message.replace(/^\d+ input problems:\n\s*/, '').replace(/\n\s*/g, '; ').replace(/; pass --input (\S+)=\.\.\./g, '');
+    return { ok: false, problem: { file, line: record.line, col: 1, code: 'RECORD', message: `record ${record.index}: ${message}` } };
+  }
+}
+
+/** Counts of a batch's records by what became of them. */
+export interface BatchCounts {
+  completed: number;
+  failed: number;
+  cancelled: number;
+  /** Records that could not be read or did not fit the workflow's inputs. */
+  invalid: number;
+  /** Records a resume skipped: an earlier run of the batch completed them. */
+  skipped: number;
+  /** Steps answered from the step cache. */
+  cacheHits: number;
+}
+
+export const emptyCounts = (): BatchCounts => ({ completed: 0, failed: 0, cancelled: 0, invalid: 0, skipped: 0, cacheHits: 0 });
+
+/** One endpoint's share of a batch, for the progress display. */
+export interface EndpointProgress {
+  /** The port the payloads name. */
+  port: number;
+  url: string;
+  limit: number;
+  inFlight: number;
+  requests: number;
+  completionTokens: number;
+}
+
+/** A snapshot of a running batch. */
+export interface BatchProgress {
+  batchId: number;
+  workflow: string;
+  counts: BatchCounts;
+  /** Records whose run is under way. */
+  inFlight: number;
+  /** Records read so far (all kinds), and the input's position. */
+  read: number;
+  bytesRead: number;
+  totalBytes?: number;
+  elapsedMs: number;
+  endpoints: EndpointProgress[];
+}
+
+export type BatchEvent =
+  | { type: 'batch-start'; batchId: number; workflow: string; input: string; resumed: boolean; concurrency: { port: number; limit: number }[] }
+  | { type: 'record-problem'; index: number; problem: Problem }
+  | { type: 'record-end'; index: number; runId: number; status: 'completed' | 'failed' | 'cancelled'; error?: string; cacheHits: number }
+  | { type: 'progress'; progress: BatchProgress }
+  | { type: 'batch-end'; batchId: number; status: BatchStatus; counts: BatchCounts; elapsedMs: number; reason?: string };
+
+export type BatchStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** Requests and tokens per second, and the time left, from a snapshot (estimates; undefined when unknown). */
+export function progressRates(progress: BatchProgress): { requestsPerSecond: number; tokensPerSecond: number; etaMs?: number } {
+  const seconds = Math.max(progress.elapsedMs, 1) / 1000;
+  const requests = progress.endpoints.reduce((sum, e) => sum + e.requests, 0);
+  const tokens = progress.endpoints.reduce((sum, e) => sum + e.completionTokens, 0);
+  let etaMs: number | undefined;
+  // By the share of the input read: records are read a little ahead of the runs that finish them.
+  if (progress.totalBytes && progress.bytesRead > 0) {
+    const finished = progress.counts.completed + progress.counts.failed + progress.counts.cancelled + progress.counts.invalid + progress.counts.skipped;
+    const share = (progress.bytesRead / progress.totalBytes) * (progress.read > 0 ? finished / progress.read : 0);
+    if (share > 0) etaMs = Math.max(0, progress.elapsedMs * (1 / share - 1));
+  }
+  return { requestsPerSecond: requests / seconds, tokensPerSecond: tokens / seconds, ...(etaMs !== undefined ? { etaMs } : {}) };
+}
