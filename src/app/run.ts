@@ -6,6 +6,7 @@ import { AppError } from '../core/errors.js';
 import type { FinishedStatus, ResponseMetadata, RunMetadata } from '../core/history.js';
 import type { ApiKind, CompletionResult, ContextInfo, LlmClient } from '../core/llm.js';
 import type { BuiltPrompt } from '../core/prompt.js';
+import type { Workflow } from '../core/types.js';
 import { resolveInputs } from '../core/inputs.js';
 import type { AppContext } from './context.js';
 import { parseEndpointOverrides, resolveEndpoint, type ResolvedEndpoint } from './endpoints.js';
@@ -38,6 +39,10 @@ export interface RunOptions {
   model?: WorkspaceModel;
   /** The files whose save started this run (watch), recorded in runs.metadata.changed_files. */
   changedFiles?: readonly string[];
+  /** What runs of this workflow share, prepared once (batch); `model` and `endpointOverrides` are then unused. */
+  prepared?: PreparedWorkflow;
+  /** The batch and record number this run is for (runs.metadata.batch_id, batch_record). */
+  batch?: { id: number; record: number };
 }
 
 export interface RunOutcome {
@@ -48,6 +53,39 @@ export interface RunOutcome {
 }
 
 /**
+ * What every run of one workflow shares, built once: the workflow's model, its planned
+ * steps (templates compiled once), its endpoints and its rows' ids. A batch prepares once
+ * and runs thousands of records on it.
+ */
+export interface PreparedWorkflow {
+  workflow: Workflow;
+  planner: ReturnType<typeof createPlanner>;
+  steps: PlannedStep[];
+  endpoints: Map<number, ResolvedEndpoint>;
+  links: { workflowId: number | null; payloadIds: ReadonlyMap<string, number> };
+  /** Content hash of every file the workflow uses, by path (runs.metadata.files). */
+  files: Record<string, string>;
+}
+
+/**
+ * Prepares a workflow's runs; runs left `running` by a dead process are settled first.
+ * @throws AppError for an unknown workflow or an endpoint that cannot be resolved
+ */
+export async function prepareWorkflow(ctx: AppContext, options: { workflow: string; model?: WorkspaceModel; endpointOverrides?: readonly string[] }): Promise<PreparedWorkflow> {
+  const { workspace, hashes } = options.model ?? (await loadRunModel(ctx, options.workflow));
+  const { history, mirror } = await ctx.stores.forWriting();
+  await history.markInterrupted((metadata) => isRunAlive(ctx.processes, metadata), ctx.clock.now());
+  const workflow = findWorkflow(workspace, options.workflow);
+  const overrides = parseEndpointOverrides(options.endpointOverrides ?? []);
+  const planner = createPlanner(workspace);
+  const steps = planner.steps(workflow);
+  // Resolve every endpoint before starting, so a missing API key fails before any call.
+  const endpoints = new Map(steps.map((s) => [s.payload.llmPort, resolveEndpoint(workspace.config, s.payload.llmPort, overrides)]));
+  const links = await mirror.runLinks(workflow.name);
+  return { workflow, planner, steps, endpoints, links, files: filesUsed(workspace, workflow, hashes) };
+}
+
+/**
  * Runs a workflow end to end. Input and workspace problems throw before any run is
  * recorded; once the run exists, every failure is recorded on it and returned.
  */
@@ -55,18 +93,11 @@ export async function runWorkflow(ctx: AppContext, options: RunOptions): Promise
   const emit = options.onEvent ?? (() => {});
   // Asked now, answered while the model loads (git runs in other processes).
   const gitState = ctx.gitState();
-  const { workspace, hashes } = options.model ?? (await loadRunModel(ctx, options.workflow));
-  const { history, mirror } = await ctx.stores.forWriting();
-  await history.markInterrupted((metadata) => isRunAlive(ctx.processes, metadata), ctx.clock.now());
-  const workflow = findWorkflow(workspace, options.workflow);
+  const prepared = options.prepared ?? (await prepareWorkflow(ctx, options));
+  const { history } = await ctx.stores.forWriting();
+  const { workflow, planner, steps, endpoints, links } = prepared;
   const input = resolveInputs(workflow, options.inputs);
-  const overrides = parseEndpointOverrides(options.endpointOverrides ?? []);
-  const planner = createPlanner(workspace);
-  const steps = planner.steps(workflow);
-  // Resolve every endpoint before starting, so a missing API key fails before any call.
-  const endpoints = new Map(steps.map((s) => [s.payload.llmPort, resolveEndpoint(workspace.config, s.payload.llmPort, overrides)]));
 
-  const links = await mirror.runLinks(workflow.name);
   const git = await gitState;
   const runMetadata: RunMetadata = {
     inputs: input,
@@ -74,8 +105,9 @@ export async function runWorkflow(ctx: AppContext, options: RunOptions): Promise
     quire_version: ctx.version,
     git_commit: git.commit,
     git_dirty: git.dirty,
-    files: filesUsed(workspace, workflow, hashes),
+    files: prepared.files,
     ...(options.changedFiles ? { changed_files: [...options.changedFiles] } : {}),
+    ...(options.batch ? { batch_id: options.batch.id, batch_record: options.batch.record } : {}),
     ...ownerMetadata(ctx.processes),
   };
   const runId = await history.startRun({ workflowId: links.workflowId, metadata: runMetadata, startedAt: ctx.clock.now() });

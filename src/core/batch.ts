@@ -112,3 +112,45 @@ export function progressRates(progress: BatchProgress): { requestsPerSecond: num
   }
   return { requestsPerSecond: requests / seconds, tokensPerSecond: tokens / seconds, ...(etaMs !== undefined ? { etaMs } : {}) };
 }
+
+/** How a batch was started: recorded with it, and what a resume must match. */
+export interface BatchSettings {
+  concurrency?: number;
+  endpointOverrides?: string[];
+  cache?: boolean;
+  strict?: boolean;
+  maxFailures?: number;
+  /** The process running it, while it runs (so a dead process's batch is not shown running). */
+  pid?: number;
+  process_start?: string;
+  [key: string]: unknown;
+}
+
+/** A `batches` row. */
+export interface BatchRecord {
+  id: number;
+  workflowId: number | null;
+  workflow: string;
+  inputPath: string;
+  /** Content hash of the input file; null for stdin. */
+  inputHash: string | null;
+  inputFormat: RecordFormat;
+  /** Records read so far (every kind). */
+  recordCount: number;
+  counts: BatchCounts;
+  status: BatchStatus;
+  startedAt: string;
+  completedAt: string | null;
+  settings: BatchSettings;
+}
+
+/** What became of one record of a batch (`batch_records`). */
+export interface BatchRecordResult {
+  record: number;
+  line: number;
+  runId: number | null;
+  status: 'completed' | 'failed' | 'cancelled' | 'invalid';
+  /** The record's provenance: its inputs and the workflow's file hashes (a resume skips a completed record only when it matches). */
+  key: string | null;
+  error: string | null;
+}

@@ -20,6 +20,9 @@ export interface RunMetadata {
   files?: Record<string, string>;
   /** For a run started by `quire watch`: the saved files that started it. */
   changed_files?: string[];
+  /** For a run of a batch: the batch's id and the 1-based record number. */
+  batch_id?: number;
+  batch_record?: number;
   /** The process running it, while it runs (liveness of `running` rows): its pid and start. */
   pid?: number;
   process_start?: string;

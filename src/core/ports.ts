@@ -8,6 +8,7 @@
  * as well as the local SQLite file does. The parse cache is this checkout's own local
  * state and stays synchronous.
  */
+import type { BatchCounts, BatchRecord, BatchRecordResult, BatchSettings, BatchStatus, RecordFormat } from './batch.js';
 import type { WorkspaceChanges } from './changes.js';
 import type { ExportInput } from './export.js';
 import type { FinishedStatus, NewResponse, ResponseRecord, RunMetadata, RunRecord, RunSummary } from './history.js';
@@ -40,6 +41,33 @@ export interface HistoryStore {
   listRuns(query: { workflow?: string; limit: number }): Promise<RunSummary[]>;
   /** In the order recorded. */
   responses(runId: number): Promise<ResponseRecord[]>;
+}
+
+/**
+ * Batches: one `batches` row per batch, one `batch_records` row per record once its run
+ * ends (or it is found invalid), written with the batch's counts in one transaction.
+ */
+export interface BatchStore {
+  createBatch(batch: { workflowId: number | null; workflow: string; inputPath: string; inputHash: string | null; inputFormat: RecordFormat; settings: BatchSettings; startedAt: Date }): Promise<number>;
+  getBatch(id: number): Promise<BatchRecord | undefined>;
+  /** Newest first. */
+  listBatches(query: { workflow?: string; limit: number }): Promise<BatchRecord[]>;
+  /** The newest batch of a workflow over the same input file (path and content hash), for `--resume` without an id. */
+  latestBatch(workflow: string, inputPath: string, inputHash: string | null): Promise<BatchRecord | undefined>;
+  /** Marks a batch running again (a resume), with the settings of this attempt. */
+  reopenBatch(id: number, settings: BatchSettings): Promise<void>;
+  /** What became of one record, when known. */
+  recordResult(batchId: number, record: number): Promise<BatchRecordResult | undefined>;
+  /**
+   * Records what became of a batch of records (one transaction): their rows (replacing an
+   * earlier attempt's) and the batch's counts and records read.
+   */
+  saveResults(batchId: number, results: readonly BatchRecordResult[], progress: { recordCount: number; counts: BatchCounts }): Promise<void>;
+  finishBatch(id: number, status: Exclude<BatchStatus, 'running'>, completedAt: Date, progress: { recordCount: number; counts: BatchCounts }): Promise<void>;
+  /** Batches left `running` whose process is gone become `cancelled`. Returns the ids marked. */
+  markInterrupted(isAlive: (settings: BatchSettings) => boolean, at: Date): Promise<number[]>;
+  /** The batch's records in order, from `afterRecord` on, at most `limit` (for exports, page by page). */
+  results(batchId: number, page: { afterRecord: number; limit: number }): Promise<BatchRecordResult[]>;
 }
 
 /** The seven tables of the original system, kept as the files say. */
@@ -100,6 +128,7 @@ export interface ParseCache {
 
 export interface Stores {
   history: HistoryStore;
+  batches: BatchStore;
   mirror: MirrorStore;
   cache: ParseCache;
 }

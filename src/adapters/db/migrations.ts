@@ -156,4 +156,46 @@ export const MIGRATIONS: Migration[] = [
       db.exec('CREATE INDEX quire_files_stats ON quire_files (path, size, mtime_ms, hash);');
     },
   },
+  {
+    name: 'm006_batches',
+    up(db) {
+      // A batch runs a workflow once per input record. Each record's run is an ordinary
+      // `runs` row; `batch_records` links it to the batch and its record number, with the
+      // record's provenance (inputs and file hashes) so a resume skips only what completed
+      // under the same files. Counts are kept on the batch row, updated with each write.
+      db.exec(`
+        CREATE TABLE batches (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          workflow_id INTEGER REFERENCES workflows(id),
+          workflow_name TEXT NOT NULL,
+          input_path TEXT NOT NULL,
+          input_hash TEXT,
+          input_format TEXT NOT NULL,
+          record_count INTEGER NOT NULL DEFAULT 0,
+          completed INTEGER NOT NULL DEFAULT 0,
+          failed INTEGER NOT NULL DEFAULT 0,
+          cancelled INTEGER NOT NULL DEFAULT 0,
+          invalid INTEGER NOT NULL DEFAULT 0,
+          skipped INTEGER NOT NULL DEFAULT 0,
+          cache_hits INTEGER NOT NULL DEFAULT 0,
+          status TEXT NOT NULL DEFAULT 'running',
+          started_at TIMESTAMP NOT NULL,
+          completed_at TIMESTAMP,
+          settings TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX batches_by_input ON batches (workflow_name, input_path, id);
+        CREATE TABLE batch_records (
+          batch_id INTEGER NOT NULL REFERENCES batches(id),
+          record INTEGER NOT NULL,
+          line INTEGER NOT NULL,
+          run_id INTEGER REFERENCES runs(id),
+          status TEXT NOT NULL,
+          key TEXT,
+          error TEXT,
+          PRIMARY KEY (batch_id, record)
+        ) WITHOUT ROWID;
+        CREATE INDEX batch_records_by_run ON batch_records (run_id);
+      `);
+    },
+  },
 ];

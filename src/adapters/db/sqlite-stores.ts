@@ -14,6 +14,7 @@
 import { existsSync, statSync } from 'node:fs';
 import type { ParseCache, StoreDescription, StoreProvider, Stores } from '../../core/ports.js';
 import { AppError } from '../../core/errors.js';
+import { createBatchStore } from './batches.js';
 import { createHistoryStore } from './history.js';
 import { appliedMigrations, pendingMigrations } from './migrate.js';
 import { MIGRATIONS } from './migrations.js';
@@ -60,6 +61,7 @@ export function createSqliteStoreProvider(dbPath: string): StoreProvider {
     };
     return {
       history: createHistoryStore(connection, ensureWal),
+      batches: createBatchStore(connection, ensureWal),
       mirror: {
         ...mirror,
         apply: (workspace, changes) => {

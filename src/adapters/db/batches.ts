@@ -1,0 +1,117 @@
+/**
+ * Batches (BatchStore) in SQLite: the `batches` row with its counts, and one
+ * `batch_records` row per record once it is settled. Results are saved a group at a time
+ * (the runner gathers the records that end together) in one transaction with the counts,
+ * so a crash never leaves counts that disagree with the rows.
+ */
+import type { BatchCounts, BatchRecord, BatchRecordResult, BatchSettings, BatchStatus, RecordFormat } from '../../core/batch.js';
+import type { BatchStore } from '../../core/ports.js';
+import { sqlTimestamp } from './history.js';
+import type { Db } from './open.js';
+
+type BatchRow = {
+  id: number; workflow_id: number | null; workflow_name: string; input_path: string; input_hash: string | null; input_format: string;
+  record_count: number; completed: number; failed: number; cancelled: number; invalid: number; skipped: number; cache_hits: number;
+  status: string; started_at: string; completed_at: string | null; settings: string;
+};
+type ResultRow = { record: number; line: number; run_id: number | null; status: BatchRecordResult['status']; key: string | null; error: string | null };
+
+function parseSettings(text: string): BatchSettings {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as BatchSettings) : {};
+  } catch {
+    return {};
+  }
+}
+
+const toBatch = (row: BatchRow): BatchRecord => ({
+  id: row.id,
+  workflowId: row.workflow_id,
+  workflow: row.workflow_name,
+  inputPath: row.input_path,
+  inputHash: row.input_hash,
+  inputFormat: row.input_format as RecordFormat,
+  recordCount: row.record_count,
+  counts: { completed: row.completed, failed: row.failed, cancelled: row.cancelled, invalid: row.invalid, skipped: row.skipped, cacheHits: row.cache_hits },
+  status: row.status as BatchStatus,
+  startedAt: row.started_at,
+  completedAt: row.completed_at,
+  settings: parseSettings(row.settings),
+});
+
+const toResult = (row: ResultRow): BatchRecordResult => ({ record: row.record, line: row.line, runId: row.run_id, status: row.status, key: row.key, error: row.error });
+
+const countValues = (progress: { recordCount: number; counts: BatchCounts }) => {
+  const { counts } = progress;
+  return [progress.recordCount, counts.completed, counts.failed, counts.cancelled, counts.invalid, counts.skipped, counts.cacheHits];
+};
+const SET_COUNTS = 'record_count = ?, completed = ?, failed = ?, cancelled = ?, invalid = ?, skipped = ?, cache_hits = ?';
+
+export function createBatchStore(db: Db, beforeWrite: () => void = () => {}): BatchStore {
+  let statements: ReturnType<typeof prepare> | undefined;
+  // Prepared on first use: a read-only connection cannot prepare the writes.
+  const prepare = () => ({
+    insert: db.prepare("INSERT INTO batches (workflow_id, workflow_name, input_path, input_hash, input_format, status, started_at, settings) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)"),
+    upsertResult: db.prepare('INSERT OR REPLACE INTO batch_records (batch_id, record, line, run_id, status, key, error) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    counts: db.prepare(`UPDATE batches SET ${SET_COUNTS} WHERE id = ?`),
+    finish: db.prepare(`UPDATE batches SET status = ?, completed_at = ?, ${SET_COUNTS} WHERE id = ?`),
+  });
+  const writes = () => {
+    beforeWrite();
+    return (statements ??= prepare());
+  };
+
+  return {
+    async createBatch({ workflowId, workflow, inputPath, inputHash, inputFormat, settings, startedAt }) {
+      return Number(writes().insert.run(workflowId, workflow, inputPath, inputHash, inputFormat, sqlTimestamp(startedAt), JSON.stringify(settings)).lastInsertRowid);
+    },
+    async getBatch(id) {
+      const row = db.prepare('SELECT * FROM batches WHERE id = ?').get(id) as BatchRow | undefined;
+      return row ? toBatch(row) : undefined;
+    },
+    async listBatches({ workflow, limit }) {
+      const rows = (workflow !== undefined
+        ? db.prepare('SELECT * FROM batches WHERE workflow_name = ? ORDER BY id DESC LIMIT ?').all(workflow, limit)
+        : db.prepare('SELECT * FROM batches ORDER BY id DESC LIMIT ?').all(limit)) as BatchRow[];
+      return rows.map(toBatch);
+    },
+    async latestBatch(workflow, inputPath, inputHash) {
+      const row = db.prepare('SELECT * FROM batches WHERE workflow_name = ? AND input_path = ? AND input_hash IS ? ORDER BY id DESC LIMIT 1').get(workflow, inputPath, inputHash) as BatchRow | undefined;
+      return row ? toBatch(row) : undefined;
+    },
+    async reopenBatch(id, settings) {
+      writes();
+      db.prepare("UPDATE batches SET status = 'running', completed_at = NULL, settings = ? WHERE id = ?").run(JSON.stringify(settings), id);
+    },
+    async recordResult(batchId, record) {
+      const row = db.prepare('SELECT record, line, run_id, status, key, error FROM batch_records WHERE batch_id = ? AND record = ?').get(batchId, record) as ResultRow | undefined;
+      return row ? toResult(row) : undefined;
+    },
+    async saveResults(batchId, results, progress) {
+      const { upsertResult, counts } = writes();
+      db.transaction(() => {
+        for (const r of results) upsertResult.run(batchId, r.record, r.line, r.runId, r.status, r.key, r.error);
+        counts.run(...countValues(progress), batchId);
+      }).immediate();
+    },
+    async finishBatch(id, status, completedAt, progress) {
+      writes().finish.run(status, sqlTimestamp(completedAt), ...countValues(progress), id);
+    },
+    async markInterrupted(isAlive, at) {
+      const running = db.prepare("SELECT id, settings FROM batches WHERE status = 'running'").all() as { id: number; settings: string }[];
+      const marked: number[] = [];
+      for (const row of running) {
+        if (isAlive(parseSettings(row.settings))) continue;
+        writes();
+        db.prepare("UPDATE batches SET status = 'cancelled', completed_at = ? WHERE id = ? AND status = 'running'").run(sqlTimestamp(at), row.id);
+        marked.push(row.id);
+      }
+      return marked;
+    },
+    async results(batchId, { afterRecord, limit }) {
+      const rows = db.prepare('SELECT record, line, run_id, status, key, error FROM batch_records WHERE batch_id = ? AND record > ? ORDER BY record LIMIT ?').all(batchId, afterRecord, limit) as ResultRow[];
+      return rows.map(toResult);
+    },
+  };
+}
