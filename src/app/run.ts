@@ -41,8 +41,8 @@ export interface RunOptions {
   changedFiles?: readonly string[];
   /** What runs of this workflow share, prepared once (batch); `model` and `endpointOverrides` are then unused. */
   prepared?: PreparedWorkflow;
-  /** The batch and record number this run is for (runs.metadata.batch_id, batch_record). */
-  batch?: { id: number; record: number };
+  /** The batch, record number and its line this run is for (runs.metadata.batch_id, batch_record, batch_line). */
+  batch?: { id: number; record: number; line: number };
 }
 
 export interface RunOutcome {
@@ -107,7 +107,7 @@ export async function runWorkflow(ctx: AppContext, options: RunOptions): Promise
     git_dirty: git.dirty,
     files: prepared.files,
     ...(options.changedFiles ? { changed_files: [...options.changedFiles] } : {}),
-    ...(options.batch ? { batch_id: options.batch.id, batch_record: options.batch.record } : {}),
+    ...(options.batch ? { batch_id: options.batch.id, batch_record: options.batch.record, batch_line: options.batch.line } : {}),
     ...ownerMetadata(ctx.processes),
   };
   const runId = await history.startRun({ workflowId: links.workflowId, metadata: runMetadata, startedAt: ctx.clock.now() });

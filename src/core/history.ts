@@ -23,6 +23,8 @@ export interface RunMetadata {
   /** For a run of a batch: the batch's id and the 1-based record number. */
   batch_id?: number;
   batch_record?: number;
+  /** The line of the input file where the record starts. */
+  batch_line?: number;
   /** The process running it, while it runs (liveness of `running` rows): its pid and start. */
   pid?: number;
   process_start?: string;

@@ -66,6 +66,13 @@ export interface BatchStore {
   finishBatch(id: number, status: Exclude<BatchStatus, 'running'>, completedAt: Date, progress: { recordCount: number; counts: BatchCounts }): Promise<void>;
   /** Batches left `running` whose process is gone become `cancelled`. Returns the ids marked. */
   markInterrupted(isAlive: (settings: BatchSettings) => boolean, at: Date): Promise<number[]>;
+  /** The batch's records by their latest status. */
+  countResults(batchId: number): Promise<Pick<BatchCounts, 'completed' | 'failed' | 'cancelled' | 'invalid'>>;
+  /**
+   * Finished runs of the batch (by runs.metadata.batch_id) that no saved result links to:
+   * the process stopped before saving them. A resume saves them first.
+   */
+  unsavedRuns(batchId: number): Promise<RunRecord[]>;
   /** The batch's records in order, from `afterRecord` on, at most `limit` (for exports, page by page). */
   results(batchId: number, page: { afterRecord: number; limit: number }): Promise<BatchRecordResult[]>;
 }

@@ -6,7 +6,7 @@
  */
 import type { BatchCounts, BatchRecord, BatchRecordResult, BatchSettings, BatchStatus, RecordFormat } from '../../core/batch.js';
 import type { BatchStore } from '../../core/ports.js';
-import { sqlTimestamp } from './history.js';
+import { RUN_COLUMNS, sqlTimestamp, toRun, type RunRow } from './history.js';
 import type { Db } from './open.js';
 
 type BatchRow = {
@@ -108,6 +108,20 @@ export function createBatchStore(db: Db, beforeWrite: () => void = () => {}): Ba
         marked.push(row.id);
       }
       return marked;
+    },
+    async countResults(batchId) {
+      const rows = db.prepare('SELECT status, count(*) AS n FROM batch_records WHERE batch_id = ? GROUP BY status').all(batchId) as { status: string; n: number }[];
+      const counts = { completed: 0, failed: 0, cancelled: 0, invalid: 0 };
+      for (const row of rows) if (row.status in counts) counts[row.status as keyof typeof counts] = row.n;
+      return counts;
+    },
+    async unsavedRuns(batchId) {
+      // json_valid first: rows typed into the original system may hold any text.
+      const rows = db.prepare(`SELECT ${RUN_COLUMNS} FROM runs r LEFT JOIN workflows w ON w.id = r.workflow_id
+        WHERE r.status != 'running' AND json_valid(r.metadata) AND json_extract(r.metadata, '$.batch_id') = ?
+          AND NOT EXISTS (SELECT 1 FROM batch_records b WHERE b.batch_id = ? AND b.run_id = r.id)
+        ORDER BY r.id`).all(batchId, batchId) as RunRow[];
+      return rows.map(toRun);
     },
     async results(batchId, { afterRecord, limit }) {
       const rows = db.prepare('SELECT record, line, run_id, status, key, error FROM batch_records WHERE batch_id = ? AND record > ? ORDER BY record LIMIT ?').all(batchId, afterRecord, limit) as ResultRow[];

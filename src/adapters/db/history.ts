@@ -24,10 +24,10 @@ export function sqlTimestamp(date: Date): string {
   return date.toISOString().replace('T', ' ').replace('Z', '');
 }
 
-type RunRow = { id: number; workflow_id: number | null; workflow: string | null; status: RunStatus; started_at: string; completed_at: string | null; metadata: string | null };
+export type RunRow = { id: number; workflow_id: number | null; workflow: string | null; status: RunStatus; started_at: string; completed_at: string | null; metadata: string | null };
 type ResponseRow = { id: number; run_id: number; payload_id: number | null; payload: string | null; content: string | null; prompt: string | null; metadata: string | null; created_at: string };
 
-const toRun = (row: RunRow): RunRecord => ({
+export const toRun = (row: RunRow): RunRecord => ({
   id: row.id,
   workflowId: row.workflow_id,
   workflow: row.workflow,
@@ -52,8 +52,11 @@ const toResponse = (row: ResponseRow): ResponseRecord => ({
  * `beforeWrite` runs before every write (the provider uses it to leave the rollback
  * journal of a new database's first sync for WAL).
  */
+/** A run's columns, from `runs r LEFT JOIN workflows w`. */
+export const RUN_COLUMNS = 'r.id, r.workflow_id, w.name AS workflow, r.status, r.started_at, r.completed_at, r.metadata';
+
 export function createHistoryStore(db: Db, beforeWrite: () => void = () => {}): HistoryStore {
-  const runColumns = 'r.id, r.workflow_id, w.name AS workflow, r.status, r.started_at, r.completed_at, r.metadata';
+  const runColumns = RUN_COLUMNS;
   let statements: ReturnType<typeof prepare> | undefined;
   // Prepared on first use: a read-only connection cannot prepare the writes until asked.
   const prepare = () => ({
