@@ -41,6 +41,8 @@ export interface HistoryStore {
   listRuns(query: { workflow?: string; limit: number }): Promise<RunSummary[]>;
   /** In the order recorded. */
   responses(runId: number): Promise<ResponseRecord[]>;
+  /** Several runs with their responses at once (a page of batch results); unknown ids are left out. */
+  runsWithResponses(runIds: readonly number[]): Promise<Map<number, { run: RunRecord; responses: ResponseRecord[] }>>;
 }
 
 /**

@@ -112,6 +112,18 @@ export function createHistoryStore(db: Db, beforeWrite: () => void = () => {}): 
       const rows = db.prepare(sql).all(...(workflow !== undefined ? [workflow, limit] : [limit])) as (RunRow & { steps: number })[];
       return rows.map((row) => ({ ...toRun(row), steps: row.steps }));
     },
+    async runsWithResponses(runIds) {
+      const found = new Map<number, { run: RunRecord; responses: ResponseRecord[] }>();
+      // In slices: SQLite caps the number of bound parameters.
+      for (let at = 0; at < runIds.length; at += 500) {
+        const ids = runIds.slice(at, at + 500);
+        const marks = ids.map(() => '?').join(',');
+        for (const row of db.prepare(`SELECT ${runColumns} FROM runs r LEFT JOIN workflows w ON w.id = r.workflow_id WHERE r.id IN (${marks})`).all(...ids) as RunRow[]) found.set(row.id, { run: toRun(row), responses: [] });
+        const responses = db.prepare(`SELECT s.id, s.run_id, s.payload_id, p.name AS payload, s.content, s.prompt, s.metadata, s.created_at FROM responses s LEFT JOIN payloads p ON p.id = s.payload_id WHERE s.run_id IN (${marks}) ORDER BY s.id`).all(...ids) as ResponseRow[];
+        for (const row of responses) found.get(row.run_id)?.responses.push(toResponse(row));
+      }
+      return found;
+    },
     async responses(runId) {
       const rows = db.prepare('SELECT s.id, s.run_id, s.payload_id, p.name AS payload, s.content, s.prompt, s.metadata, s.created_at FROM responses s LEFT JOIN payloads p ON p.id = s.payload_id WHERE s.run_id = ? ORDER BY s.id').all(runId) as ResponseRow[];
       return rows.map(toResponse);

@@ -1,4 +1,5 @@
 import type { CAC } from 'cac';
+import { registerBatches, registerResults } from './batches.js';
 import { registerDiff } from './diff.js';
 import { registerDoctor } from './doctor.js';
 import { registerExport } from './export.js';
@@ -15,4 +16,4 @@ import { registerWatch } from './watch.js';
 /** Each command module registers itself on the cac instance; the action lazy-imports its app code. */
 export type RegisterCommand = (cli: CAC) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerInit, registerValidate, registerSync, registerRender, registerRun, registerRuns, registerShow, registerDiff, registerMockLlm, registerExport, registerDoctor, registerWatch];
+export const COMMANDS: RegisterCommand[] = [registerInit, registerValidate, registerSync, registerRender, registerRun, registerRuns, registerShow, registerBatches, registerResults, registerDiff, registerMockLlm, registerExport, registerDoctor, registerWatch];

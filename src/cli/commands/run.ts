@@ -7,6 +7,12 @@ export interface RunFlags extends GlobalOptions {
   dryRun?: boolean;
   stream?: boolean;
   endpoint?: string | string[];
+  batch?: string;
+  resume?: string | number | boolean;
+  concurrency?: string | number;
+  strict?: boolean;
+  maxFailures?: string | number;
+  format?: string;
 }
 
 export const toList = (value: string | string[] | undefined): string[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]).map(String);
@@ -19,12 +25,28 @@ export function registerRun(cli: CAC): void {
     .option('--dry-run', 'Render every step and record nothing (no server is called)')
     .option('--no-stream', 'Print each response whole when it completes')
     .option('--endpoint <port=url>', 'Send a port\'s requests to this URL, e.g. 5001=http://127.0.0.1:8080 (repeatable)')
+    .option('--batch <file>', 'Run once per record of a JSONL, CSV or YAML file (- reads stdin)')
+    .option('--format <format>', 'With --batch: jsonl, csv or yaml (default: from the file name, else sniffed)')
+    .option('--concurrency <n>', 'With --batch: requests in flight per endpoint (default: quire.yaml, else KoboldCpp 1, others 4)')
+    .option('--resume [batch]', 'With --batch: skip records an earlier run of this batch completed (default: the latest batch over this file)')
+    .option('--strict', 'With --batch: check every record first; any bad record stops the batch before any request')
+    .option('--max-failures <n>', 'With --batch: stop after this many failed records')
     .example('quire run research --input text="$(cat article.txt)" --input words=50')
+    .example('quire run research --batch articles.csv --concurrency 8')
     .action(executeRun);
 }
 
 /** Inputs from the flags, one app call, the printer; Ctrl-C cancels (twice quits). */
 async function executeRun(workflow: string, flags: RunFlags): Promise<void> {
+  if (flags.batch !== undefined) {
+    const { executeBatch } = await import('./batch-run.js');
+    return executeBatch(workflow, { ...flags, batch: String(flags.batch) }, toList(flags.endpoint));
+  }
+  const batchOnly = (['resume', 'concurrency', 'strict', 'maxFailures', 'format'] as const).filter((flag) => flags[flag] !== undefined);
+  if (batchOnly.length > 0) {
+    const { UsageError } = await import('../../core/errors.js');
+    throw new UsageError(`${batchOnly.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} only go${batchOnly.length === 1 ? 'es' : ''} with --batch <file>`);
+  }
   const { parseInputPairs } = await import('../../core/inputs.js');
   const { resolveContext, withAppContext } = await import('../context.js');
   const { printJson } = await import('../report.js');

@@ -1,0 +1,83 @@
+/**
+ * Reading batches (`quire batches`, `quire show --batch`, `quire results`): the stores
+ * opened for reading, after settling batches and runs whose process is gone.
+ */
+import type { BatchRecord, BatchRecordResult } from '../core/batch.js';
+import { AppError } from '../core/errors.js';
+import type { RunMetadata } from '../core/history.js';
+import type { AppContext } from './context.js';
+import { isRunAlive, settleInterruptedRuns } from './interrupted.js';
+
+/** One record of a batch as `quire results` exports it. */
+export interface BatchResultRow {
+  record: number;
+  line: number;
+  status: BatchRecordResult['status'];
+  run_id: number | null;
+  error: string | null;
+  inputs: Record<string, unknown>;
+  /** By step name, in step order. */
+  steps: Record<string, { output: string | null; prompt_tokens: number | null; completion_tokens: number | null; total_ms: number | null; finish_reason: string | null }>;
+}
+
+/** Batches left `running` by a process that is gone become `cancelled` (writes only when there is one). */
+async function settleBatches(ctx: AppContext): Promise<void> {
+  await settleInterruptedRuns(ctx);
+  const { batches } = await ctx.stores.forReading();
+  const running = await batches.listBatches({ limit: 1000 });
+  const dead = running.filter((b) => b.status === 'running' && !isRunAlive(ctx.processes, b.settings as RunMetadata));
+  if (dead.length === 0) return;
+  await (await ctx.stores.forWriting()).batches.markInterrupted((settings) => isRunAlive(ctx.processes, settings as RunMetadata), ctx.clock.now());
+}
+
+export async function listBatches(ctx: AppContext, query: { workflow?: string; limit: number }): Promise<BatchRecord[]> {
+  await settleBatches(ctx);
+  const { batches } = await ctx.stores.forReading();
+  return batches.listBatches(query);
+}
+
+export async function getBatch(ctx: AppContext, id: number): Promise<BatchRecord> {
+  await settleBatches(ctx);
+  const { batches } = await ctx.stores.forReading();
+  const batch = await batches.getBatch(id);
+  if (!batch) throw new AppError('NOT_FOUND', `no batch #${id}`, { hint: 'see `quire batches` for the batch ids' });
+  return batch;
+}
+
+/** How many records a page of results holds (runs and responses are read a page at a time). */
+const PAGE = 500;
+
+/**
+ * Every record of a batch in record order, with its inputs and each step's output, read a
+ * page at a time so a batch of any size is exported in flat memory.
+ * @returns the batch, the step names (in order of first appearance), and the rows
+ */
+export async function batchResults(ctx: AppContext, id: number): Promise<{ batch: BatchRecord; rows: AsyncIterable<BatchResultRow> }> {
+  const batch = await getBatch(ctx, id);
+  const { batches, history } = await ctx.stores.forReading();
+  async function* rows(): AsyncIterable<BatchResultRow> {
+    let after = 0;
+    for (;;) {
+      const page = await batches.results(id, { afterRecord: after, limit: PAGE });
+      if (page.length === 0) return;
+      const runs = await history.runsWithResponses(page.flatMap((r) => (r.runId !== null ? [r.runId] : [])));
+      for (const result of page) {
+        const found = result.runId !== null ? runs.get(result.runId) : undefined;
+        const steps: BatchResultRow['steps'] = {};
+        for (const response of found?.responses ?? []) {
+          const m = response.metadata;
+          steps[typeof m.step === 'string' ? m.step : (response.payload ?? `step ${String(m.step_index ?? '?')}`)] = {
+            output: response.content,
+            prompt_tokens: m.prompt_tokens ?? null,
+            completion_tokens: m.completion_tokens ?? null,
+            total_ms: m.total_ms ?? null,
+            finish_reason: m.finish_reason ?? null,
+          };
+        }
+        yield { record: result.record, line: result.line, status: result.status, run_id: result.runId, error: result.error, inputs: found?.run.metadata.inputs ?? {}, steps };
+      }
+      after = page.at(-1)!.record;
+    }
+  }
+  return { batch, rows: rows() };
+}

@@ -1,0 +1,95 @@
+/**
+ * `quire run <workflow> --batch <file>`: the flags checked, the records opened, one app
+ * call (runBatch), the progress printer. Ctrl-C cancels the runs in flight (recorded
+ * `cancelled`) and ends the batch; a second Ctrl-C quits at once.
+ */
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { UsageError } from '../../core/errors.js';
+import type { GlobalOptions } from '../context.js';
+
+export interface BatchFlags extends GlobalOptions {
+  batch: string;
+  resume?: string | number | boolean;
+  concurrency?: string | number;
+  strict?: boolean;
+  maxFailures?: string | number;
+  format?: string;
+  endpoint?: string | string[];
+}
+
+const positive = (flag: string, value: string | number | undefined): number | undefined => {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive whole number (got ${JSON.stringify(value)})`);
+  return n;
+};
+
+/** The input as the batch records it: relative to the workspace when inside it (the same from any folder), else absolute. */
+function recordedPath(root: string, input: string): string {
+  if (input === '-') return '-';
+  const absolute = resolve(input);
+  const inside = relative(root, absolute);
+  return inside && !inside.startsWith('..') && !isAbsolute(inside) ? inside.split(sep).join('/') : absolute;
+}
+
+export async function executeBatch(workflow: string, flags: BatchFlags, endpoints: string[]): Promise<void> {
+  const concurrency = positive('--concurrency', flags.concurrency);
+  const maxFailures = positive('--max-failures', flags.maxFailures);
+  const resume = flags.resume === undefined || flags.resume === false ? undefined : flags.resume === true || flags.resume === '' ? ('latest' as const) : positive('--resume', flags.resume);
+  const format = flags.format === undefined ? undefined : String(flags.format);
+  if (format !== undefined && !['jsonl', 'csv', 'yaml'].includes(format)) throw new UsageError(`--format must be jsonl, csv or yaml (got "${format}")`);
+  if (flags.batch === '-' && flags.strict) throw new UsageError('--strict reads the records twice: give a file, not stdin');
+  if (flags.batch === '-' && resume !== undefined) throw new UsageError('--resume needs the same input file: stdin cannot be resumed');
+
+  const { resolveContext, withAppContext } = await import('../context.js');
+  const { openRecordSource, hashRecordFile } = await import('../../adapters/records/index.js');
+  const { runBatch } = await import('../../app/batch.js');
+  const { createBatchPrinter } = await import('../output/batch.js');
+  const context = resolveContext(flags);
+  const inputHash = flags.batch === '-' ? null : (await hashRecordFile(resolve(flags.batch))).hash;
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write('\ncancelling the batch: stopping the runs in flight (Ctrl-C again to quit at once)\n');
+      controller.abort();
+    } else process.exit(130);
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  const printer = createBatchPrinter({
+    json: context.json,
+    quiet: context.quiet,
+    color: flags.color !== false && !process.env['NO_COLOR'],
+    tty: Boolean(process.stderr.isTTY) && !context.json,
+    out: process.stdout,
+    err: process.stderr,
+  });
+  try {
+    const outcome = await withAppContext(context, (app) =>
+      runBatch(app, {
+        workflow,
+        openSource: () => openRecordSource(flags.batch, { ...(format ? { format: format as 'jsonl' | 'csv' | 'yaml' } : {}) }),
+        inputPath: recordedPath(context.root, flags.batch),
+        inputHash,
+        endpointOverrides: endpoints,
+        ...(concurrency !== undefined ? { concurrency } : {}),
+        ...(resume !== undefined ? { resume } : {}),
+        ...(flags.strict ? { strict: true } : {}),
+        ...(maxFailures !== undefined ? { maxFailures } : {}),
+        signal: controller.signal,
+        onEvent: printer.onEvent,
+      }),
+    );
+    const { counts } = outcome;
+    // Exit 0 only when every record completed (or had completed before a resume).
+    if (outcome.status === 'cancelled') process.exitCode = 130;
+    else if (outcome.status !== 'completed' || counts.failed + counts.cancelled + counts.invalid > 0) process.exitCode = 1;
+  } finally {
+    printer.close();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}
