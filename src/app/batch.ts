@@ -43,6 +43,8 @@ export interface BatchOptions {
   maxFailures?: number;
   signal?: AbortSignal;
   onEvent?: (event: BatchEvent) => void;
+  /** Reuse answers of identical earlier requests (the step cache). */
+  cache?: boolean;
   /** How often a progress event is sent, in ms (default 250). */
   progressIntervalMs?: number;
 }
@@ -102,6 +104,7 @@ export async function runBatch(ctx: AppContext, options: BatchOptions): Promise<
     ...(options.endpointOverrides?.length ? { endpointOverrides: [...options.endpointOverrides] } : {}),
     ...(options.strict ? { strict: true } : {}),
     ...(options.maxFailures !== undefined ? { maxFailures: options.maxFailures } : {}),
+    ...(options.cache ? { cache: true } : {}),
     ...ownerMetadata(ctx.processes),
   };
   const resumed = options.resume !== undefined ? await findResumable(ctx, options) : undefined;
@@ -166,7 +169,7 @@ export async function runBatch(ctx: AppContext, options: BatchOptions): Promise<
   const runRecord = async (record: { index: number; line: number }, inputs: Record<string, unknown>, before: BatchRecordResult | undefined) => {
     const holding = new Map<number, number>(); // step index -> port, while its request is out
     const outcome = await runWorkflow(ctx, {
-      workflow: prepared.workflow.name, inputs, trigger: 'batch', stream: false, prepared,
+      workflow: prepared.workflow.name, inputs, trigger: 'batch', stream: false, prepared, ...(options.cache ? { cache: true } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       batch: { id: batchId, record: record.index, line: record.line },
       onEvent: (event) => {
@@ -180,7 +183,8 @@ export async function runBatch(ctx: AppContext, options: BatchOptions): Promise<
           const state = port !== undefined ? endpointState.get(port) : undefined;
           if (state) {
             state.inFlight--;
-            state.requests++;
+            // A step answered from the cache made no request.
+            if (event.result.attempts > 0) state.requests++;
             state.completionTokens += event.result.completionTokens ?? 0;
           }
         }
@@ -189,8 +193,9 @@ export async function runBatch(ctx: AppContext, options: BatchOptions): Promise<
       for (const port of holding.values()) endpointState.get(port)!.inFlight--; // a step that failed or was cancelled
     });
     const status = outcome.status;
+    counts.cacheHits += outcome.cacheHits;
     settle({ record: record.index, line: record.line, runId: outcome.runId, status, key: recordKey(inputs, prepared.files), error: outcome.error?.message ?? null }, before);
-    emit({ type: 'record-end', index: record.index, runId: outcome.runId, status, ...(outcome.error ? { error: outcome.error.message } : {}), cacheHits: 0 });
+    emit({ type: 'record-end', index: record.index, runId: outcome.runId, status, ...(outcome.error ? { error: outcome.error.message } : {}), cacheHits: outcome.cacheHits });
     if (options.maxFailures !== undefined && counts.failed >= options.maxFailures && !stopReason) stopReason = `${counts.failed} record${counts.failed === 1 ? '' : 's'} failed (--max-failures ${options.maxFailures})`;
   };
 

@@ -6,6 +6,7 @@ import { AppError } from '../core/errors.js';
 import type { FinishedStatus, ResponseMetadata, RunMetadata } from '../core/history.js';
 import type { ApiKind, CompletionResult, ContextInfo, LlmClient } from '../core/llm.js';
 import type { BuiltPrompt } from '../core/prompt.js';
+import { cachedResult, stepCacheKey } from '../core/step-cache.js';
 import type { Workflow } from '../core/types.js';
 import { resolveInputs } from '../core/inputs.js';
 import type { AppContext } from './context.js';
@@ -41,6 +42,8 @@ export interface RunOptions {
   changedFiles?: readonly string[];
   /** What runs of this workflow share, prepared once (batch); `model` and `endpointOverrides` are then unused. */
   prepared?: PreparedWorkflow;
+  /** Reuse the answer of an identical earlier request (see core/step-cache.ts) instead of asking the server. */
+  cache?: boolean;
   /** The batch, record number and its line this run is for (runs.metadata.batch_id, batch_record, batch_line). */
   batch?: { id: number; record: number; line: number };
 }
@@ -50,6 +53,8 @@ export interface RunOutcome {
   status: FinishedStatus;
   error?: AppError | Error;
   outputs: { name: string; content: string }[];
+  /** Steps answered from the step cache. */
+  cacheHits: number;
 }
 
 /**
@@ -114,6 +119,7 @@ export async function runWorkflow(ctx: AppContext, options: RunOptions): Promise
   emit({ type: 'run-start', runId, workflow: workflow.name, steps: steps.length });
 
   const outputs: { name: string; output: string }[] = [];
+  let cacheHits = 0;
   const stepOutputs: Record<string, { output: string }> = {};
   const finish = async (status: FinishedStatus, error?: AppError | Error, step?: { index: number; name: string }): Promise<RunOutcome> => {
     const { pid: _pid, process_start: _start, ...kept } = runMetadata;
@@ -121,7 +127,7 @@ export async function runWorkflow(ctx: AppContext, options: RunOptions): Promise
     await history.finishRun(runId, status, metadata, ctx.clock.now());
     const hint = error ? hintFor(error, step ? steps[step.index] : undefined) : undefined;
     emit({ type: 'run-end', runId, status, ...(error ? { error: error.message } : {}), ...(hint ? { hint } : {}) });
-    return { runId, status, ...(error ? { error } : {}), outputs: outputs.map((o) => ({ name: o.name, content: o.output })) };
+    return { runId, status, ...(error ? { error } : {}), outputs: outputs.map((o) => ({ name: o.name, content: o.output })), cacheHits };
   };
 
   for (const planned of steps) {
@@ -135,29 +141,46 @@ export async function runWorkflow(ctx: AppContext, options: RunOptions): Promise
       emit({ type: 'step-start', index: planned.index, total: steps.length, name: planned.step.name, payload: planned.payload.name, url: client.url, api: client.api, format: planned.payload.modelFormat });
 
       const sentPrompt = chat ? JSON.stringify(prompt.messages) : prompt.text;
-      // The server's context size is asked once per endpoint; the prompt is counted only when it might not fit.
-      const context = await client.inspectContext(sentPrompt, { ...(options.signal ? { signal: options.signal } : {}), reserveTokens: planned.payload.responseLength });
-      assertFits(planned, context);
       const params = paramsWithoutStop(planned.payload.params);
-      const result = await client.complete(
-        {
-          prompt: prompt.text,
-          messages: prompt.messages,
-          maxTokens: planned.payload.responseLength,
-          temperature: planned.payload.temperature,
-          stop: prompt.stop,
-          params,
-          ...(endpoint.model ? { model: endpoint.model } : {}),
-        },
-        {
-          ...(options.signal ? { signal: options.signal } : {}),
-          ...(options.stream ? { onToken: (text: string) => emit({ type: 'token', index: planned.index, text }) } : {}),
-        },
-      );
-      await history.addResponse(
-        { runId, payloadId: links.payloadIds.get(planned.payload.name) ?? null, content: result.text, prompt: sentPrompt, metadata: responseMetadata(planned, client, endpoint, prompt, params, context, result) },
+      const cacheKey = stepCacheKey({
+        sentPrompt, format: planned.payload.modelFormat, temperature: planned.payload.temperature, maxTokens: planned.payload.responseLength,
+        stop: prompt.stop, params, api: client.api, url: client.url, model: endpoint.model,
+      });
+      const hit = options.cache && cacheKey ? await history.cachedResponse(cacheKey) : undefined;
+      let result: CompletionResult;
+      let context: ContextInfo = {};
+      if (hit) {
+        result = cachedResult(hit);
+        cacheHits++;
+        if (options.stream) emit({ type: 'token', index: planned.index, text: result.text });
+      } else {
+        // The server's context size is asked once per endpoint; the prompt is counted only when it might not fit.
+        context = await client.inspectContext(sentPrompt, { ...(options.signal ? { signal: options.signal } : {}), reserveTokens: planned.payload.responseLength });
+        assertFits(planned, context);
+        result = await client.complete(
+          {
+            prompt: prompt.text,
+            messages: prompt.messages,
+            maxTokens: planned.payload.responseLength,
+            temperature: planned.payload.temperature,
+            stop: prompt.stop,
+            params,
+            ...(endpoint.model ? { model: endpoint.model } : {}),
+          },
+          {
+            ...(options.signal ? { signal: options.signal } : {}),
+            ...(options.stream ? { onToken: (text: string) => emit({ type: 'token', index: planned.index, text }) } : {}),
+          },
+        );
+      }
+      const metadata = responseMetadata(planned, client, endpoint, prompt, params, context, result);
+      if (hit) Object.assign(metadata, { cache_hit: true, cached_from: hit.id });
+      const responseId = await history.addResponse(
+        { runId, payloadId: links.payloadIds.get(planned.payload.name) ?? null, content: result.text, prompt: sentPrompt, metadata },
         ctx.clock.now(),
       );
+      // Answers are remembered whether or not this run reads the cache, so a later `--cache` run can reuse them.
+      if (cacheKey && !hit) await history.rememberResponse(cacheKey, responseId);
       outputs.push({ name: planned.step.name, output: result.text });
       stepOutputs[planned.step.name] = { output: result.text };
       emit({ type: 'step-end', index: planned.index, name: planned.step.name, content: result.text, result });

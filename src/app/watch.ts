@@ -38,6 +38,8 @@ export interface WatchOptions {
   inputs: Record<string, unknown>;
   endpointOverrides?: readonly string[];
   stream: boolean;
+  /** Reuse answers of identical earlier requests: a save that changes step 3 reruns from step 3. */
+  cache?: boolean;
   onEvent: (event: WatchEvent) => void;
   startWatcher: StartWatcher;
 }
@@ -114,6 +116,7 @@ export async function startWatch(ctx: AppContext, options: WatchOptions): Promis
       ...(options.endpointOverrides ? { endpointOverrides: options.endpointOverrides } : {}),
       trigger: 'watch',
       stream: options.stream,
+      ...(options.cache ? { cache: true } : {}),
       signal: controller.signal,
       // The run's own slice: the live model's maps change in place on the next save.
       model: workflowSlice(live.workspace, live.hashes, item.workflow),

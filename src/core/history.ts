@@ -56,6 +56,9 @@ export interface ResponseMetadata {
   raw_finish_reason?: string | null;
   attempts?: number;
   context_length?: number;
+  /** The step was answered from the step cache (`--cache`), by the response with this id. */
+  cache_hit?: boolean;
+  cached_from?: number;
   raw?: string;
   [key: string]: unknown;
 }

@@ -41,6 +41,10 @@ export interface HistoryStore {
   listRuns(query: { workflow?: string; limit: number }): Promise<RunSummary[]>;
   /** In the order recorded. */
   responses(runId: number): Promise<ResponseRecord[]>;
+  /** The response a step cache key was last answered by, when it still exists. */
+  cachedResponse(key: string): Promise<ResponseRecord | undefined>;
+  /** Remembers that `responseId` answered the request with this cache key. */
+  rememberResponse(key: string, responseId: number): Promise<void>;
   /** Several runs with their responses at once (a page of batch results); unknown ids are left out. */
   runsWithResponses(runIds: readonly number[]): Promise<Map<number, { run: RunRecord; responses: ResponseRecord[] }>>;
 }

@@ -63,6 +63,7 @@ export function createHistoryStore(db: Db, beforeWrite: () => void = () => {}): 
     insertRun: db.prepare("INSERT INTO runs (workflow_id, status, started_at, metadata) VALUES (?, 'running', ?, ?)"),
     insertResponse: db.prepare('INSERT INTO responses (run_id, payload_id, content, metadata, prompt, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
     finish: db.prepare('UPDATE runs SET status = ?, completed_at = ?, metadata = ? WHERE id = ?'),
+    remember: db.prepare('INSERT OR REPLACE INTO quire_step_cache (key, response_id) VALUES (?, ?)'),
   });
   const writes = () => {
     beforeWrite();
@@ -111,6 +112,14 @@ export function createHistoryStore(db: Db, beforeWrite: () => void = () => {}): 
         FROM runs r LEFT JOIN workflows w ON w.id = r.workflow_id ${where} ORDER BY r.id DESC LIMIT ?`;
       const rows = db.prepare(sql).all(...(workflow !== undefined ? [workflow, limit] : [limit])) as (RunRow & { steps: number })[];
       return rows.map((row) => ({ ...toRun(row), steps: row.steps }));
+    },
+    async cachedResponse(key) {
+      const row = db.prepare(`SELECT s.id, s.run_id, s.payload_id, p.name AS payload, s.content, s.prompt, s.metadata, s.created_at
+        FROM quire_step_cache c JOIN responses s ON s.id = c.response_id LEFT JOIN payloads p ON p.id = s.payload_id WHERE c.key = ?`).get(key) as ResponseRow | undefined;
+      return row ? toResponse(row) : undefined;
+    },
+    async rememberResponse(key, responseId) {
+      writes().remember.run(key, responseId);
     },
     async runsWithResponses(runIds) {
       const found = new Map<number, { run: RunRecord; responses: ResponseRecord[] }>();

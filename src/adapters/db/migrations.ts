@@ -157,7 +157,7 @@ export const MIGRATIONS: Migration[] = [
     },
   },
   {
-    name: 'm006_batches',
+    name: 'm006_batches_and_step_cache',
     up(db) {
       // A batch runs a workflow once per input record. Each record's run is an ordinary
       // `runs` row; `batch_records` links it to the batch and its record number, with the
@@ -195,6 +195,12 @@ export const MIGRATIONS: Migration[] = [
           PRIMARY KEY (batch_id, record)
         ) WITHOUT ROWID;
         CREATE INDEX batch_records_by_run ON batch_records (run_id);
+        -- The step cache: a step whose exact request (sent prompt, format, sampler settings,
+        -- endpoint and model) was answered before reuses that response (--cache).
+        CREATE TABLE quire_step_cache (
+          key TEXT PRIMARY KEY,
+          response_id INTEGER NOT NULL REFERENCES responses(id)
+        ) WITHOUT ROWID;
       `);
     },
   },

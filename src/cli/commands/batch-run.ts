@@ -14,6 +14,7 @@ export interface BatchFlags extends GlobalOptions {
   strict?: boolean;
   maxFailures?: string | number;
   format?: string;
+  cache?: boolean;
   endpoint?: string | string[];
 }
 
@@ -78,6 +79,7 @@ export async function executeBatch(workflow: string, flags: BatchFlags, endpoint
         ...(concurrency !== undefined ? { concurrency } : {}),
         ...(resume !== undefined ? { resume } : {}),
         ...(flags.strict ? { strict: true } : {}),
+        ...(flags.cache ? { cache: true } : {}),
         ...(maxFailures !== undefined ? { maxFailures } : {}),
         signal: controller.signal,
         onEvent: printer.onEvent,

@@ -13,6 +13,7 @@ export interface RunFlags extends GlobalOptions {
   strict?: boolean;
   maxFailures?: string | number;
   format?: string;
+  cache?: boolean;
 }
 
 export const toList = (value: string | string[] | undefined): string[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]).map(String);
@@ -25,6 +26,7 @@ export function registerRun(cli: CAC): void {
     .option('--dry-run', 'Render every step and record nothing (no server is called)')
     .option('--no-stream', 'Print each response whole when it completes')
     .option('--endpoint <port=url>', 'Send a port\'s requests to this URL, e.g. 5001=http://127.0.0.1:8080 (repeatable)')
+    .option('--cache', 'Reuse the answer of an identical earlier request (same prompt, format, settings, endpoint; temperature 0 or a fixed seed)')
     .option('--batch <file>', 'Run once per record of a JSONL, CSV or YAML file (- reads stdin)')
     .option('--format <format>', 'With --batch: jsonl, csv or yaml (default: from the file name, else sniffed)')
     .option('--concurrency <n>', 'With --batch: requests in flight per endpoint (default: quire.yaml, else KoboldCpp 1, others 4)')
@@ -88,6 +90,7 @@ async function executeRun(workflow: string, flags: RunFlags): Promise<void> {
         endpointOverrides: toList(flags.endpoint),
         trigger: 'cli',
         stream: flags.stream !== false,
+        ...(flags.cache ? { cache: true } : {}),
         signal: controller.signal,
         onEvent: printer.onEvent,
       }),

@@ -8,6 +8,7 @@ export function registerWatch(cli: CAC): void {
     .option('--input <key=value>', 'A workflow input (repeatable)')
     .option('--input-file <file>', 'Inputs from a JSON or YAML file (--input wins)')
     .option('--no-stream', 'Print each response whole when it completes')
+    .option('--cache', 'Reuse answers of identical earlier requests: a save that changes step 3 reruns from step 3')
     .option('--endpoint <port=url>', 'Send a port\'s requests to this URL (repeatable)')
     .example('quire watch research --input text="$(cat article.txt)"')
     .action(executeWatch);
@@ -46,6 +47,7 @@ async function executeWatch(workflows: string[], flags: RunFlags & GlobalOptions
       inputs,
       endpointOverrides: toList(flags.endpoint),
       stream: flags.stream !== false,
+      ...(flags.cache ? { cache: true } : {}),
       onEvent: createWatchPrinter(Boolean(context.json), Boolean(context.quiet), live),
       startWatcher: (onBatch) => watchWorkspace(context.root, { ignorePaths: dbFiles, onBatch, onError: (error) => process.stderr.write(`watch: ${error.message}\n`) }),
     });
