@@ -93,6 +93,7 @@ export async function play(ctx: RouteContext, reply: MockReply, spec: PlaybackSp
   if (spec.genkey) ctx.generations.set(spec.genkey, generation);
   res.on('close', () => { generation.stopped = true; });
   ctx.stats.active++;
+  ctx.stats.peakActive = Math.max(ctx.stats.peakActive, ctx.stats.active);
   try {
     if (spec.stream === false) await playWhole(ctx, reply, spec, generation);
     else await playStream(ctx, reply, spec, generation);

@@ -52,8 +52,10 @@ export interface MockLlm {
   requests: RecordedRequest[];
   /** Replaces the server-wide faults and resets the `failFirst` counters. */
   setFaults(faults: MockFaults): void;
-  /** Empties `requests` and resets the `failFirst` counters. */
+  /** Empties `requests` and resets the `failFirst` counters and the peak of generations at once. */
   reset(): void;
+  /** Generations in progress now, and the most at once since the start or the last reset. */
+  generations(): { active: number; peak: number };
   /** Destroys open connections (hung requests included) and stops listening. */
   close(): Promise<void>;
 }
@@ -156,6 +158,10 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
     reset() {
       requests.length = 0;
       counters.clear();
+      stats.peakActive = stats.active;
+    },
+    generations() {
+      return { active: stats.active, peak: stats.peakActive };
     },
     close() {
       server.closeAllConnections();

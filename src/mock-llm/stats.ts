@@ -12,6 +12,8 @@ export interface MockStats {
   totalGens: number;
   /** Generations in progress. */
   active: number;
+  /** The most generations in progress at once since the start or the last reset (limits are checked against it). */
+  peakActive: number;
   readonly startedAt: number;
   /** When the last generation finished (or the server started). */
   idleSince: number;
@@ -19,7 +21,7 @@ export interface MockStats {
 
 export function createStats(): MockStats {
   const now = Date.now();
-  return { totalGens: 0, active: 0, startedAt: now, idleSince: now };
+  return { totalGens: 0, active: 0, peakActive: 0, startedAt: now, idleSince: now };
 }
 
 /** Records a finished generation; the mock calls it before it writes the reply's end, as KoboldCpp does. */
