@@ -81,6 +81,7 @@ function progress(partial: Partial<BatchProgress> = {}): BatchProgress {
     counts: counts({ completed: 40, failed: 1, invalid: 1 }),
     inFlight: 6,
     read: 50,
+    readDone: false,
     bytesRead: 5_000,
     totalBytes: 20_000,
     elapsedMs: 20_000,
@@ -99,7 +100,7 @@ function script(): { at: number; event: BatchEvent }[] {
     { at: 10, event: { type: 'record-problem', index: 3, problem: { file: 'data/in put.jsonl', line: 3, col: 1, code: 'RECORD', message: 'record 3: missing input "text"\u001b[2J' } } },
   ];
   for (let at = 250; at <= 25_000; at += 250) {
-    if (at === 12_000) events.push({ at, event: { type: 'record-end', index: 9, runId: 109, status: 'failed', error: 'LLM timeout after 60 s', cacheHits: 0 } });
+    if (at === 12_000) events.push({ at, event: { type: 'record-end', index: 9, line: 10, runId: 109, status: 'failed', error: 'LLM timeout after 60 s', cacheHits: 0 } });
     events.push({ at, event: { type: 'progress', progress: progress({ elapsedMs: at, counts: counts({ completed: Math.floor(at / 500), invalid: 1 }) }) } });
   }
   events.push({ at: 25_100, event: { type: 'batch-end', batchId: 7, status: 'completed', counts: counts({ completed: 48, failed: 1, invalid: 1, cacheHits: 2 }), elapsedMs: 25_100 } });
@@ -140,7 +141,7 @@ describe('batch printer: plain lines', () => {
     expect(out).toBe('');
     expect(lines[0]).toBe('batch #7 · summarize · records from data/in put.jsonl · :5001 ×4, :5002 ×2');
     expect(lines).toContain('data/in put.jsonl:3:1: record 3: missing input "text"\\u001b[2J');
-    expect(lines).toContain('record 9 failed: LLM timeout after 60 s · quire show 109');
+    expect(lines).toContain('record 9 (line 10) failed: LLM timeout after 60 s · quire show 109');
     expect(err).not.toContain('\u001b');
   });
 
@@ -161,7 +162,7 @@ describe('batch printer: plain lines', () => {
   });
 
   it('colours when asked', () => {
-    expect(drive({ color: true }).err).toContain('\u001b[31mrecord 9 failed');
+    expect(drive({ color: true }).err).toContain('\u001b[31mrecord 9 (line 10) failed');
   });
 });
 
@@ -172,7 +173,7 @@ describe('batch printer: --quiet', () => {
       expect(out).toBe('');
       expect(err.trimEnd().split('\n')).toEqual([
         'data/in put.jsonl:3:1: record 3: missing input "text"\\u001b[2J',
-        'record 9 failed: LLM timeout after 60 s · quire show 109',
+        'record 9 (line 10) failed: LLM timeout after 60 s · quire show 109',
         'batch #7 completed in 25s: 48 completed · 1 failed · 1 invalid · 2 steps from cache',
         '  results: quire results 7',
         "  resume:  quire run summarize --batch 'data/in put.jsonl' --resume 7",
@@ -208,7 +209,7 @@ describe('batch printer: live display on a TTY', () => {
     const { err } = drive({ tty: true });
     const screen = plain(err);
     const problem = screen.indexOf('data/in put.jsonl:3:1: record 3: missing input "text"\\u001b[2J');
-    const failure = screen.indexOf('record 9 failed: LLM timeout after 60 s · quire show 109');
+    const failure = screen.indexOf('record 9 (line 10) failed: LLM timeout after 60 s · quire show 109');
     expect(problem).toBeGreaterThan(-1);
     expect(failure).toBeGreaterThan(problem);
     expect(screen.lastIndexOf('0/4 in flight')).toBeGreaterThan(failure);
@@ -241,7 +242,7 @@ describe('batch printer: live display on a TTY', () => {
     await frame();
     // Two lines in one frame, both shorter than the rows they are written over.
     printer.onEvent({ type: 'record-problem', index: 3, problem: { file: 'in.csv', line: 4, col: 1, code: 'RECORD', message: 'bad' } });
-    printer.onEvent({ type: 'record-end', index: 9, runId: 109, status: 'failed', error: 'timeout', cacheHits: 0 });
+    printer.onEvent({ type: 'record-end', index: 9, line: 10, runId: 109, status: 'failed', error: 'timeout', cacheHits: 0 });
     printer.onEvent({ type: 'progress', progress: progress({ elapsedMs: 21_000, counts: counts({ completed: 44, failed: 2, invalid: 1 }) }) });
     await frame();
     printer.log('cancelling');
@@ -260,7 +261,7 @@ describe('batch printer: live display on a TTY', () => {
     expect(terminal(err.text())).toEqual([
       'batch #7 · summarize · records from data/in put.jsonl · :5001 ×4, :5002 ×2',
       'in.csv:4:1: bad',
-      'record 9 failed: timeout · quire show 109',
+      'record 9 (line 10) failed: timeout · quire show 109',
       'cancelling',
       'batch #7 █████░░░░░░░░░░░░░░░ 50/~200 (25%) · ETA 1m 15s',
       '  48 done · 1 failed · 1 invalid',
@@ -312,6 +313,9 @@ describe('batch formatters', () => {
   it('estimates the total from records per byte, never below what was read or finished', () => {
     expect(estimatedTotal(progress())).toBe(200);
     expect(estimatedTotal(progress({ totalBytes: undefined }))).toBeUndefined();
+    // Once the whole input is read, the count is exact, also for stdin.
+    expect(estimatedTotal(progress({ readDone: true }))).toBe(50);
+    expect(estimatedTotal(progress({ readDone: true, totalBytes: undefined }))).toBe(50);
     expect(estimatedTotal(progress({ bytesRead: 0, read: 0 }))).toBeUndefined();
     expect(estimatedTotal(progress({ bytesRead: 20_000 }))).toBe(50);
     expect(estimatedTotal(progress({ read: 10, bytesRead: 20_000, counts: counts({ completed: 12 }) }))).toBe(12);
@@ -345,7 +349,7 @@ describe('batch formatters', () => {
   });
 
   it('failed and cancelled records name the run to look at', () => {
-    expect(failureLine({ type: 'record-end', index: 4, runId: 12, status: 'failed', error: 'bad\nthing', cacheHits: 0 })).toBe('record 4 failed: bad\\nthing · quire show 12');
+    expect(failureLine({ type: 'record-end', index: 4, line: 5, runId: 12, status: 'failed', error: 'bad\nthing', cacheHits: 0 })).toBe('record 4 (line 5) failed: bad\\nthing · quire show 12');
   });
 
   it('summaries hint a resume only when records are left to do, quoted for the shell', () => {

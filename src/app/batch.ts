@@ -132,6 +132,7 @@ export async function runBatch(ctx: AppContext, options: BatchOptions): Promise<
   const counts: BatchCounts = resumed ? { ...(await batches.countResults(batchId)), skipped: 0, cacheHits: 0 } : emptyCounts();
   const recordCountBefore = resumed?.recordCount ?? 0;
   let read = 0;
+  let readDone = false;
   let inFlight = 0;
   let stopReason: string | undefined;
   const pending: BatchRecordResult[] = [];
@@ -159,7 +160,7 @@ export async function runBatch(ctx: AppContext, options: BatchOptions): Promise<
   const snapshot = (): BatchProgress => {
     const position = source.position();
     return {
-      batchId, workflow: prepared.workflow.name, counts: { ...counts }, inFlight, read,
+      batchId, workflow: prepared.workflow.name, counts: { ...counts }, inFlight, read, readDone,
       bytesRead: position.bytesRead, ...(position.totalBytes !== undefined ? { totalBytes: position.totalBytes } : {}),
       elapsedMs: performance.now() - startedMs, endpoints: [...endpointState.values()].map((e) => ({ ...e })),
     };
@@ -195,7 +196,7 @@ export async function runBatch(ctx: AppContext, options: BatchOptions): Promise<
     const status = outcome.status;
     counts.cacheHits += outcome.cacheHits;
     settle({ record: record.index, line: record.line, runId: outcome.runId, status, key: recordKey(inputs, prepared.files), error: outcome.error?.message ?? null }, before);
-    emit({ type: 'record-end', index: record.index, runId: outcome.runId, status, ...(outcome.error ? { error: outcome.error.message } : {}), cacheHits: outcome.cacheHits });
+    emit({ type: 'record-end', index: record.index, line: record.line, runId: outcome.runId, status, ...(outcome.error ? { error: outcome.error.message } : {}), cacheHits: outcome.cacheHits });
     if (options.maxFailures !== undefined && counts.failed >= options.maxFailures && !stopReason) stopReason = `${counts.failed} record${counts.failed === 1 ? '' : 's'} failed (--max-failures ${options.maxFailures})`;
   };
 
@@ -230,6 +231,7 @@ export async function runBatch(ctx: AppContext, options: BatchOptions): Promise<
       while (running.size >= maxInFlight) await Promise.race(running);
       if (failure || options.signal?.aborted || stopReason) break;
     }
+    readDone = !(failure || options.signal?.aborted || stopReason);
     await Promise.all(running);
   } catch (error) {
     failure ??= error;

@@ -83,6 +83,8 @@ export interface BatchProgress {
   inFlight: number;
   /** Records read so far (all kinds), and the input's position. */
   read: number;
+  /** The whole input has been read: `read` is the number of records. */
+  readDone: boolean;
   bytesRead: number;
   totalBytes?: number;
   elapsedMs: number;
@@ -92,7 +94,7 @@ export interface BatchProgress {
 export type BatchEvent =
   | { type: 'batch-start'; batchId: number; workflow: string; input: string; resumed: boolean; concurrency: { port: number; limit: number }[] }
   | { type: 'record-problem'; index: number; problem: Problem }
-  | { type: 'record-end'; index: number; runId: number; status: 'completed' | 'failed' | 'cancelled'; error?: string; cacheHits: number }
+  | { type: 'record-end'; index: number; line: number; runId: number; status: 'completed' | 'failed' | 'cancelled'; error?: string; cacheHits: number }
   | { type: 'progress'; progress: BatchProgress }
   | { type: 'batch-end'; batchId: number; status: BatchStatus; counts: BatchCounts; elapsedMs: number; reason?: string };
 

@@ -49,25 +49,30 @@ export async function executeBatch(workflow: string, flags: BatchFlags, endpoint
   const context = resolveContext(flags);
   const inputHash = flags.batch === '-' ? null : (await hashRecordFile(resolve(flags.batch))).hash;
 
+  const tty = Boolean(process.stderr.isTTY) && !context.json;
+  const printer = createBatchPrinter({
+    json: context.json,
+    quiet: context.quiet,
+    color: tty && flags.color !== false && !process.env['NO_COLOR'],
+    tty,
+    out: process.stdout,
+    err: process.stderr,
+  });
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;
     if (interrupts === 1) {
-      process.stderr.write('\ncancelling the batch: stopping the runs in flight (Ctrl-C again to quit at once)\n');
+      // Through the printer: a line written past it would break the live display.
+      printer.log('cancelling the batch: stopping the runs in flight (Ctrl-C again to quit at once)');
       controller.abort();
-    } else process.exit(130);
+    } else {
+      printer.close();
+      process.exit(130);
+    }
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
-  const printer = createBatchPrinter({
-    json: context.json,
-    quiet: context.quiet,
-    color: flags.color !== false && !process.env['NO_COLOR'],
-    tty: Boolean(process.stderr.isTTY) && !context.json,
-    out: process.stdout,
-    err: process.stderr,
-  });
   try {
     const outcome = await withAppContext(context, (app) =>
       runBatch(app, {

@@ -55,10 +55,11 @@ export function finishedCount(counts: BatchCounts): number {
 
 /**
  * How many records the input holds, extrapolated from the records read per byte so far;
- * undefined without a size (stdin). Always an estimate: a reader may have pulled more bytes
- * than the records it has handed over, and the events do not say when the input is exhausted.
+ * undefined without a size (stdin). Exact once the whole input is read; until then an
+ * estimate (a reader may have pulled more bytes than the records it has handed over).
  */
 export function estimatedTotal(progress: BatchProgress): number | undefined {
+  if (progress.readDone) return progress.read;
   if (!progress.totalBytes || progress.bytesRead <= 0 || progress.read <= 0) return undefined;
   const byShare = Math.round((progress.read * progress.totalBytes) / Math.min(progress.bytesRead, progress.totalBytes));
   return Math.max(byShare, progress.read, finishedCount(progress.counts));
@@ -81,7 +82,7 @@ function finishedText(progress: BatchProgress): string {
   const finished = finishedCount(progress.counts);
   const total = estimatedTotal(progress);
   if (total === undefined) return `${formatCount(finished)} finished · ${formatCount(progress.read)} read`;
-  return `${formatCount(finished)}/~${formatCount(total)} (${Math.floor((finished / total) * 100)}%)`;
+  return `${formatCount(finished)}/${progress.readDone ? '' : '~'}${formatCount(total)} (${Math.floor((finished / total) * 100)}%)`;
 }
 
 /** done · failed · invalid, then skipped and cancelled once any (a resume skips, an interrupt cancels). */
@@ -142,7 +143,7 @@ export function problemLine(problem: Problem): string {
 
 /** A failed record, with the run that holds its details (as `quire run` ends a failed run). */
 export function failureLine(event: RecordEnd): string {
-  return `record ${event.index} ${event.status}${event.error ? `: ${oneLine(event.error)}` : ''} · quire show ${event.runId}`;
+  return `record ${event.index} (line ${event.line}) ${event.status}${event.error ? `: ${oneLine(event.error)}` : ''} · quire show ${event.runId}`;
 }
 
 /** A word for the shell: as is when safe, else single-quoted, so the hints can be pasted. */
