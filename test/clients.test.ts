@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLlmClient, LlmError } from '../src/adapters/llm/index.js';
-import { limitConcurrency } from '../src/app/clients.js';
+import { createPool, limitConcurrency } from '../src/app/clients.js';
 import type { LlmClient } from '../src/core/llm.js';
 import { startMockLlm, type MockLlm } from '../src/mock-llm/index.js';
 import { runCliAsync } from './helpers/cli.js';
@@ -70,6 +70,35 @@ describe('pools', () => {
     } finally {
       ws.cleanup();
     }
+  });
+});
+
+describe('pool circuit breaker', () => {
+  it('a member answering 5xx: each request moves to the next member; after 3 in a row it rests, and its work goes elsewhere', async () => {
+    a.reset();
+    b.reset();
+    const failing = createLlmClient({ api: 'openai', url: `${a.url}/__fault/status=503`, timeoutMs: 2_000, retries: 0 });
+    const healthy = createLlmClient({ api: 'openai', url: b.url, timeoutMs: 2_000, retries: 0 });
+    const pool = createPool([failing, healthy]);
+    const results = [];
+    for (let i = 0; i < 8; i++) results.push(await pool.complete(requestFor(`line ${i}`)));
+    expect(results.map((r) => r.text)).toEqual(Array.from({ length: 8 }, (_, i) => `echo: line ${i}`));
+    expect(results.every((r) => r.endpoint === b.url)).toBe(true);
+    // Sequential requests alternate between members while both are up: the failing one was
+    // tried until its third failure in a row, then skipped.
+    expect(a.requests.filter((r) => r.method === 'POST')).toHaveLength(3);
+    await pool.close();
+  });
+
+  it('a request the server rejects as wrong (4xx) is not retried on the other members', async () => {
+    a.reset();
+    b.reset();
+    const rejecting = createLlmClient({ api: 'openai', url: `${a.url}/__fault/status=400`, timeoutMs: 2_000, retries: 0 });
+    const other = createLlmClient({ api: 'openai', url: `${b.url}/__fault/status=400`, timeoutMs: 2_000, retries: 0 });
+    const pool = createPool([rejecting, other]);
+    await expect(pool.complete(requestFor('x'))).rejects.toBeInstanceOf(LlmError);
+    expect([...a.requests, ...b.requests].filter((r) => r.method === 'POST')).toHaveLength(1);
+    await pool.close();
   });
 });
 

@@ -10,8 +10,22 @@ import type { CompletionOptions, CompletionRequest, LlmClient } from '../core/ll
 import { defaultConcurrency, type ResolvedEndpoint } from './endpoints.js';
 import type { ClientFactory } from './run.js';
 
-/** How long a pool member that refused a connection is skipped. */
+/** How long a pool member that refused a connection, or failed MEMBER_FAILURES times in a row, is skipped. */
 const UNHEALTHY_MS = 30_000;
+/** Server-side failures in a row that take a pool member out (its circuit opens) for UNHEALTHY_MS. */
+const MEMBER_FAILURES = 3;
+
+/**
+ * A failure of the server rather than of the request (unreachable, timed out, a broken
+ * reply, a 5xx): the same request may well succeed on another member of the pool. A 4xx
+ * (the request itself is wrong, or the context is too small) would fail anywhere.
+ */
+function serverFailure(error: unknown): boolean {
+  if (!(error instanceof AppError)) return false;
+  if (error.code === 'LLM_CONNECT' || error.code === 'LLM_TIMEOUT' || error.code === 'LLM_PROTOCOL') return true;
+  const status = (error as { status?: number }).status;
+  return error.code === 'LLM_HTTP' && (status === undefined || status >= 500 || status === 429);
+}
 
 /** The client factory of a process, which can also close every client it made. */
 export interface ClosableClientFactory extends ClientFactory {
@@ -66,11 +80,14 @@ async function makeEndpointClient(endpoint: ResolvedEndpoint, signal?: AbortSign
 
 /**
  * Servers with the same model as one client. Each request goes to the least-busy healthy
- * member (ties: the one that served least, so sequential steps alternate). A member that
- * refuses connections rests for a while and the request moves on to the next member.
+ * member (ties: the one that served least, so sequential steps alternate). A request the
+ * member fails server-side (see serverFailure) moves on to the next member; a member that
+ * refuses connections, or fails MEMBER_FAILURES requests in a row, rests for UNHEALTHY_MS
+ * (a circuit breaker) while the others take its work. `endpoint` on the result names the
+ * member that answered.
  */
 export function createPool(members: LlmClient[]): LlmClient {
-  const state = members.map((client) => ({ client, inFlight: 0, served: 0, downUntil: 0 }));
+  const state = members.map((client) => ({ client, inFlight: 0, served: 0, downUntil: 0, failures: 0 }));
   type Member = (typeof state)[number];
   const pick = (exclude: ReadonlySet<Member> = new Set()) => {
     const now = Date.now();
@@ -79,7 +96,7 @@ export function createPool(members: LlmClient[]): LlmClient {
     const candidates = healthy.length ? healthy : open;
     return candidates.reduce<Member | undefined>((best, m) => (!best || m.inFlight < best.inFlight || (m.inFlight === best.inFlight && m.served < best.served) ? m : best), undefined);
   };
-  /** Runs `use` on the best member, moving on to the next while members refuse connections. */
+  /** Runs `use` on the best member, moving on to the next while members fail server-side. */
   const withMember = async <T>(counts: boolean, use: (client: LlmClient) => Promise<T>): Promise<T> => {
     const tried = new Set<Member>();
     for (;;) {
@@ -88,11 +105,15 @@ export function createPool(members: LlmClient[]): LlmClient {
       member.inFlight++;
       if (counts) member.served++;
       try {
-        return await use(member.client);
+        const result = await use(member.client);
+        member.failures = 0;
+        return result;
       } catch (error) {
-        const unreachable = error instanceof AppError && error.code === 'LLM_CONNECT';
-        if (unreachable) member.downUntil = Date.now() + UNHEALTHY_MS;
-        if (!unreachable || tried.size === state.length) throw error;
+        if (!serverFailure(error)) throw error;
+        member.failures++;
+        const unreachable = (error as AppError).code === 'LLM_CONNECT';
+        if (unreachable || member.failures >= MEMBER_FAILURES) member.downUntil = Date.now() + UNHEALTHY_MS;
+        if (tried.size === state.length) throw error;
       } finally {
         member.inFlight--;
       }
