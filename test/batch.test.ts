@@ -133,6 +133,18 @@ describe('batch', () => {
     expect(batchRows(ws.dbPath, outcome.batchId).map((r) => r.status)).toEqual(['completed', 'invalid', 'invalid', 'invalid', 'completed']);
   });
 
+  it('CSV: an empty cell is a value not given, so the input's default applies', async () => {
+    workspace();
+    const path = join(ws.root, 'in.csv');
+    writeFileSync(path, 'topic,n\ncats,\ndogs,4\n');
+    const outcome = await runBatch(ctx, options(path));
+    expect(outcome.counts).toMatchObject({ completed: 2, invalid: 0 });
+    const { rows } = await batchResults(ctx, outcome.batchId);
+    const inputs = [];
+    for await (const row of rows) inputs.push(row.inputs);
+    expect(inputs).toEqual([{ topic: 'cats', n: 1 }, { topic: 'dogs', n: 4 }]);
+  });
+
   it('--strict: one bad record stops the batch before any request or batch row', async () => {
     workspace();
     const path = jsonl('in.jsonl', [{ topic: 'fine' }, { topic: 'fine too' }, { nope: 1 }]);

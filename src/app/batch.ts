@@ -18,7 +18,7 @@
  *   resume recovers from the runs themselves, so no completed record runs twice.
  */
 import { createHash } from 'node:crypto';
-import { emptyCounts, recordInputs, type BatchCounts, type BatchEvent, type BatchProgress, type BatchRecordResult, type BatchSettings, type BatchStatus, type EndpointProgress, type RecordSource } from '../core/batch.js';
+import { emptyCounts, recordInputs, type BatchCounts, type BatchRecord, type BatchEvent, type BatchProgress, type BatchRecordResult, type BatchSettings, type BatchStatus, type EndpointProgress, type RecordSource } from '../core/batch.js';
 import { AppError, type Problem } from '../core/errors.js';
 import type { RunMetadata } from '../core/history.js';
 import type { AppContext } from './context.js';
@@ -95,7 +95,8 @@ export async function runBatch(ctx: AppContext, options: BatchOptions): Promise<
   await batches.markInterrupted((settings) => isRunAlive(ctx.processes, settings as RunMetadata), ctx.clock.now());
 
   if (options.strict) {
-    const problems = await checkAllRecords(await options.openSource(), prepared);
+    const checking = await options.openSource();
+    const problems = await checkAllRecords(checking, prepared).finally(() => checking.close());
     if (problems.length > 0) throw new AppError('RECORD', `${problems.length === 100 ? '100 or more' : problems.length} bad record${problems.length === 1 ? '' : 's'}; nothing was run (--strict)`, { hint: problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`).slice(0, 20).join('\n') });
   }
 
@@ -109,6 +110,25 @@ export async function runBatch(ctx: AppContext, options: BatchOptions): Promise<
   };
   const resumed = options.resume !== undefined ? await findResumable(ctx, options) : undefined;
   const source = await options.openSource();
+  try {
+    return await runRecords(ctx, options, prepared, source, resumed, settings, startedMs);
+  } finally {
+    await source.close();
+  }
+}
+
+/** The batch itself, over an open source (closed by the caller). */
+async function runRecords(
+  ctx: AppContext,
+  options: BatchOptions,
+  prepared: PreparedWorkflow,
+  source: RecordSource,
+  resumed: BatchRecord | undefined,
+  settings: BatchSettings,
+  startedMs: number,
+): Promise<BatchOutcome> {
+  const emit = options.onEvent ?? (() => {});
+  const { batches } = await ctx.stores.forWriting();
   let batchId: number;
   if (resumed) {
     batchId = resumed.id;

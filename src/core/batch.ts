@@ -32,15 +32,20 @@ export interface RecordSource {
   records: AsyncIterable<RecordItem>;
   /** Bytes read so far, and the input's size when known (a file; not stdin). */
   position(): { bytesRead: number; totalBytes?: number };
+  /** Releases the input (also when `records` was never iterated, or was left early); harmless twice. */
+  close(): Promise<void>;
 }
 
 /**
  * A record's values checked against the workflow's inputs (types, required, unknown
- * names; CSV text converted to the declared types), or the problem naming its line.
+ * names; CSV text converted to the declared types, an empty cell taken as not given), or
+ * the problem naming its line.
  */
 export function recordInputs(workflow: Workflow, record: InputRecord, file: string): { ok: true; inputs: Record<string, unknown> } | { ok: false; problem: Problem } {
+  // An empty CSV cell is a value not given (its default applies), as spreadsheet users mean it.
+  const given = record.text ? Object.fromEntries(Object.entries(record.values).filter(([, value]) => value !== '')) : record.values;
   try {
-    return { ok: true, inputs: resolveInputs(workflow, record.values) };
+    return { ok: true, inputs: resolveInputs(workflow, given) };
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
     const message = error.message.replace(/^\d+ input problems:\n\s*/, '').replace(/\n\s*/g, '; ').replace(/; pass --input (\S+)=\.\.\./g, '');

@@ -40,7 +40,7 @@ export async function openRecordSource(input: string, options: RecordSourceOptio
     await bytes.close();
     throw error;
   }
-  return { format, path: input, records: READERS[format](input, bytes.chunks()), position: () => bytes.position() };
+  return { format, path: input, records: READERS[format](input, bytes.chunks()), position: () => bytes.position(), close: () => bytes.close() };
 }
 
 async function sniff(input: string, bytes: ByteInput): Promise<RecordFormat> {
