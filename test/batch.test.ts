@@ -133,7 +133,7 @@ describe('batch', () => {
     expect(batchRows(ws.dbPath, outcome.batchId).map((r) => r.status)).toEqual(['completed', 'invalid', 'invalid', 'invalid', 'completed']);
   });
 
-  it('CSV: an empty cell is a value not given, so the input's default applies', async () => {
+  it("CSV: an empty cell is a value not given, so the input's default applies", async () => {
     workspace();
     const path = join(ws.root, 'in.csv');
     writeFileSync(path, 'topic,n\ncats,\ndogs,4\n');
