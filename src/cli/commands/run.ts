@@ -1,19 +1,12 @@
 import type { CAC } from 'cac';
-import type { GlobalOptions } from '../context.js';
+import type { BatchFlags } from './batch-run.js';
 
-export interface RunFlags extends GlobalOptions {
+/** `quire run`'s flags: a single run's, and a batch's (which only go with --batch). */
+export interface RunFlags extends Partial<BatchFlags> {
   input?: string | string[];
   inputFile?: string;
   dryRun?: boolean;
   stream?: boolean;
-  endpoint?: string | string[];
-  batch?: string;
-  resume?: string | number | boolean;
-  concurrency?: string | number;
-  strict?: boolean;
-  maxFailures?: string | number;
-  format?: string;
-  cache?: boolean;
 }
 
 export const toList = (value: string | string[] | undefined): string[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]).map(String);
