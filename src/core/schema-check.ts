@@ -9,7 +9,7 @@ import * as VALIDATORS from './generated/validators.js';
 import { closestName } from './suggest.js';
 import type { YamlSource } from './yaml-source.js';
 
-export type SchemaName = 'block' | 'payload' | 'workflow' | 'config' | 'format';
+export type SchemaName = 'block' | 'payload' | 'workflow' | 'config' | 'format' | 'tests';
 
 function getValidator(name: SchemaName): ValidateFunction {
   return (VALIDATORS as unknown as Record<SchemaName, ValidateFunction>)[name];

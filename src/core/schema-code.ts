@@ -5,7 +5,7 @@
  */
 import AjvModule from 'ajv';
 import standaloneModule from 'ajv/dist/standalone/index.js';
-import { BLOCK_SCHEMA, CONFIG_SCHEMA, FORMAT_SCHEMA, PAYLOAD_SCHEMA, WORKFLOW_SCHEMA } from './schemas.js';
+import { BLOCK_SCHEMA, CONFIG_SCHEMA, FORMAT_SCHEMA, PAYLOAD_SCHEMA, TESTS_SCHEMA, WORKFLOW_SCHEMA } from './schemas.js';
 
 // Both are CommonJS; under NodeNext their default export is the module object.
 const Ajv = AjvModule.default;
@@ -16,7 +16,7 @@ export const AJV_OPTIONS = { allErrors: true, verbose: true, strict: true, stric
 
 export function generateValidatorSource(): string {
   const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true, esm: true } });
-  const schemas = { block: BLOCK_SCHEMA, payload: PAYLOAD_SCHEMA, workflow: WORKFLOW_SCHEMA, config: CONFIG_SCHEMA, format: FORMAT_SCHEMA };
+  const schemas = { block: BLOCK_SCHEMA, payload: PAYLOAD_SCHEMA, workflow: WORKFLOW_SCHEMA, config: CONFIG_SCHEMA, format: FORMAT_SCHEMA, tests: TESTS_SCHEMA };
   for (const schema of Object.values(schemas)) ajv.addSchema(schema);
   const code = standalone(ajv, Object.fromEntries(Object.entries(schemas).map(([name, schema]) => [name, schema.$id])));
   // ajv's ESM output still require()s its small runtime helpers (ucs2length for minLength).

@@ -84,12 +84,21 @@ const inputSpec = {
   additionalProperties: false,
 };
 
+/**
+ * Checks on a step's output. Each item is validated in detail by core/checks (one check per
+ * item, "did you mean" for unknown names); here only the shape of the list.
+ */
+const expectList = { type: 'array', items: { type: 'object' }, description: 'Checks on this step\'s output, e.g. [{ contains: fox }, { max_words: 40 }] (see README: Testing prompts)' };
+const stepThreshold = { type: 'number', minimum: 0, maximum: 1, description: 'The step passes when the weighted mean score of its checks reaches this (default: every check must pass)' };
+
 const stepRef = {
   type: 'object',
   properties: {
     payload: { type: 'string', minLength: 1, description: 'A payload by name' },
     as: { ...NAME, description: 'Step name (default: the payload name)' },
     vars: { type: 'object', description: 'Available to templates as vars.*' },
+    expect: expectList,
+    threshold: stepThreshold,
   },
   required: ['payload'],
   additionalProperties: false,
@@ -103,6 +112,8 @@ const inlinePayload = {
     as: { ...NAME, description: 'Step name (default: the name)' },
     vars: { type: 'object' },
     description: { type: 'string' },
+    expect: expectList,
+    threshold: stepThreshold,
     ...payloadProperties,
   },
   required: ['name', 'blocks'],
@@ -129,6 +140,36 @@ export const WORKFLOW_SCHEMA = {
     },
   },
   required: ['payloads'],
+  additionalProperties: false,
+};
+
+export const TESTS_SCHEMA = {
+  $schema: DRAFT,
+  $id: `${BASE_ID}tests.schema.json`,
+  title: 'quire test cases (workflows/**/*.tests.yaml)',
+  type: 'object',
+  properties: {
+    workflow: { type: 'string', minLength: 1, description: 'The workflow the cases run' },
+    description: { type: 'string' },
+    cases: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', minLength: 1, description: 'Unique within the file' },
+          description: { type: 'string' },
+          inputs: { type: 'object', description: 'The workflow\'s inputs for this case' },
+          dataset: { type: 'string', minLength: 1, description: 'A JSONL, CSV or YAML file of input records (relative to the workspace): one case per record, each over `inputs`' },
+          expect: { type: 'object', additionalProperties: expectList, description: 'Step name -> checks, added to the workflow\'s own' },
+          skip: { type: 'boolean', description: 'Listed but not run' },
+        },
+        required: ['name'],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ['workflow', 'cases'],
   additionalProperties: false,
 };
 
@@ -192,4 +233,5 @@ export const SCHEMA_FILES: Record<string, object> = {
   'workflow.schema.json': WORKFLOW_SCHEMA,
   'config.schema.json': CONFIG_SCHEMA,
   'format.schema.json': FORMAT_SCHEMA,
+  'tests.schema.json': TESTS_SCHEMA,
 };
