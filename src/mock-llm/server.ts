@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Generation, MockApiMode, MockFamily, Route, RouteContext } from './context.js';
 import { echoedKey, errorStatusFor, FAULT_HEADER, FAULT_QUERY, mergeFaults, parseFaultSpec, splitFaultPrefix, type MockFaults } from './faults.js';
 import { defaultMessage, errorBody, sendJson, sendText } from './output.js';
+import { llamacppEmbedding, ollamaEmbed, openaiEmbeddings } from './routes/embeddings.js';
 import { koboldPropsImitation, koboldRoutes } from './routes/kobold.js';
 import { llamacppRoutes } from './routes/llamacpp.js';
 import { ollamaRoutes } from './routes/ollama.js';
@@ -62,12 +63,15 @@ export interface MockLlm {
 
 function routesFor(mode: MockApiMode): Route[] {
   switch (mode) {
-    case 'kobold': return [...koboldRoutes, ...openaiRoutes, koboldPropsImitation];
-    case 'llamacpp': return [...llamacppRoutes, ...openaiRoutes];
-    case 'ollama': return [...ollamaRoutes, ...openaiRoutes];
-    case 'openai': return [...openaiRoutes, ...vllmRoutes];
+    case 'kobold': return [...koboldRoutes, ...openaiRoutes, koboldPropsImitation, openaiEmbeddings];
+    case 'llamacpp': return [...llamacppRoutes, ...openaiRoutes, llamacppEmbedding, openaiEmbeddings];
+    case 'ollama': return [...ollamaRoutes, ...openaiRoutes, ollamaEmbed];
+    case 'openai': return [...openaiRoutes, ...vllmRoutes, openaiEmbeddings];
     // `/tokenize` answers in llama.cpp's or vLLM's shape depending on the body.
-    case 'all': return [tokenizeEitherShape, ...koboldRoutes, ...llamacppRoutes, ...ollamaRoutes, ...openaiRoutes, ...vllmRoutes];
+    case 'all': return [
+      tokenizeEitherShape, ...koboldRoutes, ...llamacppRoutes, ...ollamaRoutes, ...openaiRoutes, ...vllmRoutes,
+      llamacppEmbedding, ollamaEmbed, openaiEmbeddings,
+    ];
   }
 }
 

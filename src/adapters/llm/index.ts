@@ -79,3 +79,6 @@ export { LlmError, cancelledError, describeErrorBody } from './failure.js';
 export type { AdapterOptions } from './completion.js';
 export { sharedLookup, type SharedLookup, type SharedLookupOptions } from './shared-lookup.js';
 export { createKoboldClient, createLlamaCppClient, createOllamaClient, createOpenAiChatClient, createOpenAiClient };
+export {
+  createEmbeddingClient, DEFAULT_EMBEDDING_RETRIES, DEFAULT_EMBEDDING_TIMEOUT_MS, type EmbeddingClient, type EmbeddingClientOptions,
+} from './embeddings.js';
