@@ -239,7 +239,7 @@ describe('quire run --batch: input', () => {
   // argument parser (cac/mri takes a lone "-" for a flag): "option `--batch <file>` value is
   // missing", exit 2, stdin never read. `--batch=-` works, so the other stdin tests use it.
   // Remove `.fails` once `--batch -` is accepted.
-  it.fails('`--batch -` (space-separated, as documented) reads stdin', async () => {
+  it('`--batch -` (space-separated, as documented) reads stdin', async () => {
     workspace();
     const result = await quire(['run', 'wf', '--batch', '-', '--quiet'], '{"topic": "piped"}\n');
     expect(result.stderr).not.toContain('value is missing');
@@ -419,7 +419,7 @@ describe('quire run --batch: outputs', () => {
   // folder) ends in "quire: internal error (this is a bug)" and an ENOENT/EISDIR stack on
   // stderr instead of an ordinary `error: ...` naming the file (and JSON with --json).
   // Remove `.fails` once it is an AppError.
-  it.fails('results --out to a path that cannot be written is an ordinary error, not an internal one', async () => {
+  it('results --out to a path that cannot be written is an ordinary error, not an internal one', async () => {
     workspace();
     const empty = await quire(['run', 'wf', '--batch=-', '--quiet'], '');
     expect(empty.code, empty.stderr).toBe(0);

@@ -18,13 +18,14 @@
  *   resume recovers from the runs themselves, so no completed record runs twice.
  */
 import { createHash } from 'node:crypto';
-import { emptyCounts, recordInputs, type BatchCounts, type BatchRecord, type BatchEvent, type BatchProgress, type BatchRecordResult, type BatchSettings, type BatchStatus, type EndpointProgress, type RecordSource } from '../core/batch.js';
+import { emptyCounts, recordInputs, type BatchCounts, type BatchRecord, type InputRecord, type BatchEvent, type BatchProgress, type BatchRecordResult, type BatchSettings, type BatchStatus, type EndpointProgress, type RecordSource } from '../core/batch.js';
 import { AppError, type Problem } from '../core/errors.js';
 import type { RunMetadata } from '../core/history.js';
 import type { AppContext } from './context.js';
 import { defaultConcurrency } from './endpoints.js';
 import { isRunAlive, ownerMetadata } from './interrupted.js';
-import { prepareWorkflow, runWorkflow, type PreparedWorkflow } from './run.js';
+import type { WorkspaceModel } from './sync.js';
+import { prepareWorkflow, runWorkflow, type PreparedWorkflow, type RunOptions, type RunOutcome } from './run.js';
 
 export interface BatchOptions {
   workflow: string;
@@ -34,6 +35,8 @@ export interface BatchOptions {
   inputPath: string;
   inputHash: string | null;
   endpointOverrides?: readonly string[];
+  /** The validated model to run on (default: the workflow's slice, synced first when files changed). */
+  model?: WorkspaceModel;
   /** Requests in flight per endpoint, for every endpoint (overrides quire.yaml and the defaults). */
   concurrency?: number;
   /** A batch id to resume, or 'latest' for the newest batch of this workflow over the same input. */
@@ -45,6 +48,12 @@ export interface BatchOptions {
   onEvent?: (event: BatchEvent) => void;
   /** Reuse answers of identical earlier requests (the step cache). */
   cache?: boolean;
+  /** Recorded on each run (default 'batch'; `quire test` runs its cases as a batch with 'test'). */
+  trigger?: 'batch' | 'test';
+  /** More options for one record's run (a test case's checks and approved outputs). */
+  runOptionsFor?: (record: InputRecord) => Pick<RunOptions, 'extraChecks' | 'approved'>;
+  /** Called with each record's run as it ends. */
+  onRecordOutcome?: (record: InputRecord, outcome: RunOutcome) => void;
   /** How often a progress event is sent, in ms (default 250). */
   progressIntervalMs?: number;
 }
@@ -86,13 +95,13 @@ async function checkAllRecords(source: RecordSource, prepared: PreparedWorkflow,
 export async function runBatch(ctx: AppContext, options: BatchOptions): Promise<BatchOutcome> {
   const emit = options.onEvent ?? (() => {});
   const startedMs = performance.now();
-  const prepared = await prepareWorkflow(ctx, { workflow: options.workflow, ...(options.endpointOverrides ? { endpointOverrides: options.endpointOverrides } : {}) });
+  const prepared = await prepareWorkflow(ctx, { workflow: options.workflow, ...(options.model ? { model: options.model } : {}), ...(options.endpointOverrides ? { endpointOverrides: options.endpointOverrides } : {}) });
   if (options.concurrency !== undefined) {
     for (const [port, endpoint] of prepared.endpoints) prepared.endpoints.set(port, { ...endpoint, concurrency: options.concurrency });
   }
   const stores = await ctx.stores.forWriting();
   const { batches } = stores;
-  await batches.markInterrupted((settings) => isRunAlive(ctx.processes, settings as RunMetadata), ctx.clock.now());
+  for (const id of await batches.markInterrupted((settings) => isRunAlive(ctx.processes, settings as RunMetadata), ctx.clock.now())) await settleDeadBatch(ctx, id);
 
   if (options.strict) {
     const checking = await options.openSource();
@@ -187,10 +196,11 @@ async function runRecords(
   };
   const ticker = setInterval(() => emit({ type: 'progress', progress: snapshot() }), options.progressIntervalMs ?? 250);
 
-  const runRecord = async (record: { index: number; line: number }, inputs: Record<string, unknown>, before: BatchRecordResult | undefined) => {
+  const runRecord = async (record: InputRecord, inputs: Record<string, unknown>, before: BatchRecordResult | undefined) => {
     const holding = new Map<number, number>(); // step index -> port, while its request is out
     const outcome = await runWorkflow(ctx, {
-      workflow: prepared.workflow.name, inputs, trigger: 'batch', stream: false, prepared, ...(options.cache ? { cache: true } : {}),
+      workflow: prepared.workflow.name, inputs, trigger: options.trigger ?? 'batch', stream: false, prepared, ...(options.cache ? { cache: true } : {}),
+      ...(options.runOptionsFor?.(record) ?? {}),
       ...(options.signal ? { signal: options.signal } : {}),
       batch: { id: batchId, record: record.index, line: record.line },
       onEvent: (event) => {
@@ -214,6 +224,7 @@ async function runRecords(
       for (const port of holding.values()) endpointState.get(port)!.inFlight--; // a step that failed or was cancelled
     });
     const status = outcome.status;
+    options.onRecordOutcome?.(record, outcome);
     counts.cacheHits += outcome.cacheHits;
     settle({ record: record.index, line: record.line, runId: outcome.runId, status, key: recordKey(inputs, prepared.files), error: outcome.error?.message ?? null }, before);
     emit({ type: 'record-end', index: record.index, line: record.line, runId: outcome.runId, status, ...(outcome.error ? { error: outcome.error.message } : {}), cacheHits: outcome.cacheHits });
@@ -237,7 +248,7 @@ async function runRecords(
         counts.skipped++;
       } else {
         inFlight++;
-        const record = (item as { record: { index: number; line: number } }).record;
+        const record = (item as { record: InputRecord }).record;
         const task: Promise<void> = runRecord(record, checked.inputs, before)
           .catch((error: unknown) => {
             failure ??= error;
@@ -286,6 +297,20 @@ async function findResumable(ctx: AppContext, options: BatchOptions) {
   }
   if (batch.status === 'running') throw new AppError('INPUT', `batch #${batch.id} is still running (process ${String(batch.settings.pid ?? '?')})`, { hint: 'stop it first, or wait for it to end' });
   return batch;
+}
+
+/**
+ * A batch whose process died: the results it had not saved yet are saved from its runs,
+ * and its counts recounted from its records, so `batches` and `show --batch` tell the truth.
+ */
+export async function settleDeadBatch(ctx: AppContext, batchId: number): Promise<void> {
+  await recoverUnsavedResults(ctx, batchId);
+  const { batches } = await ctx.stores.forWriting();
+  const batch = await batches.getBatch(batchId);
+  if (!batch) return;
+  const byStatus = await batches.countResults(batchId);
+  const settled = byStatus.completed + byStatus.failed + byStatus.cancelled + byStatus.invalid;
+  await batches.saveResults(batchId, [], { recordCount: Math.max(batch.recordCount, settled), counts: { ...batch.counts, ...byStatus } });
 }
 
 /**

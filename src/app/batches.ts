@@ -6,6 +6,7 @@ import type { BatchRecord, BatchRecordResult } from '../core/batch.js';
 import { AppError } from '../core/errors.js';
 import type { RunMetadata } from '../core/history.js';
 import type { AppContext } from './context.js';
+import { settleDeadBatch } from './batch.js';
 import { isRunAlive, settleInterruptedRuns } from './interrupted.js';
 
 /** One record of a batch as `quire results` exports it. */
@@ -27,7 +28,8 @@ async function settleBatches(ctx: AppContext): Promise<void> {
   const running = await batches.listBatches({ limit: 1000 });
   const dead = running.filter((b) => b.status === 'running' && !isRunAlive(ctx.processes, b.settings as RunMetadata));
   if (dead.length === 0) return;
-  await (await ctx.stores.forWriting()).batches.markInterrupted((settings) => isRunAlive(ctx.processes, settings as RunMetadata), ctx.clock.now());
+  const marked = await (await ctx.stores.forWriting()).batches.markInterrupted((settings) => isRunAlive(ctx.processes, settings as RunMetadata), ctx.clock.now());
+  for (const id of marked) await settleDeadBatch(ctx, id);
 }
 
 export async function listBatches(ctx: AppContext, query: { workflow?: string; limit: number }): Promise<BatchRecord[]> {

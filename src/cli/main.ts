@@ -3,6 +3,25 @@ import { UsageError } from '../core/errors.js';
 import { COMMANDS } from './commands/index.js';
 import { QUIRE_VERSION } from './version.js';
 
+/** Options whose value may be `-` (stdin). */
+const STDIN_OPTIONS = new Set(['--batch']);
+
+/**
+ * `--batch -` as `--batch=-`: the parser (mri) takes a lone `-` for a flag of its own and
+ * reports the value missing, though `-` for stdin is what people type.
+ */
+function stdinValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (STDIN_OPTIONS.has(arg) && argv[i + 1] === '-') {
+      out.push(`${arg}=-`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 /** Builds the cac instance with the global flags and every command, then runs the matched one. */
 export async function main(argv: string[]): Promise<void> {
   const cli = cac('quire');
@@ -23,7 +42,7 @@ export async function main(argv: string[]): Promise<void> {
   cli.help();
   cli.version(QUIRE_VERSION);
 
-  const parsed = cli.parse(argv, { run: false });
+  const parsed = cli.parse(stdinValues(argv), { run: false });
   if (!cli.matchedCommand) {
     if (parsed.options['help'] || parsed.options['version']) return;
     const name = parsed.args[0];

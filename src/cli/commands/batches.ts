@@ -23,6 +23,18 @@ export function registerBatches(cli: CAC): void {
     });
 }
 
+/** A file to write, opened before anything is read: a path that cannot be written is a plain error naming it. */
+async function openOutput(path: string): Promise<NodeJS.WritableStream & { end(): void }> {
+  const { createWriteStream } = await import('node:fs');
+  const { AppError } = await import('../../core/errors.js');
+  const stream = createWriteStream(path);
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (error) => reject(new AppError('IO', `cannot write ${path}: ${error.message}`, { hint: 'give a file in a folder that exists' })));
+  });
+  return stream;
+}
+
 export function registerResults(cli: CAC): void {
   cli
     .command('results <batch-id>', 'A batch\'s records with their inputs and each step\'s output, as JSONL or CSV')
@@ -33,7 +45,6 @@ export function registerResults(cli: CAC): void {
       const batchId = positive('batch id', id);
       const format = flags.format === undefined ? 'jsonl' : String(flags.format);
       if (format !== 'jsonl' && format !== 'csv') throw new UsageError(`--format must be jsonl or csv (got "${format}")`);
-      const { createWriteStream } = await import('node:fs');
       const { finished } = await import('node:stream/promises');
       const { resolveContext, withAppContext } = await import('../context.js');
       const { batchResults } = await import('../../app/batches.js');
@@ -41,7 +52,7 @@ export function registerResults(cli: CAC): void {
       const context = resolveContext(flags);
       await withAppContext(context, async (app) => {
         const { rows } = await batchResults(app, batchId);
-        const out = flags.out ? createWriteStream(String(flags.out)) : process.stdout;
+        const out = flags.out ? await openOutput(String(flags.out)) : process.stdout;
         const n = format === 'csv' ? await writeResultsCsv(rows, (await batchResults(app, batchId)).rows, out) : await writeResultsJsonl(rows, out);
         if (flags.out) {
           (out as NodeJS.WritableStream & { end(): void }).end();
