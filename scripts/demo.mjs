@@ -1,5 +1,6 @@
 // The main job, end to end: start `quire mock-llm` on a free port, run the repo's
-// example workflow against it (streamed), show the recorded run, stop the server.
+// example workflow against it (streamed), show the recorded run, run its test cases,
+// stop the server.
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -31,6 +32,9 @@ try {
     console.log('');
     quire(['show', String(id)]);
   }
+  console.log(`\n● quire test --endpoint 5001=${url}: the cases in workflows/research.tests.yaml and their checks\n`);
+  const tested = quire(['test', '--endpoint', `5001=${url}`]);
+  if (status === 0) status = tested.status ?? 1;
 } finally {
   server.kill('SIGTERM');
 }

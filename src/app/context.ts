@@ -4,6 +4,7 @@
  * closes it; `watch`, batches and the viewer keep one open and run many runs on it.
  * Built by the composition root, cli/context.ts.
  */
+import type { RecordSource } from '../core/batch.js';
 import type { LlmClient } from '../core/llm.js';
 import type { Clock, FileWriter, GitState, ProcessLiveness, StoreProvider, WorkspaceReader } from '../core/ports.js';
 import type { ResolvedEndpoint } from './endpoints.js';
@@ -21,6 +22,8 @@ export interface AppContext {
   readonly clock: Clock;
   /** This process's identity, and whether the process of a `running` run still lives. */
   readonly processes: ProcessLiveness;
+  /** Opens a file of input records (a test case's dataset) by workspace-relative path; '-' is stdin. */
+  openRecords(path: string): Promise<RecordSource>;
   /** quire's version, recorded with every run. */
   readonly version: string;
   /** The workspace's git state, read once and kept (a watch cycle reads it again with refresh). */

@@ -25,8 +25,13 @@ export function createPlanner(workspace: Workspace) {
      * Renders one step, given the outputs of the steps before it (by step name) and the
      * previous step's output. @throws TemplateError, AppError FORMAT
      */
-    prompt(planned: PlannedStep, input: Record<string, unknown>, steps: TemplateContext['steps'], previous: string | undefined, options: { date?: Date } = {}): BuiltPrompt {
-      const context: TemplateContext = { input, vars: planned.step.vars, steps, ...(previous !== undefined ? { previous: { output: previous } } : {}) };
+    prompt(planned: PlannedStep, input: Record<string, unknown>, steps: TemplateContext['steps'], previous: string | undefined, options: { date?: Date; output?: string; expected?: string } = {}): BuiltPrompt {
+      const context: TemplateContext = {
+        input, vars: planned.step.vars, steps,
+        ...(previous !== undefined ? { previous: { output: previous } } : {}),
+        ...(options.output !== undefined ? { output: options.output } : {}),
+        ...(options.expected !== undefined ? { expected: options.expected } : {}),
+      };
       const rendered = renderer.renderPayload(planned.payload, context);
       return buildPrompt(planned.payload, rendered, resolveFormat(planned.payload.modelFormat), options);
     },

@@ -71,7 +71,7 @@ function payloadAsWorkflow(workspace: Workspace, name: string, inputs: Record<st
     name,
     description: '',
     inputs: Object.fromEntries(Object.keys(inputs).map((key) => [key, { type: 'string', required: false }])),
-    steps: [{ name, payload: name, vars: {}, at: payload.at }],
+    steps: [{ name, payload: name, vars: {}, expect: [], at: payload.at }],
     sourcePath: payload.sourcePath,
     contentHash: payload.contentHash,
     at: payload.at,

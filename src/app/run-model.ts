@@ -5,7 +5,7 @@
  * stat of its files), else after a full sync (which also reports any problem).
  */
 import { DEFAULT_CONFIG } from '../core/config.js';
-import { reachableBlockKeys } from '../core/graph.js';
+import { reachableBlockKeys, workflowPayloadNames } from '../core/graph.js';
 import type { Block, FormatFile, Payload, Workflow, WorkspaceConfig } from '../core/types.js';
 import type { AppContext } from './context.js';
 import type { ParseCache } from '../core/ports.js';
@@ -23,12 +23,12 @@ export function readRunSlice(cache: ParseCache, hashes: Map<string, string>, wor
 
   const payloads = new Map<string, Payload>();
   for (const inline of parsedWorkflow.inlinePayloads) payloads.set(inline.name, inline);
-  for (const step of workflow.steps) {
-    if (payloads.has(step.payload)) continue;
-    const path = cache.pathOf('payload', step.payload);
+  for (const name of workflowPayloadNames(workflow)) {
+    if (payloads.has(name)) continue;
+    const path = cache.pathOf('payload', name);
     const parsed = path ? cache.parsed(path) : undefined;
     if (parsed?.kind !== 'payload') return undefined;
-    payloads.set(step.payload, parsed.payload);
+    payloads.set(name, parsed.payload);
   }
 
   // Tags index every block (the order `{{tag}}` renders in); only reached blocks are read.
@@ -57,7 +57,7 @@ export function readRunSlice(cache: ParseCache, hashes: Map<string, string>, wor
     else if (parsed?.kind === 'format') formats.set(parsed.format.name, parsed.format);
   }
 
-  return { workspace: { blocks, tags, payloads, workflows: new Map([[workflow.name, workflow]]), formats, config }, hashes };
+  return { workspace: { blocks, tags, payloads, workflows: new Map([[workflow.name, workflow]]), formats, tests: new Map(), config }, hashes };
 }
 
 /** The model for one workflow's run; the change check's walk serves both paths. */

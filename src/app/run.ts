@@ -3,11 +3,14 @@
  * recording the run and each response as soon as it completes.
  */
 import { AppError } from '../core/errors.js';
-import type { FinishedStatus, ResponseMetadata, RunMetadata } from '../core/history.js';
+import type { FinishedStatus, NewResponse, ResponseMetadata, RunMetadata } from '../core/history.js';
 import type { ApiKind, CompletionResult, ContextInfo, LlmClient } from '../core/llm.js';
 import type { BuiltPrompt } from '../core/prompt.js';
 import { cachedResult, stepCacheKey } from '../core/step-cache.js';
-import type { Workflow } from '../core/types.js';
+import type { Workflow, Workspace } from '../core/types.js';
+import { runChecks } from '../core/checks/evaluate.js';
+import type { CheckSpec, StepCheckResult } from '../core/checks/types.js';
+import { checkServices } from './check-services.js';
 import { resolveInputs } from '../core/inputs.js';
 import type { AppContext } from './context.js';
 import { parseEndpointOverrides, resolveEndpoint, type ResolvedEndpoint } from './endpoints.js';
@@ -23,6 +26,7 @@ export type RunEvent =
   | { type: 'step-start'; index: number; total: number; name: string; payload: string; url: string; api: ApiKind; format: string }
   | { type: 'token'; index: number; text: string }
   | { type: 'step-end'; index: number; name: string; content: string; result: CompletionResult }
+  | { type: 'step-checks'; index: number; name: string; result: StepCheckResult }
   | { type: 'run-end'; runId: number; status: FinishedStatus; error?: string; hint?: string };
 
 export interface RunOptions {
@@ -42,6 +46,10 @@ export interface RunOptions {
   changedFiles?: readonly string[];
   /** What runs of this workflow share, prepared once (batch); `model` and `endpointOverrides` are then unused. */
   prepared?: PreparedWorkflow;
+  /** Checks added to a step's own `expect` (a test case's), by step name. */
+  extraChecks?: (step: string) => readonly CheckSpec[];
+  /** A step's approved ("golden") output, for `approved` checks. */
+  approved?: (step: string) => string | undefined;
   /** Reuse the answer of an identical earlier request (see core/step-cache.ts) instead of asking the server. */
   cache?: boolean;
   /** The batch, record number and its line this run is for (runs.metadata.batch_id, batch_record, batch_line). */
@@ -55,6 +63,8 @@ export interface RunOutcome {
   outputs: { name: string; content: string }[];
   /** Steps answered from the step cache. */
   cacheHits: number;
+  /** The check results of the steps that have checks, in step order. */
+  checks: StepCheckResult[];
 }
 
 /**
@@ -63,6 +73,7 @@ export interface RunOutcome {
  * and runs thousands of records on it.
  */
 export interface PreparedWorkflow {
+  workspace: Workspace;
   workflow: Workflow;
   planner: ReturnType<typeof createPlanner>;
   steps: PlannedStep[];
@@ -87,7 +98,7 @@ export async function prepareWorkflow(ctx: AppContext, options: { workflow: stri
   // Resolve every endpoint before starting, so a missing API key fails before any call.
   const endpoints = new Map(steps.map((s) => [s.payload.llmPort, resolveEndpoint(workspace.config, s.payload.llmPort, overrides)]));
   const links = await mirror.runLinks(workflow.name);
-  return { workflow, planner, steps, endpoints, links, files: filesUsed(workspace, workflow, hashes) };
+  return { workspace, workflow, planner, steps, endpoints, links, files: filesUsed(workspace, workflow, hashes) };
 }
 
 /**
@@ -120,14 +131,16 @@ export async function runWorkflow(ctx: AppContext, options: RunOptions): Promise
 
   const outputs: { name: string; output: string }[] = [];
   let cacheHits = 0;
+  const checkResults: StepCheckResult[] = [];
   const stepOutputs: Record<string, { output: string }> = {};
   const finish = async (status: FinishedStatus, error?: AppError | Error, step?: { index: number; name: string }): Promise<RunOutcome> => {
     const { pid: _pid, process_start: _start, ...kept } = runMetadata;
-    const metadata: RunMetadata = { ...kept, steps_completed: outputs.length, ...(error ? { error: error.message, ...(step ? { failed_step: step } : {}) } : {}) };
+    const checksSummary = checkResults.length > 0 ? { checks: { passed: checkResults.filter((c) => c.pass).length, failed: checkResults.filter((c) => !c.pass).length } } : {};
+    const metadata: RunMetadata = { ...kept, steps_completed: outputs.length, ...checksSummary, ...(error ? { error: error.message, ...(step ? { failed_step: step } : {}) } : {}) };
     await history.finishRun(runId, status, metadata, ctx.clock.now());
     const hint = error ? hintFor(error, step ? steps[step.index] : undefined) : undefined;
     emit({ type: 'run-end', runId, status, ...(error ? { error: error.message } : {}), ...(hint ? { hint } : {}) });
-    return { runId, status, ...(error ? { error } : {}), outputs: outputs.map((o) => ({ name: o.name, content: o.output })), cacheHits };
+    return { runId, status, ...(error ? { error } : {}), outputs: outputs.map((o) => ({ name: o.name, content: o.output })), cacheHits, checks: checkResults };
   };
 
   for (const planned of steps) {
@@ -175,15 +188,35 @@ export async function runWorkflow(ctx: AppContext, options: RunOptions): Promise
       }
       const metadata = responseMetadata(planned, client, endpoint, prompt, params, context, result);
       if (hit) Object.assign(metadata, { cache_hit: true, cached_from: hit.id });
+      // The step's checks run before its response is written, so the response holds their results;
+      // a judge's own call is written right after it.
+      const judged: Omit<NewResponse, 'runId'>[] = [];
+      const checks = [...planned.step.expect, ...(options.extraChecks?.(planned.step.name) ?? [])];
+      let checked: StepCheckResult | undefined;
+      if (checks.length > 0) {
+        const services = checkServices({
+          ctx, workspace: prepared.workspace, planner, endpointOverrides: options.endpointOverrides ?? [], runId, input, steps: stepOutputs,
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.approved ? { approved: options.approved } : {}),
+          record: async (response) => {
+            judged.push(response);
+          },
+        }, planned);
+        checked = await runChecks(checks, { text: result.text, completionTokens: result.completionTokens ?? null, totalMs: result.totalMs }, services, { step: planned.step.name, ...(planned.step.threshold !== undefined ? { threshold: planned.step.threshold } : {}) });
+        metadata.checks = checked;
+        checkResults.push(checked);
+      }
       const responseId = await history.addResponse(
         { runId, payloadId: links.payloadIds.get(planned.payload.name) ?? null, content: result.text, prompt: sentPrompt, metadata },
         ctx.clock.now(),
       );
+      for (const response of judged) await history.addResponse({ runId, ...response, payloadId: links.payloadIds.get(String(response.metadata.payload)) ?? null }, ctx.clock.now());
       // Answers are remembered whether or not this run reads the cache, so a later `--cache` run can reuse them.
       if (cacheKey && !hit) await history.rememberResponse(cacheKey, responseId);
       outputs.push({ name: planned.step.name, output: result.text });
       stepOutputs[planned.step.name] = { output: result.text };
       emit({ type: 'step-end', index: planned.index, name: planned.step.name, content: result.text, result });
+      if (checked) emit({ type: 'step-checks', index: planned.index, name: planned.step.name, result: checked });
     } catch (error) {
       const cancelled = options.signal?.aborted || (error instanceof AppError && error.code === 'CANCELLED');
       if (cancelled) return finish('cancelled', new AppError('CANCELLED', 'cancelled by the user'), current);

@@ -52,6 +52,8 @@ export function createAppContext(options: AppContextOptions): AppContext {
     clients,
     clock: systemClock,
     processes: createProcessLiveness(),
+    // Loaded on first use: only batches and tests read records.
+    openRecords: async (path) => (await import('../adapters/records/index.js')).openRecordSource(path, { cwd: options.root }),
     version: options.version ?? QUIRE_VERSION,
     gitState({ refresh = false } = {}) {
       if (refresh || !git) git = readGitState(options.root);

@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'MISSING_BLOCK'
   | 'MISSING_TAG'
   | 'MISSING_PAYLOAD'
+  | 'MISSING_WORKFLOW'
   | 'UNKNOWN_FORMAT'
   | 'INCLUDE_CYCLE'
   | 'TEMPLATE'

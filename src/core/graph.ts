@@ -155,7 +155,7 @@ function reverseIndex(workspace: Workspace) {
   const workflowsByPayload = new Map<string, string[]>();
   for (const workflow of workspace.workflows.values()) {
     push(workflowsByPath, workflow.sourcePath, workflow.name);
-    for (const step of workflow.steps) push(workflowsByPayload, step.payload, workflow.name);
+    for (const name of workflowPayloadNames(workflow)) push(workflowsByPayload, name, workflow.name);
   }
   const tagsOf = (key: string) => workspace.blocks.get(key)?.tags ?? [];
   return {
@@ -169,12 +169,25 @@ function reverseIndex(workspace: Workspace) {
   };
 }
 
+/**
+ * The payloads a workflow runs: its steps' and the judge payloads its steps' `judge` checks
+ * name (a grader's prompt decides a check, so it is part of the run's provenance).
+ */
+export function workflowPayloadNames(workflow: Workflow): string[] {
+  const names = new Set<string>();
+  for (const step of workflow.steps) {
+    names.add(step.payload);
+    for (const check of step.expect) if (check.name === 'judge') names.add((check.args as { payload: string }).payload);
+  }
+  return [...names];
+}
+
 /** The files one workflow depends on, from a model that holds at least its slice. */
 export function workflowFiles(workspace: Workspace, workflow: Workflow, lookup: BlockLookup = workspaceLookup(workspace)): string[] {
   const paths = new Set<string>([workflow.sourcePath]);
   const payloads: Payload[] = [];
-  for (const step of workflow.steps) {
-    const payload = workspace.payloads.get(step.payload);
+  for (const name of workflowPayloadNames(workflow)) {
+    const payload = workspace.payloads.get(name);
     if (!payload) continue;
     payloads.push(payload);
     paths.add(payload.sourcePath);
@@ -200,9 +213,9 @@ export function workflowSlice(workspace: Workspace, hashes: ReadonlyMap<string, 
   const workflow = workspace.workflows.get(workflowName);
   if (!workflow) return { workspace, hashes: new Map(hashes) };
   const payloads = new Map<string, Payload>();
-  for (const step of workflow.steps) {
-    const payload = workspace.payloads.get(step.payload);
-    if (payload) payloads.set(step.payload, payload);
+  for (const name of workflowPayloadNames(workflow)) {
+    const payload = workspace.payloads.get(name);
+    if (payload) payloads.set(name, payload);
   }
   const blocks = new Map<string, Block>();
   for (const key of reachableBlockKeys(payloads.values(), workspaceLookup(workspace))) blocks.set(key, workspace.blocks.get(key)!);

@@ -1,3 +1,5 @@
+import type { StepCheckResult } from './checks/types.js';
+
 /**
  * Run history as the app and the CLI see it: typed records of runs and responses
  * (types only). Stores keep the original system's columns; metadata is JSON there.
@@ -25,6 +27,8 @@ export interface RunMetadata {
   batch_record?: number;
   /** The line of the input file where the record starts. */
   batch_line?: number;
+  /** Steps whose checks passed and failed. */
+  checks?: { passed: number; failed: number };
   /** The process running it, while it runs (liveness of `running` rows): its pid and start. */
   pid?: number;
   process_start?: string;
@@ -56,6 +60,10 @@ export interface ResponseMetadata {
   raw_finish_reason?: string | null;
   attempts?: number;
   context_length?: number;
+  /** The step's checks (`expect`), as they came out. */
+  checks?: StepCheckResult;
+  /** For a judge's call: the step it judged. */
+  judge_for?: string;
   /** The step was answered from the step cache (`--cache`), by the response with this id. */
   cache_hit?: boolean;
   cached_from?: number;

@@ -17,7 +17,8 @@ export const VALUE_HELPERS = ['block', 'tag', 'json'] as const;
 /** Handlebars' block helpers quire keeps: `{{#name value}}…{{/name}}`, exactly one argument. */
 export const BLOCK_HELPERS = ['if', 'unless', 'each', 'with'] as const;
 /** The names every template sees at its top level. */
-export const TEMPLATE_ROOTS = ['input', 'vars', 'steps', 'previous'] as const;
+/** `output` and `expected` have values only in a judge payload's run (a `judge` check). */
+export const TEMPLATE_ROOTS = ['input', 'vars', 'steps', 'previous', 'output', 'expected'] as const;
 
 const HELPER_LIST = 'the helpers are block, tag and json, and the block helpers #if, #each, #with and #unless';
 
@@ -98,7 +99,7 @@ export function checkTemplateAst(file: string, ast: unknown, lineOffset = 1): { 
     if (path.data) {
       if (parts[0] === 'root') {
         if (parts[1] !== undefined && !(TEMPLATE_ROOTS as readonly string[]).includes(parts[1])) {
-          report(path, `unknown variable "${original}"${suggestion(parts[1], TEMPLATE_ROOTS)}; templates see input.*, vars.*, steps.<name>.output and previous.output`);
+          report(path, `unknown variable "${original}"${suggestion(parts[1], TEMPLATE_ROOTS)}; templates see input.*, vars.*, steps.<name>.output, previous.output (and, in a judge payload, output and expected)`);
         }
       } else {
         report(path, `"${original}" is not defined here: @index, @key, @first and @last exist only inside {{#each}}`);
@@ -111,7 +112,7 @@ export function checkTemplateAst(file: string, ast: unknown, lineOffset = 1): { 
     }
     const first = parts[0];
     if (first !== undefined && !(TEMPLATE_ROOTS as readonly string[]).includes(first)) {
-      report(path, `unknown variable "${original}"${suggestion(first, TEMPLATE_ROOTS)}; templates see input.*, vars.*, steps.<name>.output and previous.output`);
+      report(path, `unknown variable "${original}"${suggestion(first, TEMPLATE_ROOTS)}; templates see input.*, vars.*, steps.<name>.output, previous.output (and, in a judge payload, output and expected)`);
     }
   };
 

@@ -192,6 +192,12 @@ export interface WorkspaceReader {
    * file nor a problem: it is gone, or not a workspace file.
    */
   readOne(path: string): { file?: SourceFile; problems: Problem[] };
+  /**
+   * Another file the workspace names (a check's JSON Schema, approved outputs), by
+   * workspace-relative path: as UTF-8 text, inside the workspace only, size-capped. The
+   * reason when it cannot be read; neither when it does not exist.
+   */
+  readAuxiliary(path: string): { text?: string; problem?: string };
 }
 
 /** A file to write into a folder (`quire export`, `quire init`). */

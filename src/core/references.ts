@@ -1,7 +1,9 @@
 /**
  * Cross-file checks: every reference resolves, names are unique, includes do not loop.
  */
-import type { Problem, SourceLocation } from './errors.js';
+import type { CheckSpec } from './checks/types.js';
+import { AppError, type Problem, type SourceLocation } from './errors.js';
+import { resolveInputs } from './inputs.js';
 import { BUILTIN_FORMATS } from './formats/index.js';
 import { RENDER_LIMITS } from './render.js';
 import { didYouMean as suggest } from './suggest.js';
@@ -22,6 +24,8 @@ export interface BrokenNames {
   payloads: Set<string>;
   /** Some block failed, so a tag may be missing only because of it. */
   anyBlock: boolean;
+  /** Some workflow file failed (its name may differ from its file's), so a workflow may be missing only because of it. */
+  anyWorkflow?: boolean;
 }
 
 const NONE_BROKEN: BrokenNames = { blocks: new Set(), payloads: new Set(), anyBlock: false };
@@ -40,6 +44,15 @@ export function checkReferences(workspace: Workspace, broken: BrokenNames = NONE
       else if (!workspace.blocks.has(name) && !broken.blocks.has(name)) problem(at, 'MISSING_BLOCK', `unknown block "${name}"${suggest(name, workspace.blocks.keys())}`);
     } else if (!workspace.tags.has(name) && !broken.anyBlock) {
       problem(at, 'MISSING_TAG', `no block has the tag "${name}"${suggest(name, workspace.tags.keys())}`);
+    }
+  };
+
+  /** A `judge` check names a payload of the workspace. */
+  const checkJudges = (checks: readonly CheckSpec[]) => {
+    for (const check of checks) {
+      if (check.name !== 'judge') continue;
+      const name = (check.args as { payload: string }).payload;
+      if (!workspace.payloads.has(name) && !broken.payloads.has(name)) problem(check.at, 'MISSING_PAYLOAD', `judge: unknown payload "${name}"${suggest(name, workspace.payloads.keys())}`);
     }
   };
 
@@ -63,8 +76,12 @@ export function checkReferences(workspace: Workspace, broken: BrokenNames = NONE
       if (!workspace.payloads.has(step.payload) && !broken.payloads.has(step.payload)) {
         problem(step.at, 'MISSING_PAYLOAD', `unknown payload "${step.payload}"${suggest(step.payload, workspace.payloads.keys())}`);
       }
+      checkJudges(step.expect);
     }
   }
+  for (const suite of workspace.tests.values()) for (const testCase of suite.cases) for (const checks of Object.values(testCase.expect)) checkJudges(checks);
+
+  problems.push(...checkTestSuites(workspace, broken));
 
   for (const block of workspace.blocks.values()) {
     for (const include of block.includes) checkTarget(include.kind, include.name, { file: block.sourcePath, line: include.line, col: include.col });
@@ -74,6 +91,34 @@ export function checkReferences(workspace: Workspace, broken: BrokenNames = NONE
   if (options.includeGraph !== false) {
     problems.push(...findIncludeCycles(workspace));
     problems.push(...findDeepIncludes(workspace));
+  }
+  return problems;
+}
+
+/**
+ * Test cases: their workflow exists, the steps their checks name exist in it, and their
+ * inputs fit it (a case with a dataset may leave required inputs to the records).
+ */
+function checkTestSuites(workspace: Workspace, broken: BrokenNames): Problem[] {
+  const problems: Problem[] = [];
+  for (const suite of workspace.tests.values()) {
+    const workflow = workspace.workflows.get(suite.workflow);
+    if (!workflow) {
+      if (!broken.anyWorkflow) problems.push({ ...suite.at, code: 'MISSING_WORKFLOW', message: `unknown workflow "${suite.workflow}"${suggest(suite.workflow, workspace.workflows.keys())}` });
+      continue;
+    }
+    const steps = workflow.steps.map((step) => step.name);
+    for (const testCase of suite.cases) {
+      for (const [step, checks] of Object.entries(testCase.expect)) {
+        if (!steps.includes(step)) problems.push({ ...(checks[0]?.at ?? testCase.at), code: 'SCHEMA', message: `case "${testCase.name}": workflow "${workflow.name}" has no step "${step}"${suggest(step, steps)} (steps: ${steps.join(', ')})` });
+      }
+      try {
+        resolveInputs(workflow, testCase.inputs, { placeholders: testCase.dataset !== undefined });
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        problems.push({ ...testCase.at, code: 'INPUT', message: `case "${testCase.name}": ${error.message.replace(/^\d+ input problems:\n\s*/, '').replace(/\n\s*/g, '; ')}` });
+      }
+    }
   }
   return problems;
 }

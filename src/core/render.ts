@@ -18,6 +18,9 @@ export interface TemplateContext {
   vars: Record<string, unknown>;
   steps: Record<string, { output: string }>;
   previous?: { output: string };
+  /** For a judge payload (a `judge` check): the output judged, and the expected text when the check gives one. */
+  output?: string;
+  expected?: string;
 }
 
 export interface RenderedPayload {

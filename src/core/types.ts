@@ -2,10 +2,12 @@
  * The validated workspace model: what the files say, after parsing and checking.
  * No logic here.
  */
+import type { CheckSpec } from './checks/types.js';
 import type { Problem, SourceLocation } from './errors.js';
+import type { TestSuite } from './tests-file.js';
 
 /** Kinds of workspace file. */
-export type FileKind = 'block' | 'payload' | 'workflow' | 'config' | 'format';
+export type FileKind = 'block' | 'payload' | 'workflow' | 'config' | 'format' | 'tests';
 
 /** One file as read from disk: the adapter's output, the core's input. */
 export interface SourceFile {
@@ -100,6 +102,10 @@ export interface Step {
   /** The payload's full name (inline payloads: `<workflow>/<name>`). */
   payload: string;
   vars: Record<string, unknown>;
+  /** Checks on the step's output (`expect:`), run after the step completes. */
+  expect: CheckSpec[];
+  /** The step passes when the weighted mean score of its checks reaches this; unset: every check must pass. */
+  threshold?: number;
   at: SourceLocation;
 }
 
@@ -156,5 +162,7 @@ export interface Workspace {
   payloads: Map<string, Payload>;
   workflows: Map<string, Workflow>;
   formats: Map<string, FormatFile>;
+  /** Test case files, by path. */
+  tests: Map<string, TestSuite>;
   config: WorkspaceConfig;
 }

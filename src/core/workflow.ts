@@ -2,6 +2,7 @@
  * Parsing workflow files (`workflows/**\/*.workflow.yaml`), including the inline payloads
  * they define (synced as `<workflow>/<name>`).
  */
+import { parseChecks } from './checks/parse.js';
 import type { Problem } from './errors.js';
 import { nameFromPath, readPayloadSettings } from './payload.js';
 import { parseCheckedYaml } from './yaml-document.js';
@@ -46,13 +47,16 @@ export function parseWorkflow(path: string, text: string, contentHash: string): 
   entries.forEach((entry, index) => {
     const at = { file: path, ...source.locate(['payloads', index]) };
     if (typeof entry === 'string') {
-      steps.push({ name: entry, payload: entry, vars: {}, at });
+      steps.push({ name: entry, payload: entry, vars: {}, expect: [], at });
       return;
     }
     const object = entry as Record<string, unknown>;
     const vars = (object['vars'] as Record<string, unknown> | undefined) ?? {};
+    const checks = parseChecks(object['expect'] ?? [], path, source.locate, ['payloads', index, 'expect']);
+    problems.push(...checks.problems);
+    const checked = { expect: checks.checks, ...(typeof object['threshold'] === 'number' ? { threshold: object['threshold'] } : {}) };
     if (typeof object['payload'] === 'string') {
-      steps.push({ name: (object['as'] as string | undefined) ?? object['payload'], payload: object['payload'], vars, at });
+      steps.push({ name: (object['as'] as string | undefined) ?? object['payload'], payload: object['payload'], vars, ...checked, at });
       return;
     }
     const localName = object['name'] as string;
@@ -66,7 +70,7 @@ export function parseWorkflow(path: string, text: string, contentHash: string): 
       at,
       formatAt: { file: path, ...source.locate(['payloads', index, 'model_format']) },
     });
-    steps.push({ name: (object['as'] as string | undefined) ?? localName, payload: fullName, vars, at });
+    steps.push({ name: (object['as'] as string | undefined) ?? localName, payload: fullName, vars, ...checked, at });
   });
 
   const seen = new Map<string, Step>();

@@ -15,7 +15,8 @@ import { checkReferences, type BrokenNames } from './references.js';
 import { parseCheckedYaml } from './yaml-document.js';
 import { decodeSource } from './text.js';
 import type { Block, FileKind, FormatFile, Payload, SourceFile, Workflow, WorkspaceConfig, Workspace } from './types.js';
-import { parseWorkflow } from './workflow.js';
+import { WORKFLOW_SUFFIX, parseWorkflow } from './workflow.js';
+import { parseTestsFile, type TestSuite } from './tests-file.js';
 
 /** What one file parses to: the unit the cache keeps. */
 export type ParsedFile =
@@ -23,7 +24,8 @@ export type ParsedFile =
   | { kind: 'payload'; payload: Payload }
   | { kind: 'workflow'; workflow: Workflow; inlinePayloads: Payload[] }
   | { kind: 'config'; config: WorkspaceConfig }
-  | { kind: 'format'; format: FormatFile };
+  | { kind: 'format'; format: FormatFile }
+  | { kind: 'tests'; suite: TestSuite };
 
 /** A file parsed at an earlier sync; reused while its content hash is unchanged. */
 export interface CachedFile {
@@ -77,7 +79,7 @@ export function loadWorkspace(sources: readonly SourceFile[], options: LoadOptio
   const problems: Problem[] = [];
   const hashes = new Map<string, string>();
   const files = new Map<string, FileState>();
-  const workspace: Workspace = { blocks: new Map(), tags: new Map(), payloads: new Map(), workflows: new Map(), formats: new Map(), config: DEFAULT_CONFIG };
+  const workspace: Workspace = { blocks: new Map(), tags: new Map(), payloads: new Map(), workflows: new Map(), formats: new Map(), tests: new Map(), config: DEFAULT_CONFIG };
 
   const owners = { block: new Map<string, string>(), payload: new Map<string, string>(), workflow: new Map<string, string>(), format: new Map<string, string>() };
   const claim = (kind: keyof typeof owners, name: string, file: string, line = 1, col = 1): boolean => {
@@ -113,6 +115,9 @@ export function loadWorkspace(sources: readonly SourceFile[], options: LoadOptio
       case 'format':
         if (claim('format', parsed.format.name, path)) workspace.formats.set(parsed.format.name, parsed.format);
         break;
+      case 'tests':
+        workspace.tests.set(path, parsed.suite);
+        break;
     }
   };
 
@@ -124,6 +129,8 @@ export function loadWorkspace(sources: readonly SourceFile[], options: LoadOptio
       broken.anyBlock = true;
     } else if (kind === 'payload' || (kind === undefined && path.endsWith(PAYLOAD_SUFFIX))) {
       broken.payloads.add(nameFromPath(path, PAYLOAD_SUFFIX));
+    } else if (kind === 'workflow' || (kind === undefined && path.endsWith(WORKFLOW_SUFFIX))) {
+      broken.anyWorkflow = true;
     }
   };
   for (const path of options.unreadable ?? []) markBroken(path, undefined);
@@ -181,6 +188,10 @@ export function parseFile(path: string, kind: FileKind, bytes: Uint8Array, hash:
     case 'format': {
       const result = parseFormatFile(path, text, hash);
       return result.ok ? { parsed: { kind, format: result.format }, problems: [] } : { problems: result.problems };
+    }
+    case 'tests': {
+      const result = parseTestsFile(path, text, hash);
+      return result.ok ? { parsed: { kind, suite: result.suite }, problems: result.problems } : { problems: result.problems };
     }
   }
 }

@@ -39,11 +39,20 @@ export function parseCheckedYaml(path: string, text: string, schema: SchemaName)
   return problems.length > 0 ? { ok: false, problems } : parsed;
 }
 
-/** A YamlSource over the fast path's value: positions of the nearest recorded node. */
+/**
+ * A YamlSource over the fast path's value: positions of the nearest recorded node. The fast
+ * path records where values are; a key's own position (a problem about the key, such as an
+ * unknown check name) comes from the full parser, run only when one is asked for.
+ */
 function simpleSource(text: string, value: unknown, offsets: Map<string, number>): YamlSource {
+  let full: ReturnType<typeof parseYamlSource> | undefined;
   return {
     value,
-    locate(path) {
+    locate(path, which = 'value') {
+      if (which === 'key') {
+        full ??= parseYamlSource('', text);
+        if (full.ok) return full.source.locate(path, 'key');
+      }
       for (let depth = path.length; depth >= 0; depth--) {
         const offset = offsets.get(path.slice(0, depth).join('\u0000'));
         if (offset !== undefined) return positionOfOffset(text, offset);

@@ -3,7 +3,7 @@
  * Returns bytes; decoding and parsing are the core's job.
  */
 import { lstatSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Problem } from '../../core/errors.js';
 import { MAX_FILE_BYTES } from '../../core/text.js';
 import type { FileKind, KnownFile, SourceFile, WorkspaceFiles } from '../../core/types.js';
@@ -16,6 +16,7 @@ export function classifyPath(path: string): FileKind | undefined {
   if (path.startsWith('blocks/') && /\.md$/i.test(path)) return 'block';
   if (path.startsWith('workflows/') && path.endsWith('.payload.yaml')) return 'payload';
   if (path.startsWith('workflows/') && path.endsWith('.workflow.yaml')) return 'workflow';
+  if (path.startsWith('workflows/') && path.endsWith('.tests.yaml')) return 'tests';
   if (/^formats\/[^/]+\.yaml$/.test(path)) return 'format';
   return undefined;
 }
@@ -120,7 +121,7 @@ export function readWorkspaceFiles(root: string, known?: ReadonlyMap<string, Kno
         const path = toRelative(absolute);
         const kind = classifyPath(path);
         if (kind) readFile(absolute, kind);
-        else if (/\.(payload|workflow)\.yml$/.test(path) || /^formats\/[^/]+\.yml$/.test(path)) {
+        else if (/\.(payload|workflow|tests)\.yml$/.test(path) || /^formats\/[^/]+\.yml$/.test(path)) {
           problems.push({ file: path, line: 1, col: 1, code: 'IO', message: `quire reads .yaml files; rename it to ${path.replace(/\.yml$/, '.yaml')}` });
         }
       }
@@ -174,5 +175,32 @@ export function readWorkspaceFile(root: string, path: string): { file?: SourceFi
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { problems: [] };
     return { problems: [{ file: path, line: 1, col: 1, code: 'IO', message: `cannot read file: ${(error as Error).message}` }] };
+  }
+}
+
+/**
+ * A file the workspace refers to that is not a workspace file (a JSON Schema of a check,
+ * approved outputs): read only when its real path is inside the workspace, up to
+ * MAX_FILE_BYTES, as strict UTF-8.
+ */
+export function readAuxiliaryFile(root: string, path: string): { text?: string; problem?: string } {
+  if (isAbsolute(path) || path.split(/[\\/]/).includes('..')) return { problem: `${path}: give a path inside the workspace, relative to it` };
+  const absolute = join(root, path);
+  let real: string;
+  try {
+    real = realpathSync(absolute);
+  } catch {
+    return {};
+  }
+  const realRoot = realpathSync(root);
+  if (real !== realRoot && !real.startsWith(realRoot + sep)) return { problem: `${path} leads outside the workspace (${real})` };
+  try {
+    const stats = statSync(real);
+    if (!stats.isFile()) return { problem: `${path} is not a file` };
+    if (stats.size > MAX_FILE_BYTES) return { problem: `${path} is ${(stats.size / (1024 * 1024)).toFixed(1)} MB; quire reads files up to ${MAX_FILE_BYTES / (1024 * 1024)} MB` };
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(real));
+    return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
+  } catch (error) {
+    return { problem: `cannot read ${path}: ${(error as Error).message}` };
   }
 }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkspaceReader } from '../../core/ports.js';
-import { readWorkspaceFile, readWorkspaceFiles } from './workspace-files.js';
+import { readAuxiliaryFile, readWorkspaceFile, readWorkspaceFiles } from './workspace-files.js';
 
 export function createWorkspaceReader(root: string): WorkspaceReader {
   return {
@@ -10,5 +10,6 @@ export function createWorkspaceReader(root: string): WorkspaceReader {
     walk: (known) => readWorkspaceFiles(root, known),
     read: (path) => readFileSync(join(root, path)),
     readOne: (path) => readWorkspaceFile(root, path),
+    readAuxiliary: (path) => readAuxiliaryFile(root, path),
   };
 }

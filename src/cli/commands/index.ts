@@ -9,6 +9,7 @@ import { registerRender } from './render.js';
 import { registerRun } from './run.js';
 import { registerRuns } from './runs.js';
 import { registerShow } from './show.js';
+import { registerTest } from './test.js';
 import { registerSync } from './sync.js';
 import { registerValidate } from './validate.js';
 import { registerWatch } from './watch.js';
@@ -16,4 +17,4 @@ import { registerWatch } from './watch.js';
 /** Each command module registers itself on the cac instance; the action lazy-imports its app code. */
 export type RegisterCommand = (cli: CAC) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerInit, registerValidate, registerSync, registerRender, registerRun, registerRuns, registerShow, registerBatches, registerResults, registerDiff, registerMockLlm, registerExport, registerDoctor, registerWatch];
+export const COMMANDS: RegisterCommand[] = [registerInit, registerValidate, registerSync, registerRender, registerRun, registerRuns, registerShow, registerBatches, registerResults, registerDiff, registerMockLlm, registerExport, registerDoctor, registerWatch, registerTest];

@@ -4,7 +4,7 @@
  * workflows (watch, batch): it only turns run events into output.
  */
 import type { RunEvent } from '../../app/run.js';
-import { dim } from '../report.js';
+import { dim, oneLine } from '../report.js';
 
 export interface StepSummary {
   index: number;
@@ -15,6 +15,8 @@ export interface StepSummary {
   total_ms: number;
   finish_reason: string;
   attempts: number;
+  /** When the step has checks: whether they passed, the score, and the failed ones. */
+  checks?: { pass: boolean; score: number; failed: { check: string; reason: string }[] };
 }
 
 export function createRunPrinter(json: boolean, quiet: boolean, live: boolean) {
@@ -49,6 +51,19 @@ export function createRunPrinter(json: boolean, quiet: boolean, live: boolean) {
         const tokens = r.completionTokens !== undefined ? `${r.completionTokens} tokens · ` : '';
         const retries = r.attempts > 1 ? ` · ${r.attempts} attempts` : '';
         err(dim(`  ✓ ${tokens}${(r.totalMs / 1000).toFixed(2)} s · ${r.finishReason}${retries}\n`));
+        break;
+      }
+      case 'step-checks': {
+        // After the step's own line: the checks on its output, the failing ones with their reason.
+        const { result } = event;
+        const failed = result.checks.filter((c) => !c.pass);
+        const score = result.threshold !== undefined ? ` · score ${result.score.toFixed(2)} (threshold ${result.threshold})` : '';
+        err(`  ${result.pass ? '✓' : '✗'} checks ${result.checks.length - failed.length}/${result.checks.length} passed${score}
+`);
+        for (const check of failed) err(`    ✗ ${check.check}: ${oneLine(check.reason)}
+`);
+        const summary = steps.find((s) => s.index === event.index);
+        if (summary) summary.checks = { pass: result.pass, score: result.score, failed: failed.map((c) => ({ check: c.check, reason: c.reason })) };
         break;
       }
       case 'run-end': {
