@@ -4,6 +4,7 @@
  * (a test keeps the two identical). Unknown keys are errors everywhere, so typos fail loudly.
  */
 
+import { EXPECT_LIST_SCHEMA } from './checks/schema.js';
 import { FORMAT_SCHEMA } from './formats/custom.js';
 
 const DRAFT = 'http://json-schema.org/draft-07/schema#';
@@ -226,12 +227,27 @@ export const CONFIG_SCHEMA = {
 
 export { FORMAT_SCHEMA };
 
+/**
+ * The schema an editor gets: check lists spelled out (each check's name and argument, for
+ * completion and hover). Validation keeps the plain list: core/checks reports each check's
+ * problems once, with "did you mean".
+ */
+function forEditors<T>(schema: T): T {
+  const swap = (node: unknown): unknown => {
+    if (node === expectList) return EXPECT_LIST_SCHEMA;
+    if (Array.isArray(node)) return node.map(swap);
+    if (node !== null && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, swap(value)]));
+    return node;
+  };
+  return swap(schema) as T;
+}
+
 /** Every schema, by the file name it is written to under schemas/. */
 export const SCHEMA_FILES: Record<string, object> = {
   'block.schema.json': BLOCK_SCHEMA,
   'payload.schema.json': PAYLOAD_SCHEMA,
-  'workflow.schema.json': WORKFLOW_SCHEMA,
+  'workflow.schema.json': forEditors(WORKFLOW_SCHEMA),
   'config.schema.json': CONFIG_SCHEMA,
   'format.schema.json': FORMAT_SCHEMA,
-  'tests.schema.json': TESTS_SCHEMA,
+  'tests.schema.json': forEditors(TESTS_SCHEMA),
 };
