@@ -490,4 +490,24 @@ describe('quire run --batch: outputs', () => {
     expect(generationRequests()).toBe(12);
     expect(mock.generations().peak).toBe(2);
   });
+
+  it('SQLite under load: --concurrency 64 while other processes sync, list and run against the same database: no "database is locked"', async () => {
+    workspace();
+    const input = jsonl('in.jsonl', topics(300));
+    expect((await quire(['sync'])).code).toBe(0);
+    const batch = quire(['run', 'pair', '--batch', input, '--concurrency', '64', '--quiet']);
+    // Beside it: the commands a user runs while a batch goes (each opens, reads and writes the same file).
+    const others: CliResult[] = [];
+    for (let i = 0; i < 3; i++) others.push(...(await Promise.all([quire(['sync']), quire(['runs', '--limit', '5']), quire(['run', 'wf', '--input', `topic=side ${i}`, '--no-stream'])])));
+    const done = await batch;
+    expect(done.code, done.stderr).toBe(0);
+    for (const other of others) {
+      expect(other.code, other.stderr).toBe(0);
+      expect(other.stderr).not.toMatch(/locked|busy/i);
+    }
+    const db = new Database(join(ws!.root, 'data', 'quire.db'), { readonly: true });
+    const completed = db.prepare("SELECT count(*) AS n FROM runs WHERE status = 'completed'").get() as { n: number };
+    db.close();
+    expect(completed.n).toBe(303);
+  });
 });
