@@ -2,6 +2,7 @@
  * Short quotes of outputs and arguments for failure reasons: a reason names what failed
  * without printing a whole answer. JSON string syntax, so newlines and quotes stay visible.
  */
+import { positionOfOffset } from '../text.js';
 
 /** Characters of output a reason quotes by default. */
 export const QUOTE_CHARS = 60;
@@ -32,20 +33,10 @@ function safeIndex(text: string, index: number): number {
   return code >= 0xdc00 && code <= 0xdfff && index > 0 ? index - 1 : index;
 }
 
-/** 1-based line and column of an offset (columns in UTF-16 units, as editors count them). */
-export function position(text: string, offset: number): { line: number; col: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
-    line++;
-    lineStart = i + 1;
-  }
-  return { line, col: offset - lineStart + 1 };
-}
 
 /** `line 2 col 5`. */
 export function where(text: string, offset: number): string {
-  const { line, col } = position(text, offset);
+  const { line, col } = positionOfOffset(text, offset);
   return `line ${line} col ${col}`;
 }
 
