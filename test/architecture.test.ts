@@ -1,7 +1,7 @@
 /**
  * The dependency rule (AGENTS.md): core is pure, adapters never reach up, nothing imports cli,
- * only adapters/db knows SQLite, app sees adapters through their index at most, and
- * adapter families stay apart.
+ * only adapters/db knows SQLite, app sees adapters through their index at most,
+ * adapter families stay apart, and the viewer (like cli) sits on app and core.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -56,6 +56,14 @@ describe('architecture', () => {
     expect(imports(join(SRC, 'adapters/db/open.ts'))).toContain('better-sqlite3');
     expect(imports(join(SRC, 'app/run.ts')).some((spec) => spec.startsWith('./'))).toBe(true);
     expect(imports(join(SRC, 'cli/context.ts')).some((spec) => spec.startsWith('../adapters/'))).toBe(true);
+  });
+  it('viewer imports only app, core and libraries; nothing but cli imports viewer', () => {
+    const viewerOut = all.filter((f) => layerOf(f) === 'viewer').flatMap((f) =>
+      imports(f).filter((spec) => ['adapters', 'cli', 'mock-llm'].includes(resolveLayer(f, spec) ?? '')).map((spec) => `${relative(SRC, f)} -> ${spec}`));
+    const viewerIn = all.filter((f) => !['cli', 'viewer'].includes(layerOf(f))).flatMap((f) =>
+      imports(f).filter((spec) => resolveLayer(f, spec) === 'viewer').map((spec) => `${relative(SRC, f)} -> ${spec}`));
+    expect([...viewerOut, ...viewerIn]).toEqual([]);
+    expect(imports(join(SRC, 'viewer/routes.ts')).some((spec) => spec.startsWith('../app/'))).toBe(true);
   });
   it('nothing outside cli imports cli', () => {
     const bad = all.filter((f) => layerOf(f) !== 'cli').flatMap((f) => imports(f).filter((spec) => resolveLayer(f, spec) === 'cli').map((spec) => `${relative(SRC, f)} -> ${spec}`));

@@ -4,7 +4,8 @@
  */
 import type { BatchRecord, BatchRecordResult } from '../core/batch.js';
 import { AppError } from '../core/errors.js';
-import type { RunMetadata } from '../core/history.js';
+import type { ResponseRecord, RunMetadata, RunRecord } from '../core/history.js';
+import type { Stores } from '../core/ports.js';
 import type { AppContext } from './context.js';
 import { settleDeadBatch } from './batch.js';
 import { isRunAlive, settleInterruptedRuns } from './interrupted.js';
@@ -56,30 +57,42 @@ const PAGE = 500;
  */
 export async function batchResults(ctx: AppContext, id: number): Promise<{ batch: BatchRecord; rows: AsyncIterable<BatchResultRow> }> {
   const batch = await getBatch(ctx, id);
-  const { batches, history } = await ctx.stores.forReading();
-  async function* rows(): AsyncIterable<BatchResultRow> {
-    let after = 0;
-    for (;;) {
-      const page = await batches.results(id, { afterRecord: after, limit: PAGE });
-      if (page.length === 0) return;
-      const runs = await history.runsWithResponses(page.flatMap((r) => (r.runId !== null ? [r.runId] : [])));
-      for (const result of page) {
-        const found = result.runId !== null ? runs.get(result.runId) : undefined;
-        const steps: BatchResultRow['steps'] = {};
-        for (const response of found?.responses ?? []) {
-          const m = response.metadata;
-          steps[typeof m.step === 'string' ? m.step : (response.payload ?? `step ${String(m.step_index ?? '?')}`)] = {
-            output: response.content,
-            prompt_tokens: m.prompt_tokens ?? null,
-            completion_tokens: m.completion_tokens ?? null,
-            total_ms: m.total_ms ?? null,
-            finish_reason: m.finish_reason ?? null,
-          };
-        }
-        yield { record: result.record, line: result.line, status: result.status, run_id: result.runId, error: result.error, inputs: found?.run.metadata.inputs ?? {}, steps };
-      }
-      after = page.at(-1)!.record;
-    }
+  return { batch, rows: resultRows(await ctx.stores.forReading(), id) };
+}
+
+/**
+ * The rows of `batchResults` straight from the stores, settling nothing (the viewer
+ * exports beside a running batch without writing).
+ */
+export async function* resultRows(stores: Pick<Stores, 'batches' | 'history'>, id: number): AsyncIterable<BatchResultRow> {
+  let after = 0;
+  for (;;) {
+    const page = await stores.batches.results(id, { afterRecord: after, limit: PAGE });
+    if (page.length === 0) return;
+    const runs = await stores.history.runsWithResponses(page.flatMap((r) => (r.runId !== null ? [r.runId] : [])));
+    for (const result of page) yield toResultRow(result, result.runId !== null ? runs.get(result.runId) : undefined);
+    after = page.at(-1)!.record;
   }
-  return { batch, rows: rows() };
+}
+
+/** One record as `quire results` exports it: its inputs (from its run) and each step's output by step name. */
+export function toResultRow(result: BatchRecordResult, found: { run: RunRecord; responses: readonly ResponseRecord[] } | undefined): BatchResultRow {
+  const steps: BatchResultRow['steps'] = {};
+  for (const response of found?.responses ?? []) {
+    const m = response.metadata;
+    steps[stepName(response)] = {
+      output: response.content,
+      prompt_tokens: m.prompt_tokens ?? null,
+      completion_tokens: m.completion_tokens ?? null,
+      total_ms: m.total_ms ?? null,
+      finish_reason: m.finish_reason ?? null,
+    };
+  }
+  return { record: result.record, line: result.line, status: result.status, run_id: result.runId, error: result.error, inputs: found?.run.metadata.inputs ?? {}, steps };
+}
+
+/** A response's step name, as results name their columns. */
+export function stepName(response: ResponseRecord): string {
+  const m = response.metadata;
+  return typeof m.step === 'string' ? m.step : (response.payload ?? `step ${String(m.step_index ?? '?')}`);
 }

@@ -14,6 +14,11 @@ import { settleInterruptedRuns } from './interrupted.js';
 export async function diffRunIds(ctx: AppContext, ids: { a?: number; b: number }): Promise<RunDiff> {
   await settleInterruptedRuns(ctx);
   const { history } = await ctx.stores.forReading();
+  return diffStoredRuns(history, ids);
+}
+
+/** The same diff from the history as it is, settling nothing (the viewer never writes). */
+export async function diffStoredRuns(history: HistoryStore, ids: { a?: number; b: number }): Promise<RunDiff> {
   const given = ids.a !== undefined ? await load(history, ids.a) : undefined;
   const b = await load(history, ids.b);
   const a = given ?? (await load(history, await previousRunId(history, b.run)));

@@ -13,6 +13,7 @@ import type { WorkspaceChanges } from './changes.js';
 import type { ExportInput } from './export.js';
 import type { FinishedStatus, NewResponse, ResponseRecord, RunMetadata, RunRecord, RunSummary } from './history.js';
 import type { SyncReport } from './sync-report.js';
+import type { BatchResultsPage, BatchResultsQuery, PageRequest, RunFilter, RunPage, WorkflowDetail, WorkflowSummary } from './view.js';
 import type { Problem } from './errors.js';
 import type { Block, KnownFile, SourceFile, Workspace, WorkspaceFiles } from './types.js';
 import type { CachedFileEntry, FileState, ParsedFile } from './workspace.js';
@@ -83,6 +84,28 @@ export interface BatchStore {
   results(batchId: number, page: { afterRecord: number; limit: number }): Promise<BatchRecordResult[]>;
 }
 
+/**
+ * What the viewer reads (`quire view`), read-only: listings that are filtered, sorted and
+ * paged in the store, so a page of 100,000 runs or records costs what one page costs.
+ */
+export interface ViewQueries {
+  /** Runs matching the filter, newest first, with the total across pages. */
+  runsPage(filter: RunFilter, page: PageRequest): Promise<RunPage>;
+  /** Workflow names that have rows (for the filter's choices), sorted. */
+  workflowNames(): Promise<string[]>;
+  /** One page of a batch's records, filtered and sorted, with the total across pages. */
+  batchResultsPage(batchId: number, query: BatchResultsQuery): Promise<BatchResultsPage>;
+  /** Every workflow row, live ones first, by name. */
+  workflows(): Promise<WorkflowSummary[]>;
+  /** One workflow with its steps, their payloads and the blocks each uses. */
+  workflow(id: number): Promise<WorkflowDetail | undefined>;
+  /**
+   * A number that changes whenever another connection commits to the store (SQLite's
+   * `PRAGMA data_version`): polled to update open pages.
+   */
+  dataVersion(): Promise<number>;
+}
+
 /** The seven tables of the original system, kept as the files say. */
 export interface MirrorStore {
   /** Applies a validated workspace, touching only what `changes` reaches, in one transaction. */
@@ -143,6 +166,7 @@ export interface Stores {
   history: HistoryStore;
   batches: BatchStore;
   mirror: MirrorStore;
+  view: ViewQueries;
   cache: ParseCache;
 }
 

@@ -9,7 +9,7 @@ import type { ResponseMetadata, ResponseRecord, RunMetadata, RunRecord, RunStatu
 import type { Db } from './open.js';
 
 /** Metadata JSON; rows typed into the original system may hold any text. */
-function parseMetadata<T extends object>(text: string | null): T {
+export function parseMetadata<T extends object>(text: string | null): T {
   if (!text) return {} as T;
   try {
     const value = JSON.parse(text) as unknown;

@@ -19,6 +19,7 @@ import { createHistoryStore } from './history.js';
 import { appliedMigrations, pendingMigrations } from './migrate.js';
 import { MIGRATIONS } from './migrations.js';
 import { createMirrorStore } from './mirror.js';
+import { createViewQueries } from './view.js';
 import { connectDatabase, enableWal, openDatabase, prepareDatabase, type Db } from './open.js';
 import { blockTextFrom, createParseCache, type BlockTextLoader } from './parse-cache.js';
 
@@ -62,6 +63,7 @@ export function createSqliteStoreProvider(dbPath: string): StoreProvider {
     return {
       history: createHistoryStore(connection, ensureWal),
       batches: createBatchStore(connection, ensureWal),
+      view: createViewQueries(connection),
       mirror: {
         ...mirror,
         apply: (workspace, changes) => {
