@@ -11,9 +11,13 @@
  *            (the .cpuprofile files go to <os tmpdir>/quire-bench-profiles/, for Chrome DevTools)
  * --keep     keep the generated workspace and databases (path printed)
  * --strict   exit 1 when any target is missed
- * --only     comma-separated benchmark names (default: all): sync, steps, startup, first-request, watch
+ * --only     comma-separated benchmark names (default: all): sync, steps, startup, first-request, watch, batch
  *            (watch: `quire watch` save -> first request, warm applySave, RSS over saves, no-op sync budget;
- *            --watch-saves N sets the saves before the last RSS reading, default 100; current build only)
+ *            --watch-saves N sets the saves before the last RSS reading, default 100; current build only),
+ *            batch (`quire run --batch`: effective parallelism at --concurrency 8 against a fetch pool, per-record
+ *            overhead at --concurrency 1 against a fetch loop (node:http pool and loop as info), peak RSS over 10k and 100k records;
+ *            --batch-records N sets the records of the first two, default 1000; --batch-big N the big
+ *            memory size, default 100000; current build only)
  * --dist DIR measure another build (a dist/ folder; default the repo's), e.g. to try a change
  * --baseline <git-ref>
  *            also measure that commit of this repo, side by side with the build measured
@@ -28,7 +32,8 @@
  *
  * The latest results are always written to bench/results/latest.json.
  * Each benchmark is a sibling module exporting an async function that returns
- * { name, rows: [{ id, label, unit, median, min, max, runs, target, pass }], ... }.
+ * { name, rows: [{ id, label, unit, median, min, max, runs, target, pass }], ... }; a row's
+ * optional targetOp ('>=', '<'; default '<=') says how its median meets the target.
  * With a baseline, each row also has baseline: { median, min, max, runs, samples, pass },
  * ratio (median / baseline.median) and pairedRatio (median of the run-by-run ratios), each benchmark a `baseline` object with the baseline
  * build's other fields, and the results a top-level `baseline` saying what was compared.
@@ -41,6 +46,7 @@ import { createBenchContext } from './context.mjs';
 import { benchFirstRequest, benchStartup, benchSteps, describeFirstRequest, describeSteps } from './run-steps.mjs';
 import { benchSync, describeSync } from './sync.mjs';
 import { benchWatch, describeWatch } from './watch.mjs';
+import { benchBatch, describeBatch } from './batch.mjs';
 
 const BENCHMARKS = [
   { name: 'sync', run: benchSync, describe: describeSync },
@@ -48,6 +54,7 @@ const BENCHMARKS = [
   { name: 'startup', run: benchStartup },
   { name: 'first-request', run: benchFirstRequest, describe: describeFirstRequest },
   { name: 'watch', run: benchWatch, describe: describeWatch },
+  { name: 'batch', run: benchBatch, describe: describeBatch },
 ];
 
 const args = process.argv.slice(2);
@@ -57,7 +64,7 @@ const usage = (message) => {
   process.stderr.write(`${message}\n`);
   process.exit(2);
 };
-for (const flag of ['--runs', '--only', '--dist', '--baseline', '--dist-baseline']) {
+for (const flag of ['--runs', '--only', '--dist', '--baseline', '--dist-baseline', '--batch-records', '--batch-big']) {
   if (has(flag) && (value(flag) === undefined || value(flag).startsWith('--'))) usage(`${flag} needs a value`);
 }
 const json = has('--json');
@@ -144,6 +151,7 @@ if (json) {
       `after  = ${cur.dist} (HEAD ${curHead})\n` +
       'both measured in this run, taking turns run by run; ratio = after / before (< 1: after is smaller); target and result judge "after"\n');
   }
+  const target = (r) => (r.target === null ? '' : `${r.targetOp ?? '<='} ${r.target}${r.unit ? ` ${r.unit}` : ''}`);
   const range = (min, max, digits) => (Number.isFinite(min) && Number.isFinite(max) ? `${fmt(min, '', digits)}–${fmt(max, '', digits)}` : '');
   for (const result of results) {
     let header;
@@ -161,7 +169,7 @@ if (json) {
           range(b.min, b.max, r.digits ?? 1),
           range(r.min, r.max, r.digits ?? 1),
           b.runs !== undefined && b.runs !== r.runs ? `${b.runs}/${r.runs}` : String(r.runs),
-          r.target === null ? '' : `<= ${r.target} ${r.unit}`,
+          target(r),
           r.pass === null ? '' : r.pass ? 'pass' : 'FAIL',
         ];
       });
@@ -173,7 +181,7 @@ if (json) {
         fmt(r.min, r.unit === 'x' ? '' : r.unit, r.digits ?? 1),
         fmt(r.max, r.unit === 'x' ? '' : r.unit, r.digits ?? 1),
         String(r.runs),
-        r.target === null ? '' : `<= ${r.target} ${r.unit}`,
+        target(r),
         r.pass === null ? '' : r.pass ? 'pass' : 'FAIL',
       ]);
     }
