@@ -42,12 +42,31 @@ export function createBatchPrinter(options: BatchPrinterOptions): BatchPrinter {
   return options.tty && !options.quiet ? livePrinter(options) : linePrinter(options);
 }
 
-/** Every event verbatim: the event types are the stable machine format. */
+/**
+ * Every event verbatim: the event types are the stable machine format. The lines of one
+ * turn of the event loop go out in one write (a busy batch ends several records at once:
+ * one write each cost ~0.5 ms per record in the batch benchmark).
+ */
 function jsonPrinter(out: NodeJS.WritableStream): BatchPrinter {
+  let lines: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (lines.length === 0) return;
+    const text = lines.join('');
+    lines = [];
+    out.write(text);
+  };
   return {
-    onEvent: (event) => void out.write(`${JSON.stringify(event)}\n`),
+    onEvent: (event) => {
+      lines.push(`${JSON.stringify(event)}\n`);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
     log: () => {},
-    close: () => {},
+    close: flush,
   };
 }
 
