@@ -1,6 +1,6 @@
 /**
  * HTML built from templates that escape by default: every interpolated value is escaped
- * unless it is itself built by `html` (or `trusted`, for markup quire wrote). Prompts,
+ * unless it is itself built by `html` (there is no other way to make markup). Prompts,
  * responses, names and metadata are untrusted text, so a value can never become markup by
  * forgetting to escape it.
  */
@@ -37,11 +37,6 @@ export function html(strings: TemplateStringsArray, ...values: Interpolation[]):
     out += render(value) + strings[i + 1]!;
   });
   return new Html(out);
-}
-
-/** Markup quire itself wrote (never text from the database). */
-export function trusted(markup: string): Html {
-  return new Html(markup);
 }
 
 /** A query string from values, skipping empty ones (`?a=1&b=x`), for links that keep a page's filters. */

@@ -82,9 +82,11 @@ export function createRoutes(ctx: AppContext, live: LiveHub, security: SecurityO
   app.get('/workflows', (c) => page(c, async () => workflowsPage(await viewWorkflows(ctx))));
   app.get('/workflows/:id', (c) => page(c, async () => workflowPage(await viewWorkflow(ctx, id(c.req.param('id'), 'workflow'), 10))));
 
-  app.get('/events', () => new Response(live.stream(), {
-    headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' },
-  }));
+  app.get('/events', (c) => {
+    const headers = { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' };
+    // HEAD gets no stream: one never read would keep its listener (and the polling) alive.
+    return c.req.method === 'HEAD' ? c.body(null, 200, headers) : new Response(live.stream(), { headers });
+  });
 
   app.get('/assets/:file', (c) => {
     const asset = assetAt(new URL(c.req.url).pathname);
