@@ -153,6 +153,7 @@ describe.skipIf(!available)(`the viewer in a browser${available ? '' : ` (skippe
     await page.locator('.live.on').waitFor({ timeout: 5000 });
     await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
     const before = Number(await page.locator('tr[data-run]').first().getAttribute('data-run'));
+    await page.check(`input[name=run][value="${before}"]`); // a ticked box survives the update
     const child = spawn(process.execPath, [BIN, '-w', ws.root, 'run', 'pair', '--input', 'topic=a fox seen live', '--no-stream'], { env: { ...process.env, NO_COLOR: '1' }, stdio: 'ignore' });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(0);
@@ -161,6 +162,7 @@ describe.skipIf(!available)(`the viewer in a browser${available ? '' : ` (skippe
     const latency = Date.now() - finished;
     expect(await page.locator(`tr[data-run="${before + 1}"] .status-completed`).count()).toBe(1);
     expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true); // no reload
+    expect(await page.isChecked(`input[name=run][value="${before}"]`)).toBe(true);
     expect(latency).toBeLessThan(1500);
     await shot('runs-live');
   });
