@@ -11,13 +11,16 @@
  *            (the .cpuprofile files go to <os tmpdir>/quire-bench-profiles/, for Chrome DevTools)
  * --keep     keep the generated workspace and databases (path printed)
  * --strict   exit 1 when any target is missed
- * --only     comma-separated benchmark names (default: all): sync, steps, startup, first-request, watch, batch
+ * --only     comma-separated benchmark names (default: all): sync, steps, startup, first-request, watch, batch, test
  *            (watch: `quire watch` save -> first request, warm applySave, RSS over saves, no-op sync budget;
  *            --watch-saves N sets the saves before the last RSS reading, default 100; current build only),
  *            batch (`quire run --batch`: effective parallelism at --concurrency 8 against a fetch pool, per-record
  *            overhead at --concurrency 1 against a fetch loop (node:http pool and loop as info), peak RSS over 10k and 100k records;
  *            --batch-records N sets the records of the first two, default 1000; --batch-big N the big
- *            memory size, default 100000; current build only)
+ *            memory size, default 100000; current build only),
+ *            test (`quire test`: effective parallelism at --concurrency 8 (latency=50) against a fetch pool, and the
+ *            process wall of cases with 6 text checks each over the same cases without checks; interleaved runs, at
+ *            least 9; every run checked ok with all cases passed; --test-cases N sets the cases, default 200; current build only)
  * --dist DIR measure another build (a dist/ folder; default the repo's), e.g. to try a change
  * --baseline <git-ref>
  *            also measure that commit of this repo, side by side with the build measured
@@ -47,6 +50,7 @@ import { benchFirstRequest, benchStartup, benchSteps, describeFirstRequest, desc
 import { benchSync, describeSync } from './sync.mjs';
 import { benchWatch, describeWatch } from './watch.mjs';
 import { benchBatch, describeBatch } from './batch.mjs';
+import { benchTest, describeTest } from './test.mjs';
 
 const BENCHMARKS = [
   { name: 'sync', run: benchSync, describe: describeSync },
@@ -55,6 +59,7 @@ const BENCHMARKS = [
   { name: 'first-request', run: benchFirstRequest, describe: describeFirstRequest },
   { name: 'watch', run: benchWatch, describe: describeWatch },
   { name: 'batch', run: benchBatch, describe: describeBatch },
+  { name: 'test', run: benchTest, describe: describeTest },
 ];
 
 const args = process.argv.slice(2);
@@ -64,7 +69,7 @@ const usage = (message) => {
   process.stderr.write(`${message}\n`);
   process.exit(2);
 };
-for (const flag of ['--runs', '--only', '--dist', '--baseline', '--dist-baseline', '--batch-records', '--batch-big']) {
+for (const flag of ['--runs', '--only', '--dist', '--baseline', '--dist-baseline', '--batch-records', '--batch-big', '--test-cases']) {
   if (has(flag) && (value(flag) === undefined || value(flag).startsWith('--'))) usage(`${flag} needs a value`);
 }
 const json = has('--json');
