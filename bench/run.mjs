@@ -11,7 +11,7 @@
  *            (the .cpuprofile files go to <os tmpdir>/quire-bench-profiles/, for Chrome DevTools)
  * --keep     keep the generated workspace and databases (path printed)
  * --strict   exit 1 when any target is missed
- * --only     comma-separated benchmark names (default: all): sync, steps, startup, first-request, watch, batch, test
+ * --only     comma-separated benchmark names (default: all): sync, steps, startup, first-request, watch, batch, test, view
  *            (watch: `quire watch` save -> first request, warm applySave, RSS over saves, no-op sync budget;
  *            --watch-saves N sets the saves before the last RSS reading, default 100; current build only),
  *            batch (`quire run --batch`: effective parallelism at --concurrency 8 against a fetch pool, per-record
@@ -20,7 +20,9 @@
  *            memory size, default 100000; current build only),
  *            test (`quire test`: effective parallelism at --concurrency 8 (latency=50) against a fetch pool, and the
  *            process wall of cases with 6 text checks each over the same cases without checks; interleaved runs, at
- *            least 9; every run checked ok with all cases passed; --test-cases N sets the cases, default 200; current build only)
+ *            least 9; every run checked ok with all cases passed; --test-cases N sets the cases, default 200; current build only),
+ *            view (`quire view` on a database of 100,000 runs: server time of the runs list and batch results pages, first
+ *            paint in headless chromium; skipped without /usr/bin/chromium; current build only)
  * --dist DIR measure another build (a dist/ folder; default the repo's), e.g. to try a change
  * --baseline <git-ref>
  *            also measure that commit of this repo, side by side with the build measured
@@ -51,6 +53,7 @@ import { benchSync, describeSync } from './sync.mjs';
 import { benchWatch, describeWatch } from './watch.mjs';
 import { benchBatch, describeBatch } from './batch.mjs';
 import { benchTest, describeTest } from './test.mjs';
+import { benchView, describeView } from './view.mjs';
 
 const BENCHMARKS = [
   { name: 'sync', run: benchSync, describe: describeSync },
@@ -60,6 +63,7 @@ const BENCHMARKS = [
   { name: 'watch', run: benchWatch, describe: describeWatch },
   { name: 'batch', run: benchBatch, describe: describeBatch },
   { name: 'test', run: benchTest, describe: describeTest },
+  { name: 'view', run: benchView, describe: describeView },
 ];
 
 const args = process.argv.slice(2);
