@@ -44,15 +44,15 @@
  * Only the current build is measured: with a baseline (--baseline, --dist-baseline) its rows
  * have no "before" (a build from before batches has none to measure).
  */
-import { fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_DIR, breathe, fmt, monoMs, round, RSS_HOOK, rssMethod, runNode, stats } from './lib.mjs';
 import { createBenchContext } from './context.mjs';
+import { intOption, ratioRow, row, startMockProcess } from './batch-lib.mjs';
 import { summarizeProfile } from './profile.mjs';
 
-const BATCH_MOCK = join(BENCH_DIR, 'workers', 'batch-mock.mjs');
 const FETCH_POOL = join(BENCH_DIR, 'workers', 'fetch-pool.mjs');
 const HTTP_POOL = join(BENCH_DIR, 'workers', 'http-pool.mjs');
 const FETCH_LOOP = join(BENCH_DIR, 'workers', 'fetch-loop.mjs');
@@ -83,15 +83,6 @@ const MEM_SAMPLE_MS = 100;
 /** The big run's duration above which the output suggests a smaller --batch-big. */
 const BIG_SLOW_MS = 180000;
 
-/** A positive integer option from this process's arguments (run.mjs passes its argv through untouched). */
-function intOption(flag, fallback) {
-  const args = process.argv.slice(2);
-  const at = args.indexOf(flag);
-  if (at === -1) return fallback;
-  const n = Number(args[at + 1]);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a positive integer (got ${JSON.stringify(args[at + 1] ?? null)})`);
-  return n;
-}
 
 /** The workspace: quire.yaml (api openai, so --concurrency is the only limit) and the one-step workflow. */
 function generateBatchWorkspace(root) {
@@ -133,36 +124,6 @@ function writeRecords(file, n) {
   }
 }
 
-/** Starts workers/batch-mock.mjs; resolves to { url, latency, take(), close() }. */
-async function startMockProcess(dist, latency) {
-  const child = fork(BATCH_MOCK, ['--latency', String(latency)], { env: { ...process.env, QUIRE_BENCH_DIST: dist }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const waiters = [];
-  child.on('message', (message) => waiters.shift()?.(message));
-  const next = () => new Promise((resolve) => waiters.push(resolve));
-  const ready = await Promise.race([
-    next(),
-    new Promise((_, reject) => child.once('exit', (code) => reject(new Error(`batch mock worker exited (${code}) before it was ready`)))),
-  ]);
-  return {
-    url: ready.url,
-    latency,
-    /** What the mock saw since the last take (see batch-mock.mjs). */
-    async take() {
-      const reply = next();
-      child.send({ type: 'take' });
-      return reply;
-    },
-    async close() {
-      if (!child.connected) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.send({ type: 'close' });
-      await exited;
-    },
-    kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
-  };
-}
 
 /** The child spawnWithEvents is waiting for, killed if this process exits first (a signal handled in run.mjs). */
 let liveChild;
@@ -632,21 +593,4 @@ export function describeBatch(result) {
   return lines.join('\n');
 }
 
-/** A measurement row; `op` is how the median meets the target ('<=' unless said). */
-function row(id, label, unit, values, { target, op = '<=', digits = 1 } = {}) {
-  const s = stats(values.filter((v) => Number.isFinite(v)));
-  const pass = target === undefined || !Number.isFinite(s.median) ? (target === undefined ? null : false)
-    : op === '>=' ? s.median >= target : op === '<' ? s.median < target : s.median <= target;
-  return {
-    id, label, unit, ...s,
-    median: round(s.median, digits), min: round(s.min, digits), max: round(s.max, digits),
-    ...(digits !== 1 ? { digits } : {}),
-    target: target === undefined ? null : target,
-    ...(target !== undefined && op !== '<=' ? { targetOp: op } : {}),
-    pass,
-  };
-}
 
-function ratioRow(id, label, value, runs, target) {
-  return { id, label, unit: 'x', median: round(value, 2), min: null, max: null, runs, samples: [], target: target ?? null, pass: target === undefined ? null : value <= target };
-}

@@ -53,15 +53,14 @@
  * Only the current build is measured: with a baseline (--baseline, --dist-baseline) its rows
  * have no "before".
  */
-import { fork } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_DIR, breathe, fmt, round, rssMethod, runNode, stats } from './lib.mjs';
 import { createBenchContext } from './context.mjs';
+import { intOption, ratioRow, row, startMockProcess } from './batch-lib.mjs';
 import { summarizeProfile } from './profile.mjs';
 
-const BATCH_MOCK = join(BENCH_DIR, 'workers', 'batch-mock.mjs');
 const FETCH_POOL = join(BENCH_DIR, 'workers', 'fetch-pool.mjs');
 const HTTP_POOL = join(BENCH_DIR, 'workers', 'http-pool.mjs');
 const PROFILE_DIR = join(tmpdir(), 'quire-bench-profiles');
@@ -85,14 +84,6 @@ const ANSWER = 'echo:';
 /** The checks of every case in the checks workspace (their names, in order, as the report lists them). */
 const CHECK_NAMES = ['contains', 'not_contains', 'max_words', 'regex', 'similar', 'starts_with'];
 
-function intOption(flag, fallback) {
-  const args = process.argv.slice(2);
-  const at = args.indexOf(flag);
-  if (at === -1) return fallback;
-  const n = Number(args[at + 1]);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a positive integer (got ${JSON.stringify(args[at + 1] ?? null)})`);
-  return n;
-}
 
 const WORDS = ['sea', 'harbour', 'lighthouse', 'gull', 'tide', 'anchor', 'sail', 'reef', 'storm', 'keel', 'buoy', 'pier'];
 
@@ -141,36 +132,6 @@ function generateTestWorkspace(root, cases, checks) {
   writeFileSync(join(root, 'workflows', `${TEST_WORKFLOW}.tests.yaml`), `${lines.join('\n')}\n`);
 }
 
-/** Starts workers/batch-mock.mjs; resolves to { url, latency, take(), close(), kill() }. */
-async function startMockProcess(dist, latency) {
-  const child = fork(BATCH_MOCK, ['--latency', String(latency)], { env: { ...process.env, QUIRE_BENCH_DIST: dist }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const waiters = [];
-  child.on('message', (message) => waiters.shift()?.(message));
-  const next = () => new Promise((resolve) => waiters.push(resolve));
-  const ready = await Promise.race([
-    next(),
-    new Promise((_, reject) => child.once('exit', (code) => reject(new Error(`batch mock worker exited (${code}) before it was ready`)))),
-  ]);
-  return {
-    url: ready.url,
-    latency,
-    /** What the mock saw since the last take (see batch-mock.mjs). */
-    async take() {
-      const reply = next();
-      child.send({ type: 'take' });
-      return reply;
-    },
-    async close() {
-      if (!child.connected) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.send({ type: 'close' });
-      await exited;
-    },
-    kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
-  };
-}
 
 export async function benchTest({ runs = 5, keep = false, profile = false, log = () => {}, context, cases: casesArg } = {}) {
   const n = casesArg ?? intOption('--test-cases', DEFAULT_CASES);
@@ -384,9 +345,9 @@ export async function benchTest({ runs = 5, keep = false, profile = false, log =
     row('par.quire', `effective parallelism, quire test --concurrency ${CONCURRENCY}, ${n} cases with checks (N x L / first..last generation at the mock)`, '', values(res.checks, 'parallelism'), { target: TEST_TARGETS.parallelism, op: '>=', digits: 2 }),
     row('par.plain', '  the same, cases without checks (info)', '', values(res.plain, 'parallelism'), { digits: 2 }),
     row('par.pool', `  baseline: fetch pool, ${CONCURRENCY} in flight, the same N requests (same span at the mock)`, '', values(res.pool, 'parallelism'), { digits: 2 }),
-    ratioRow('par.ratio', '  quire (checks) / fetch pool (medians; info)', quirePar / poolPar, res.checks.length),
+    ratioRow('par.ratio', '  quire (checks) / fetch pool (medians; info)', quirePar / poolPar, res.checks.length, undefined, 3),
     row('par.batch', `  info: quire run --batch of the same ${n} inputs (records.jsonl, no checks), --concurrency ${CONCURRENCY}, same span`, '', values(res.batch, 'parallelism'), { digits: 2 }),
-    ratioRow('par.batch.ratio', '  quire test (checks) / quire run --batch, median of run-by-run ratios (info)', pairedBatch, res.checks.length),
+    ratioRow('par.batch.ratio', '  quire test (checks) / quire run --batch, median of run-by-run ratios (info)', pairedBatch, res.checks.length, undefined, 3),
     row('par.http', `  info: node:http keep-alive pool, ${CONCURRENCY} in flight (quire's HTTP stack without quire)`, '', values(res.http, 'parallelism'), { digits: 2 }),
     row('par.toexit', '  info: quire (checks), N x L / (process exit - first request at the mock)', '', values(res.checks, 'parallelismToExit'), { digits: 2 }),
     row('par.pool.loop', '  info: fetch pool, N x L / its own loop', '', values(res.pool, 'parallelismLoop'), { digits: 2 }),
@@ -401,13 +362,13 @@ export async function benchTest({ runs = 5, keep = false, profile = false, log =
     row('par.span.pool', '  span at the mock, fetch pool', 'ms', values(res.pool, 'spanMs'), { digits: 0 }),
     row('chk.wall.checks', `process wall, quire test, ${n} cases x ${CHECK_NAMES.length} checks (spawn to exit)`, 'ms', values(res.checks, 'wallMs'), { digits: 0 }),
     row('chk.wall.plain', `  the same ${n} cases without checks`, 'ms', values(res.plain, 'wallMs'), { digits: 0 }),
-    ratioRow('chk.ratio', '  checks / no checks, median of the run-by-run ratios (each pair run back to back)', pairedWall, res.checks.length, TEST_TARGETS.checksRatio),
-    ratioRow('chk.ratio.medians', '  checks / no checks, ratio of the medians (info; drifting load moves it more)', wallRatio, res.checks.length),
+    ratioRow('chk.ratio', '  checks / no checks, median of the run-by-run ratios (each pair run back to back)', pairedWall, res.checks.length, TEST_TARGETS.checksRatio, 3),
+    ratioRow('chk.ratio.medians', '  checks / no checks, ratio of the medians (info; drifting load moves it more)', wallRatio, res.checks.length, undefined, 3),
     row('chk.first.checks', '  spawn to first request at the mock, checks (info)', 'ms', values(res.checks, 'firstRequestMs'), { digits: 0 }),
     row('chk.first.plain', '  spawn to first request at the mock, no checks (info)', 'ms', values(res.plain, 'firstRequestMs'), { digits: 0 }),
     row('chk.span.checks', '  first..last generation at the mock, checks (info)', 'ms', values(res.checks, 'spanMs'), { digits: 0 }),
     row('chk.span.plain', '  first..last generation at the mock, no checks (info)', 'ms', values(res.plain, 'spanMs'), { digits: 0 }),
-    ratioRow('chk.span.ratio', '  span checks / no checks (medians; info)', spanRatio, res.checks.length),
+    ratioRow('chk.span.ratio', '  span checks / no checks (medians; info)', spanRatio, res.checks.length, undefined, 3),
     row('chk.tail.checks', '  last generation end to exit, checks (info)', 'ms', values(res.checks, 'tailMs'), { digits: 0 }),
     row('chk.tail.plain', '  last generation end to exit, no checks (info)', 'ms', values(res.plain, 'tailMs'), { digits: 0 }),
     row('chk.report.checks', '  report duration_ms, checks (info)', 'ms', values(res.checks, 'reportMs'), { digits: 0 }),
@@ -461,21 +422,4 @@ export function describeTest(result) {
   return lines.join('\n');
 }
 
-/** A measurement row; `op` is how the median meets the target ('<=' unless said). */
-function row(id, label, unit, values, { target, op = '<=', digits = 1 } = {}) {
-  const s = stats(values.filter((v) => Number.isFinite(v)));
-  const pass = target === undefined || !Number.isFinite(s.median) ? (target === undefined ? null : false)
-    : op === '>=' ? s.median >= target : op === '<' ? s.median < target : s.median <= target;
-  return {
-    id, label, unit, ...s,
-    median: round(s.median, digits), min: round(s.min, digits), max: round(s.max, digits),
-    ...(digits !== 1 ? { digits } : {}),
-    target: target === undefined ? null : target,
-    ...(target !== undefined && op !== '<=' ? { targetOp: op } : {}),
-    pass,
-  };
-}
 
-function ratioRow(id, label, value, runs, target) {
-  return { id, label, unit: 'x', median: round(value, 3), min: null, max: null, runs, samples: [], digits: 3, target: target ?? null, pass: target === undefined ? null : value <= target };
-}
