@@ -1,6 +1,6 @@
 /**
  * The dependency rule (AGENTS.md): core is pure, adapters never reach up, nothing imports cli,
- * only adapters/db knows SQLite, app sees adapters through their index at most,
+ * only adapters/db knows SQLite (and only adapters/pg the pg driver), app sees adapters through their index at most,
  * adapter families stay apart, and the viewer (like cli) sits on app and core.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -40,6 +40,11 @@ describe('architecture', () => {
   it('only adapters/db imports better-sqlite3', () => {
     const bad = all.filter((f) => !relative(SRC, f).startsWith('adapters/db/')).flatMap((f) => imports(f).filter((spec) => spec === 'better-sqlite3').map((spec) => `${relative(SRC, f)} -> ${spec}`));
     expect(bad).toEqual([]);
+  });
+  it('only adapters/pg imports the pg driver', () => {
+    const bad = all.filter((f) => !relative(SRC, f).startsWith('adapters/pg/')).flatMap((f) => imports(f).filter((spec) => spec === 'pg' || spec.startsWith('pg/')).map((spec) => `${relative(SRC, f)} -> ${spec}`));
+    expect(bad).toEqual([]);
+    expect(imports(join(SRC, 'adapters/pg/open.ts'))).toContain('pg');
   });
   it('app imports no adapter internals: at most an adapter family\'s index', () => {
     const bad = all.filter((f) => layerOf(f) === 'app').flatMap((f) =>
