@@ -1,0 +1,130 @@
+/**
+ * Run history (HistoryStore) in PostgreSQL, behaving as the SQLite one
+ * (adapters/db/history.ts): one `runs` row per run, one `responses` row per completed step,
+ * each committed as soon as it exists. Timestamps are written and read as the original
+ * schema's text (`YYYY-MM-DD HH:MM:SS.mmm`, UTC; see open.ts).
+ *
+ * Several processes share the store: a run is marked interrupted only while it is still
+ * `running`, so two processes settling the same dead run report it once.
+ */
+import type { HistoryStore } from '../../core/ports.js';
+import type { ResponseMetadata, ResponseRecord, RunMetadata, RunRecord, RunStatus } from '../../core/history.js';
+import type { PgDb } from './open.js';
+
+/** Metadata JSON; rows typed into the original system may hold any text. */
+export function parseMetadata<T extends object>(text: string | null): T {
+  if (!text) return {} as T;
+  try {
+    const value = JSON.parse(text) as unknown;
+    return (value !== null && typeof value === 'object' && !Array.isArray(value) ? value : { raw: text }) as T;
+  } catch {
+    return { raw: text } as T;
+  }
+}
+
+/** The original schema's timestamp text: `YYYY-MM-DD HH:MM:SS.mmm`, UTC. */
+export function sqlTimestamp(date: Date): string {
+  return date.toISOString().replace('T', ' ').replace('Z', '');
+}
+
+export type RunRow = { id: number; workflow_id: number | null; workflow: string | null; status: RunStatus; started_at: string; completed_at: string | null; metadata: string | null };
+type ResponseRow = { id: number; run_id: number; payload_id: number | null; payload: string | null; content: string | null; prompt: string | null; metadata: string | null; created_at: string };
+
+export const toRun = (row: RunRow): RunRecord => ({
+  id: row.id,
+  workflowId: row.workflow_id,
+  workflow: row.workflow,
+  status: row.status,
+  startedAt: row.started_at,
+  completedAt: row.completed_at,
+  metadata: parseMetadata<RunMetadata>(row.metadata),
+});
+
+const toResponse = (row: ResponseRow): ResponseRecord => ({
+  id: row.id,
+  runId: row.run_id,
+  payloadId: row.payload_id,
+  payload: row.payload,
+  content: row.content,
+  prompt: row.prompt,
+  metadata: parseMetadata<ResponseMetadata>(row.metadata),
+  createdAt: row.created_at,
+});
+
+/** A run's columns, from `runs r LEFT JOIN workflows w`. */
+export const RUN_COLUMNS = 'r.id, r.workflow_id, w.name AS workflow, r.status, r.started_at, r.completed_at, r.metadata';
+const RUNS = 'runs r LEFT JOIN workflows w ON w.id = r.workflow_id';
+const RESPONSE_COLUMNS = 's.id, s.run_id, s.payload_id, p.name AS payload, s.content, s.prompt, s.metadata, s.created_at';
+const RESPONSES = 'responses s LEFT JOIN payloads p ON p.id = s.payload_id';
+
+const INTERRUPTED = 'interrupted: the quire process running it stopped before it finished';
+
+export function createPgHistoryStore(db: PgDb): HistoryStore {
+  const one = async <T extends object>(sql: string, params: readonly unknown[]) => (await db.query<T>(sql, params))[0];
+  const idOf = async (sql: string, params: readonly unknown[]) => (await one<{ id: number }>(sql, params))!.id;
+
+  return {
+    async startRun({ workflowId, metadata, startedAt }) {
+      return idOf("INSERT INTO runs (workflow_id, status, started_at, metadata) VALUES ($1, 'running', $2, $3) RETURNING id", [workflowId, sqlTimestamp(startedAt), JSON.stringify(metadata)]);
+    },
+    async addResponse({ runId, payloadId, content, prompt, metadata }, createdAt) {
+      return idOf('INSERT INTO responses (run_id, payload_id, content, metadata, prompt, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
+        [runId, payloadId, content, JSON.stringify(metadata), prompt, sqlTimestamp(createdAt)]);
+    },
+    async finishRun(runId, status, metadata, completedAt) {
+      await db.query('UPDATE runs SET status = $1, completed_at = $2, metadata = $3 WHERE id = $4', [status, sqlTimestamp(completedAt), JSON.stringify(metadata), runId]);
+    },
+    async markInterrupted(isAlive, at) {
+      const running = await db.query<{ id: number; metadata: string | null }>("SELECT id, metadata FROM runs WHERE status = 'running' ORDER BY id");
+      const marked: number[] = [];
+      for (const row of running) {
+        const metadata = parseMetadata<RunMetadata>(row.metadata);
+        if (isAlive(metadata)) continue;
+        metadata.error = INTERRUPTED;
+        const updated = await db.query("UPDATE runs SET status = 'failed', completed_at = $1, metadata = $2 WHERE id = $3 AND status = 'running' RETURNING id",
+          [sqlTimestamp(at), JSON.stringify(metadata), row.id]);
+        if (updated.length > 0) marked.push(row.id);
+      }
+      return marked;
+    },
+    async running() {
+      return (await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM ${RUNS} WHERE r.status = 'running' ORDER BY r.id`)).map(toRun);
+    },
+    async getRun(runId) {
+      const row = await one<RunRow>(`SELECT ${RUN_COLUMNS} FROM ${RUNS} WHERE r.id = $1`, [runId]);
+      return row ? toRun(row) : undefined;
+    },
+    async previousCompleted(runId) {
+      const row = await one<RunRow>(`SELECT ${RUN_COLUMNS} FROM ${RUNS}
+        WHERE r.status = 'completed' AND r.id < $1 AND r.workflow_id = (SELECT workflow_id FROM runs WHERE id = $1)
+        ORDER BY r.id DESC LIMIT 1`, [runId]);
+      return row ? toRun(row) : undefined;
+    },
+    async listRuns({ workflow, limit }) {
+      const where = workflow !== undefined ? 'WHERE w.name = $2' : '';
+      const rows = await db.query<RunRow & { steps: number }>(`SELECT ${RUN_COLUMNS}, (SELECT count(*) FROM responses s WHERE s.run_id = r.id) AS steps
+        FROM ${RUNS} ${where} ORDER BY r.id DESC LIMIT $1`, workflow !== undefined ? [limit, workflow] : [limit]);
+      return rows.map((row) => ({ ...toRun(row), steps: row.steps }));
+    },
+    async cachedResponse(key) {
+      const row = await one<ResponseRow>(`SELECT ${RESPONSE_COLUMNS} FROM quire_step_cache c JOIN ${RESPONSES} ON s.id = c.response_id WHERE c.key = $1`, [key]);
+      return row ? toResponse(row) : undefined;
+    },
+    async rememberResponse(key, responseId) {
+      await db.query('INSERT INTO quire_step_cache (key, response_id) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET response_id = EXCLUDED.response_id', [key, responseId]);
+    },
+    async runsWithResponses(runIds) {
+      const found = new Map<number, { run: RunRecord; responses: ResponseRecord[] }>();
+      if (runIds.length === 0) return found;
+      const ids = [...runIds];
+      for (const row of await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM ${RUNS} WHERE r.id = ANY($1::bigint[])`, [ids])) found.set(row.id, { run: toRun(row), responses: [] });
+      for (const row of await db.query<ResponseRow>(`SELECT ${RESPONSE_COLUMNS} FROM ${RESPONSES} WHERE s.run_id = ANY($1::bigint[]) ORDER BY s.id`, [ids])) {
+        found.get(row.run_id)?.responses.push(toResponse(row));
+      }
+      return found;
+    },
+    async responses(runId) {
+      return (await db.query<ResponseRow>(`SELECT ${RESPONSE_COLUMNS} FROM ${RESPONSES} WHERE s.run_id = $1 ORDER BY s.id`, [runId])).map(toResponse);
+    },
+  };
+}
