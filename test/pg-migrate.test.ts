@@ -4,13 +4,16 @@
  * several processes use a new database at once), a newer database refused untouched, and
  * no password in any message. Runs on a throwaway cluster (test/helpers/postgres.ts).
  */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/adapters/db/open.js';
 import { MIGRATIONS } from '../src/adapters/db/migrations.js';
-import { migratePostgres } from '../src/adapters/pg/migrate.js';
+import { MIGRATION_LOCK, migratePostgres } from '../src/adapters/pg/migrate.js';
 import { PG_MIGRATIONS } from '../src/adapters/pg/migrations.js';
-import { connectPostgres, openPostgres, postgresTarget, type PgDb } from '../src/adapters/pg/open.js';
+import { connectPostgres, openPostgres, passwordFile, postgresTarget, type PgDb } from '../src/adapters/pg/open.js';
 import { MigrationError } from '../src/core/errors.js';
 import { startPostgres, type PgCluster } from './helpers/postgres.js';
 
@@ -115,6 +118,28 @@ describe('postgres migrations', () => {
     expect((await snapshot(url)).migrations).toEqual(MIGRATIONS.map((m) => m.name));
   });
 
+  it('waits for another process\'s migration lock, a bounded time, changing nothing meanwhile', async () => {
+    const url = await cluster.createDatabase();
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    const db = await connectPostgres(url);
+    try {
+      await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      const failure = await migratePostgres(db, PG_MIGRATIONS, { lockWaitMs: 300 }).then(() => undefined, (error: unknown) => error);
+      expect(failure).toBeInstanceOf(MigrationError);
+      expect((failure as Error).message).toMatch(/timed out waiting for another quire process that is migrating the database/);
+      expect((await snapshot(url)).tables).toEqual({});
+      // Once the other process is done, the waiter migrates.
+      const waiting = migratePostgres(db);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+      expect(await waiting).toEqual(MIGRATIONS.map((m) => m.name));
+    } finally {
+      await holder.end();
+      await db.close();
+    }
+  });
+
   it('refuses a database migrated by a newer quire, and leaves it untouched', async () => {
     const url = await cluster.createDatabase();
     const db = await connectPostgres(url);
@@ -146,5 +171,26 @@ describe('postgres migrations', () => {
       expect(`${error.message} ${error.hint ?? ''} ${String(error.stack)}`).not.toContain(secret);
     }
     expect(() => postgresTarget('mysql://x@y/z')).toThrow(/not a postgres:\/\/ URL/);
+  });
+
+  it('finds a password in the .pgpass file by libpq\'s rules, and ignores a file others can read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quire-pgpass-'));
+    const file = join(dir, 'pgpass');
+    const saved = process.env.PGPASSFILE;
+    process.env.PGPASSFILE = file;
+    try {
+      writeFileSync(file, '# comment\nother:5432:*:quire:nope\ndb.example:6543:team:quire:s3cr\\:et\n*:*:*:*:fallback\n');
+      chmodSync(file, 0o600);
+      expect(passwordFile('db.example', 6543, 'team', 'quire')).toBe('s3cr:et');
+      expect(passwordFile('db.example', 5432, 'team', 'quire')).toBe('fallback');
+      chmodSync(file, 0o644);
+      expect(passwordFile('db.example', 6543, 'team', 'quire')).toBeUndefined();
+      rmSync(file);
+      expect(passwordFile('db.example', 6543, 'team', 'quire')).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.PGPASSFILE;
+      else process.env.PGPASSFILE = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

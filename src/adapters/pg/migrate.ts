@@ -13,7 +13,7 @@ import type { PgDb } from './open.js';
 export const MIGRATIONS_TABLE = 'quire_migrations';
 
 /** The advisory lock key quire's migrations hold (any fixed 64-bit number, the same in every quire). */
-const MIGRATION_LOCK = 0x7175697265_01; // "quire", 1
+export const MIGRATION_LOCK = 0x7175697265_01; // "quire", 1
 
 /** How long a process waits for another one's migrations before giving up. */
 const LOCK_WAIT_MS = 120_000;

@@ -106,8 +106,8 @@ export function postgresTarget(url: string): PgTarget {
   return { config, location, urlPassword };
 }
 
-/** The password for this connection in the .pgpass file (libpq's rules), or undefined. */
-function passwordFile(host: string, port: number, database: string, user: string): string | undefined {
+/** The password for this connection in the .pgpass file (PGPASSFILE or ~/.pgpass, libpq's rules), or undefined. */
+export function passwordFile(host: string, port: number, database: string, user: string): string | undefined {
   const path = process.env.PGPASSFILE ?? join(homedir(), '.pgpass');
   let text: string;
   try {
