@@ -337,7 +337,11 @@ describe('every format', () => {
       'e.json': '{"a":1}\n{"a":2}\n',
       'f.yaml': '{"a":1}\n',
     });
-    const formatOf = async (path: string, format?: 'jsonl' | 'csv' | 'yaml') => (await openRecordSource(path, { cwd, ...(format ? { format } : {}) })).format;
+    const formatOf = async (path: string, format?: 'jsonl' | 'csv' | 'yaml') => {
+      const source = await openRecordSource(path, { cwd, ...(format ? { format } : {}) });
+      await source.close(); // never iterated: closed here, not by the garbage collector
+      return source.format;
+    };
     expect(await formatOf('a.ndjson')).toBe('jsonl');
     expect(await formatOf('a.txt')).toBe('jsonl');
     expect(await formatOf('b.data')).toBe('yaml');
@@ -351,7 +355,9 @@ describe('every format', () => {
 
   it('an input of nothing but blanks and comments sniffs as CSV (no decision)', async () => {
     const cwd = folder({ comments: '# x\n\n'.repeat(10) });
-    expect((await openRecordSource('comments', { cwd })).format).toBe('csv');
+    const comments = await openRecordSource('comments', { cwd });
+    await comments.close();
+    expect(comments.format).toBe('csv');
   });
 });
 
