@@ -72,7 +72,16 @@ const FLUSH_MS = 100;
 
 /** A record's provenance: the run of a resumed batch is skipped only when this is the same. */
 export function recordKey(inputs: Record<string, unknown> | undefined, files: Record<string, string> | undefined): string {
-  return createHash('sha256').update(JSON.stringify([inputs ?? {}, Object.entries(files ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))])).digest('hex');
+  return recordKeyer(files)(inputs);
+}
+
+/**
+ * recordKey with the files part (the same for every record of a batch) serialized once:
+ * `[inputs, files]` as JSON, built from the two parts, hashed.
+ */
+function recordKeyer(files: Record<string, string> | undefined): (inputs: Record<string, unknown> | undefined) => string {
+  const filesJson = JSON.stringify(Object.entries(files ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return (inputs) => createHash('sha256').update(`[${JSON.stringify(inputs ?? {})},${filesJson}]`).digest('hex');
 }
 
 /**
@@ -137,6 +146,7 @@ async function runRecords(
   startedMs: number,
 ): Promise<BatchOutcome> {
   const emit = options.onEvent ?? (() => {});
+  const keyOf = recordKeyer(prepared.files);
   const { batches } = await ctx.stores.forWriting();
   let batchId: number;
   if (resumed) {
@@ -226,7 +236,7 @@ async function runRecords(
     const status = outcome.status;
     options.onRecordOutcome?.(record, outcome);
     counts.cacheHits += outcome.cacheHits;
-    settle({ record: record.index, line: record.line, runId: outcome.runId, status, key: recordKey(inputs, prepared.files), error: outcome.error?.message ?? null }, before);
+    settle({ record: record.index, line: record.line, runId: outcome.runId, status, key: keyOf(inputs), error: outcome.error?.message ?? null }, before);
     emit({ type: 'record-end', index: record.index, line: record.line, runId: outcome.runId, status, ...(outcome.error ? { error: outcome.error.message } : {}), cacheHits: outcome.cacheHits });
     if (options.maxFailures !== undefined && counts.failed >= options.maxFailures && !stopReason) stopReason = `${counts.failed} record${counts.failed === 1 ? '' : 's'} failed (--max-failures ${options.maxFailures})`;
   };
@@ -244,7 +254,7 @@ async function runRecords(
       if (!checked.ok) {
         settle({ record: index, line: checked.problem.line, runId: null, status: 'invalid', key: null, error: checked.problem.message }, before);
         emit({ type: 'record-problem', index, problem: checked.problem });
-      } else if (before?.status === 'completed' && before.key === recordKey(checked.inputs, prepared.files)) {
+      } else if (before?.status === 'completed' && before.key === keyOf(checked.inputs)) {
         counts.skipped++;
       } else {
         inFlight++;
