@@ -1,14 +1,14 @@
 /**
  * The store contract: one set of tests every StoreProvider implementation passes (SQLite;
- * Postgres for history, on a throwaway cluster, until its MirrorStore exists). History and
+ * Postgres, on a throwaway cluster), every case unchanged on both. History and
  * mirror operations only, the way the app uses them, through the interfaces in core/ports.ts.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteStoreProvider } from '../src/adapters/db/sqlite-stores.js';
 import { createPgBatchStore } from '../src/adapters/pg/batches.js';
 import { createPgHistoryStore } from '../src/adapters/pg/history.js';
+import { createPgMirrorStore } from '../src/adapters/pg/mirror.js';
 import { connectPostgres, openPostgres, type PgDb } from '../src/adapters/pg/open.js';
-import type { SyncReport } from '../src/core/sync-report.js';
 import { startPostgres, type PgCluster } from './helpers/postgres.js';
 import { createWorkspaceReader } from '../src/adapters/fs/workspace-reader.js';
 import { inspectWorkspace } from '../src/app/load.js';
@@ -21,18 +21,14 @@ interface Backend {
   name: string;
   /** A provider over a new, empty store for this workspace. */
   make(ws: TempWorkspace): StoreProvider;
-  /** Whether it has its own MirrorStore (the mirror cases run only then). */
-  mirror: boolean;
   /** Starts and stops what the store needs (a server), once per file. */
   start?(): Promise<void>;
   stop?(): Promise<void>;
 }
 
 /**
- * Postgres: the history and batch stores of src/adapters/pg over one new database per
- * workspace. Until adapters/pg has its MirrorStore, `mirror` here writes just the rows the
- * history cases link runs to (a workflow and file-backed payload rows by name), as the
- * SQLite mirror would; view and cache are not part of this contract.
+ * Postgres: the history, batch and mirror stores of src/adapters/pg over one new database
+ * per workspace; view and cache are not part of this contract.
  */
 function postgresBackend(): Backend {
   let cluster: PgCluster | undefined;
@@ -46,30 +42,12 @@ function postgresBackend(): Backend {
   const storesOver = (db: PgDb): Stores => ({
     history: createPgHistoryStore(db),
     batches: createPgBatchStore(db),
-    mirror: {
-      async apply(workspace) {
-        for (const [table, rows] of [['workflows', workspace.workflows], ['payloads', workspace.payloads]] as const) {
-          for (const row of rows.values()) {
-            await db.query(`INSERT INTO ${table} (name, source_path, content_hash) SELECT $1::text, $2::text, $3::text
-              WHERE NOT EXISTS (SELECT 1 FROM ${table} WHERE source_path = $2)`, [row.name, row.sourcePath, row.contentHash]);
-          }
-        }
-        return {} as SyncReport;
-      },
-      async runLinks(workflow) {
-        const [row] = await db.query<{ id: number }>('SELECT id FROM workflows WHERE name = $1 AND archived = 0', [workflow]);
-        const payloads = await db.query<{ name: string; id: number }>('SELECT name, id FROM payloads WHERE archived = 0 AND source_path IS NOT NULL');
-        return { workflowId: row?.id ?? null, payloadIds: new Map(payloads.map((p) => [p.name, p.id])) };
-      },
-      fileRowCounts: () => Promise.reject(new Error('not in the Postgres store yet')),
-      exportSource: () => Promise.reject(new Error('not in the Postgres store yet')),
-    },
+    mirror: createPgMirrorStore(db),
     view: notInContract('ViewQueries') as Stores['view'],
     cache: notInContract('ParseCache') as Stores['cache'],
   });
   return {
     name: 'postgres',
-    mirror: false,
     async start() {
       cluster = await startPostgres();
     },
@@ -99,7 +77,7 @@ function postgresBackend(): Backend {
   };
 }
 
-const BACKENDS: Backend[] = [{ name: 'sqlite', make: (ws) => createSqliteStoreProvider(ws.dbPath), mirror: true }, postgresBackend()];
+const BACKENDS: Backend[] = [{ name: 'sqlite', make: (ws) => createSqliteStoreProvider(ws.dbPath) }, postgresBackend()];
 
 const FILES: Record<string, string> = {
   'blocks/a.md': '---\ntags: [x]\n---\nA\n',
@@ -144,7 +122,7 @@ describe.each(BACKENDS)('store contract: $name', (backend) => {
     return { ws, stores, load };
   }
 
-  describe.skipIf(!backend.mirror)('mirror', () => {
+  describe('mirror', () => {
     it('adds every row of a new workspace, then finds nothing to change', async () => {
       const { stores, load } = await setup();
       const first = load();
