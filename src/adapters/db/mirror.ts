@@ -16,6 +16,7 @@ import type { Db } from './open.js';
 import { createBatchInserter } from './batch-insert.js';
 import { exportBlockKeys, exportNames } from '../../core/export-names.js';
 import type { Block, BlockRef, Payload, Workflow, Workspace } from '../../core/types.js';
+import { payloadOptions, workflowDefinition } from '../../core/mirror-rows.js';
 
 type Changes = WorkspaceChanges;
 
@@ -166,17 +167,6 @@ function mirrorBlocks(db: Db, workspace: Workspace, changes: Changes, counts: Ki
 }
 
 // --- Payloads and workflows ---
-
-/** What a payload row stores beyond the original columns (everything needed to run it). */
-export function payloadOptions(payload: Payload): string {
-  const ref = (r: BlockRef) => (r.kind === 'block' ? { block: r.key } : r.kind === 'tag' ? { tag: r.tag } : { text: r.text });
-  return JSON.stringify({ system: payload.system.map(ref), blocks: payload.blocks.map(ref), params: payload.params, ...(payload.inlineIn ? { workflow: payload.inlineIn } : {}) });
-}
-
-/** What a workflow row stores beyond the original columns. */
-export function workflowDefinition(workflow: Workflow): string {
-  return JSON.stringify({ inputs: workflow.inputs, steps: workflow.steps.map((s) => ({ name: s.name, payload: s.payload, vars: s.vars })) });
-}
 
 function mirrorPayloads(db: Db, workspace: Workspace, blockIds: BlockIds, changes: Changes, counts: KindCounts): { ids: Map<string, number>; newIds: Set<string> } {
   return mirrorNamedRows(db, workspace.payloads.values(), counts, {

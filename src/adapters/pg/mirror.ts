@@ -24,6 +24,7 @@ import { emptyCounts, type KindCounts, type SyncReport } from '../../core/sync-r
 import { exportBlockKeys, exportNames } from '../../core/export-names.js';
 import type { Block, BlockRef, Payload, Workflow, Workspace } from '../../core/types.js';
 import type { PgDb } from './open.js';
+import { payloadOptions, workflowDefinition } from '../../core/mirror-rows.js';
 
 type Changes = WorkspaceChanges;
 type Client = pg.PoolClient;
@@ -182,17 +183,6 @@ async function mirrorBlocks(client: Client, workspace: Workspace, changes: Chang
 }
 
 // --- Payloads and workflows ---
-
-/** What a payload row stores beyond the original columns (as adapters/db/mirror.ts writes it). */
-export function payloadOptions(payload: Payload): string {
-  const ref = (r: BlockRef) => (r.kind === 'block' ? { block: r.key } : r.kind === 'tag' ? { tag: r.tag } : { text: r.text });
-  return JSON.stringify({ system: payload.system.map(ref), blocks: payload.blocks.map(ref), params: payload.params, ...(payload.inlineIn ? { workflow: payload.inlineIn } : {}) });
-}
-
-/** What a workflow row stores beyond the original columns (as adapters/db/mirror.ts writes it). */
-export function workflowDefinition(workflow: Workflow): string {
-  return JSON.stringify({ inputs: workflow.inputs, steps: workflow.steps.map((s) => ({ name: s.name, payload: s.payload, vars: s.vars })) });
-}
 
 interface NamedRowSpec<E> {
   table: 'payloads' | 'workflows';
