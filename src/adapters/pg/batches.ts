@@ -4,43 +4,11 @@
  * results is saved in one transaction with the counts (one multi-row upsert), so counts
  * never disagree with the rows.
  */
-import type { BatchCounts, BatchRecord, BatchRecordResult, BatchSettings, BatchStatus, RecordFormat } from '../../core/batch.js';
+import type { BatchCounts, BatchRecordResult } from '../../core/batch.js';
+import { parseSettings, toBatch, toResult, type BatchRow, type ResultRow } from '../../core/store-rows.js';
 import type { BatchStore } from '../../core/ports.js';
 import { RUN_COLUMNS, sqlTimestamp, toRun, type RunRow } from './history.js';
 import type { PgDb } from './open.js';
-
-type BatchRow = {
-  id: number; workflow_id: number | null; workflow_name: string; input_path: string; input_hash: string | null; input_format: string;
-  record_count: number; completed: number; failed: number; cancelled: number; invalid: number; skipped: number; cache_hits: number;
-  status: string; started_at: string; completed_at: string | null; settings: string;
-};
-type ResultRow = { record: number; line: number; run_id: number | null; status: BatchRecordResult['status']; key: string | null; error: string | null };
-
-function parseSettings(text: string): BatchSettings {
-  try {
-    const value = JSON.parse(text) as unknown;
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as BatchSettings) : {};
-  } catch {
-    return {};
-  }
-}
-
-const toBatch = (row: BatchRow): BatchRecord => ({
-  id: row.id,
-  workflowId: row.workflow_id,
-  workflow: row.workflow_name,
-  inputPath: row.input_path,
-  inputHash: row.input_hash,
-  inputFormat: row.input_format as RecordFormat,
-  recordCount: row.record_count,
-  counts: { completed: row.completed, failed: row.failed, cancelled: row.cancelled, invalid: row.invalid, skipped: row.skipped, cacheHits: row.cache_hits },
-  status: row.status as BatchStatus,
-  startedAt: row.started_at,
-  completedAt: row.completed_at,
-  settings: parseSettings(row.settings),
-});
-
-const toResult = (row: ResultRow): BatchRecordResult => ({ record: row.record, line: row.line, runId: row.run_id, status: row.status, key: row.key, error: row.error });
 
 const countValues = (progress: { recordCount: number; counts: BatchCounts }) => {
   const { counts } = progress;

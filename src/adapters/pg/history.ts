@@ -8,48 +8,9 @@
  * `running`, so two processes settling the same dead run report it once.
  */
 import type { HistoryStore } from '../../core/ports.js';
-import type { ResponseMetadata, ResponseRecord, RunMetadata, RunRecord, RunStatus } from '../../core/history.js';
+import type { ResponseRecord, RunMetadata, RunRecord } from '../../core/history.js';
+import { parseMetadata, sqlTimestamp, toResponse, toRun, type ResponseRow, type RunRow } from '../../core/store-rows.js';
 import type { PgDb } from './open.js';
-
-/** Metadata JSON; rows typed into the original system may hold any text. */
-export function parseMetadata<T extends object>(text: string | null): T {
-  if (!text) return {} as T;
-  try {
-    const value = JSON.parse(text) as unknown;
-    return (value !== null && typeof value === 'object' && !Array.isArray(value) ? value : { raw: text }) as T;
-  } catch {
-    return { raw: text } as T;
-  }
-}
-
-/** The original schema's timestamp text: `YYYY-MM-DD HH:MM:SS.mmm`, UTC. */
-export function sqlTimestamp(date: Date): string {
-  return date.toISOString().replace('T', ' ').replace('Z', '');
-}
-
-export type RunRow = { id: number; workflow_id: number | null; workflow: string | null; status: RunStatus; started_at: string; completed_at: string | null; metadata: string | null };
-type ResponseRow = { id: number; run_id: number; payload_id: number | null; payload: string | null; content: string | null; prompt: string | null; metadata: string | null; created_at: string };
-
-export const toRun = (row: RunRow): RunRecord => ({
-  id: row.id,
-  workflowId: row.workflow_id,
-  workflow: row.workflow,
-  status: row.status,
-  startedAt: row.started_at,
-  completedAt: row.completed_at,
-  metadata: parseMetadata<RunMetadata>(row.metadata),
-});
-
-const toResponse = (row: ResponseRow): ResponseRecord => ({
-  id: row.id,
-  runId: row.run_id,
-  payloadId: row.payload_id,
-  payload: row.payload,
-  content: row.content,
-  prompt: row.prompt,
-  metadata: parseMetadata<ResponseMetadata>(row.metadata),
-  createdAt: row.created_at,
-});
 
 /** A run's columns, from `runs r LEFT JOIN workflows w`. */
 export const RUN_COLUMNS = 'r.id, r.workflow_id, w.name AS workflow, r.status, r.started_at, r.completed_at, r.metadata';
@@ -128,3 +89,5 @@ export function createPgHistoryStore(db: PgDb): HistoryStore {
     },
   };
 }
+
+export { parseMetadata, sqlTimestamp, toRun, type RunRow };
