@@ -145,6 +145,16 @@ describe('batch', () => {
     expect(inputs).toEqual([{ topic: 'cats', n: 1 }, { topic: 'dogs', n: 4 }]);
   });
 
+  it('a CSV whose header cannot be read fails the batch with a reason naming the file and line', async () => {
+    workspace();
+    const path = join(ws.root, 'in.csv');
+    writeFileSync(path, 'topic,,n\ncats,x,1\n');
+    const outcome = await runBatch(ctx, { ...options(path), inputPath: 'in.csv' });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.reason).toMatch(/in\.csv:1:\d+: .*header/);
+    expect(generations(first)).toBe(0);
+  });
+
   it('--strict: one bad record stops the batch before any request or batch row', async () => {
     workspace();
     const path = jsonl('in.jsonl', [{ topic: 'fine' }, { topic: 'fine too' }, { nope: 1 }]);

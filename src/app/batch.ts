@@ -284,12 +284,18 @@ async function runRecords(
   if (failure && !(failure instanceof AppError)) throw failure;
 
   const status: Exclude<BatchStatus, 'running'> = options.signal?.aborted ? 'cancelled' : stopReason || failure ? 'failed' : 'completed';
-  const reason = options.signal?.aborted ? 'cancelled by the user' : stopReason ?? (failure instanceof AppError ? failure.message : undefined);
+  const reason = options.signal?.aborted ? 'cancelled by the user' : stopReason ?? (failure instanceof AppError ? located(failure) : undefined);
   const final = progressRow();
   await batches.finishBatch(batchId, status, ctx.clock.now(), final);
   emit({ type: 'progress', progress: snapshot() });
   emit({ type: 'batch-end', batchId, status, counts: final.counts, elapsedMs: performance.now() - startedMs, ...(reason ? { reason } : {}) });
   return { batchId, status, counts: final.counts, ...(reason ? { reason } : {}) };
+}
+
+/** An error as `file:line:col: message` when it knows where it is (a CSV header, a YAML file that is not a list). */
+function located(error: AppError): string {
+  const at = error.location;
+  return at ? `${at.file}:${at.line}:${at.col}: ${error.message}` : error.message;
 }
 
 /** The batch to resume. @throws AppError NOT_FOUND, or INPUT when it is another workflow's or input's, or still running */
