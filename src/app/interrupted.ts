@@ -8,14 +8,18 @@ import type { ProcessLiveness } from '../core/ports.js';
 import type { AppContext } from './context.js';
 
 /** Metadata a running run carries so others can tell whether its process lives. */
-export function ownerMetadata(processes: ProcessLiveness): Pick<RunMetadata, 'pid' | 'process_start'> {
-  return { pid: processes.self.pid, ...(processes.self.start !== undefined ? { process_start: processes.self.start } : {}) };
+export function ownerMetadata(processes: ProcessLiveness): Pick<RunMetadata, 'pid' | 'process_start' | 'user' | 'host'> {
+  return { user: processes.author.user, host: processes.author.host, pid: processes.self.pid, ...(processes.self.start !== undefined ? { process_start: processes.self.start } : {}) };
 }
 
 /** A run with no recorded process (or a foreign row) cannot be live. */
 export function isRunAlive(processes: ProcessLiveness, metadata: RunMetadata): boolean {
   if (typeof metadata.pid !== 'number') return false;
-  return processes.isAlive({ pid: metadata.pid, ...(typeof metadata.process_start === 'string' ? { start: metadata.process_start } : {}) });
+  return processes.isAlive({
+    pid: metadata.pid,
+    ...(typeof metadata.process_start === 'string' ? { start: metadata.process_start } : {}),
+    ...(typeof metadata.host === 'string' ? { host: metadata.host } : {}),
+  });
 }
 
 /** Marks the runs of dead processes `failed` (interrupted); opens the stores for writing only when there is one. */

@@ -64,7 +64,7 @@ export function readRunSlice(cache: ParseCache, hashes: Map<string, string>, wor
 export async function loadRunModel(ctx: AppContext, workflowName: string): Promise<WorkspaceModel> {
   const check = checkSinceLastSync(ctx);
   const counts = check.hashes ? check.cache!.lastCounts() : undefined;
-  if (counts && (await mirrorHolds((await ctx.stores.forReading()).mirror, counts))) {
+  if (counts && (await mirrorHolds((await ctx.stores.forReading()).mirror, counts, check.hashes!))) {
     const slice = readRunSlice(check.cache!, check.hashes!, workflowName);
     if (slice) return slice;
   }

@@ -7,6 +7,7 @@
  */
 import { everythingChanged, findChanges, hasChanges } from '../core/changes.js';
 import { contentHash } from '../core/hash.js';
+import { mirrorFingerprint } from '../core/fingerprint.js';
 import { unchangedReport, type SyncReport } from '../core/sync-report.js';
 import type { Workspace, WorkspaceFiles } from '../core/types.js';
 import type { CachedFileEntry, FileState } from '../core/workspace.js';
@@ -66,11 +67,11 @@ export async function syncChecked(ctx: AppContext, check: SyncCheck): Promise<Sy
   const found = findChanges(files, previous);
   const counts = { blocks: workspace.blocks.size, payloads: workspace.payloads.size, workflows: workspace.workflows.size };
   const recorded = !hasChanges(found) && stores.cache.matchesLastSync(hashes);
-  // Rows deleted behind quire's back: compare every row, so the missing ones come back.
-  const intact = recorded && (await mirrorHolds(stores.mirror, counts));
+  // Rows deleted behind quire's back (or a shared store another checkout synced since): compare every row.
+  const intact = recorded && (await mirrorHolds(stores.mirror, counts, hashes));
   const changes = recorded && !intact ? everythingChanged(files) : found;
   const same = recorded && intact;
-  const report = same ? unchangedReport(counts) : await stores.mirror.apply(workspace, changes);
+  const report = same ? unchangedReport(counts) : await stores.mirror.apply(workspace, changes, stores.mirror.holdsFiles ? mirrorFingerprint(hashes) : undefined);
 
   const changed = [...stats].flatMap(([path, stat]) => {
     const before = previous.get(path);
@@ -81,8 +82,12 @@ export async function syncChecked(ctx: AppContext, check: SyncCheck): Promise<Sy
   return { workspace, hashes, report, files, stats };
 }
 
-/** Whether the mirror still holds as many file-backed rows as the last sync wrote. */
-export async function mirrorHolds(mirror: MirrorStore, counts: { blocks: number; payloads: number; workflows: number }): Promise<boolean> {
+/**
+ * Whether the mirror still holds as many file-backed rows as the last sync wrote, and,
+ * in a shared store, rows made from exactly these files (not another checkout's commit).
+ */
+export async function mirrorHolds(mirror: MirrorStore, counts: { blocks: number; payloads: number; workflows: number }, hashes: ReadonlyMap<string, string>): Promise<boolean> {
+  if (mirror.holdsFiles && !(await mirror.holdsFiles(mirrorFingerprint(hashes)))) return false;
   const rows = await mirror.fileRowCounts();
   return rows.blocks === counts.blocks && rows.payloads === counts.payloads && rows.workflows === counts.workflows;
 }
@@ -106,7 +111,7 @@ export async function syncFiles(ctx: AppContext): Promise<SyncReport> {
 async function syncOrSkip(ctx: AppContext): Promise<SyncReport> {
   const check = checkSinceLastSync(ctx);
   const counts = check.hashes ? check.cache!.lastCounts() : undefined;
-  if (counts && (await mirrorHolds((await ctx.stores.forReading()).mirror, counts))) {
+  if (counts && (await mirrorHolds((await ctx.stores.forReading()).mirror, counts, check.hashes!))) {
     // Same bytes under new mtimes (a touch, a checkout): record the stats so the next sync skips them.
     const restat = check.read.files.filter((f) => f.bytes !== undefined);
     if (restat.length > 0) (await ctx.stores.forWriting()).cache.refreshStats(restat);

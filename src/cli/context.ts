@@ -8,8 +8,10 @@ import { createWorkspaceReader } from '../adapters/fs/workspace-reader.js';
 import { readGitState } from '../adapters/git/git-state.js';
 import { createProcessLiveness } from '../adapters/process/liveness.js';
 import { systemClock, type AppContext, type ClientFactory } from '../app/context.js';
-import type { GitState } from '../core/ports.js';
-import { findWorkspaceRoot, resolveDbPath } from '../app/workspace-root.js';
+import type { GitState, StoreProvider } from '../core/ports.js';
+import { displayLocation, isPostgresUrl } from '../core/store-location.js';
+import { combineStores } from '../app/shared-stores.js';
+import { findWorkspaceRoot, localCachePath, resolveDbPath } from '../app/workspace-root.js';
 import { QUIRE_VERSION } from './version.js';
 
 export interface GlobalOptions {
@@ -41,7 +43,7 @@ export interface AppContextOptions {
 }
 
 export function createAppContext(options: AppContextOptions): AppContext {
-  const stores = createSqliteStoreProvider(options.dbPath);
+  const stores = storeProvider(options.root, options.dbPath);
   const clients = options.clients ?? lazyClientFactory();
   let git: Promise<GitState> | undefined;
   return {
@@ -64,6 +66,33 @@ export function createAppContext(options: AppContextOptions): AppContext {
       await stores.close();
     },
   };
+}
+
+/**
+ * SQLite at a path; at a postgres:// URL the shared store, with this checkout's parse cache
+ * in a local SQLite file. The pg driver is loaded only when a URL is given.
+ */
+function storeProvider(root: string, location: string): StoreProvider {
+  if (!isPostgresUrl(location)) return createSqliteStoreProvider(location);
+  let shared: Promise<StoreProvider> | undefined;
+  const load = () => (shared ??= import('../adapters/pg/stores.js').then((m) => m.createPgStoreProvider(location)));
+  const lazy: StoreProvider = {
+    location: displayLocation(location),
+    readCache: () => undefined,
+    forWriting: async () => (await load()).forWriting(),
+    forReading: async () => (await load()).forReading(),
+    describe: async () => (await load()).describe(),
+    close: async () => {
+      if (shared) await (await shared).close();
+    },
+  };
+  return combineStores(lazy, createSqliteStoreProvider(localCachePath(root)));
+}
+
+/** The local files of the store (the database and its journals), which watch must not take for saves. */
+export function localStoreFiles(root: string, location: string): string[] {
+  const file = isPostgresUrl(location) ? localCachePath(root) : location;
+  return ['', '-wal', '-shm', '-journal'].map((suffix) => file + suffix);
 }
 
 /** The real client factory, loaded on the first request: commands that call no server never load the adapters. */

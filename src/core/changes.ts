@@ -3,7 +3,7 @@
  * the files that are gone, and the tags and keys whose set of blocks may differ. The
  * mirror rewrites only what these reach.
  */
-import type { Block } from './types.js';
+import type { Block, Workspace } from './types.js';
 import type { CachedFile, FileState } from './workspace.js';
 
 export interface WorkspaceChanges {
@@ -52,6 +52,22 @@ export function everythingChanged(files: ReadonlyMap<string, FileState>): Worksp
     changes.keys.add(state.parsed.block.key);
     for (const tag of state.parsed.block.tags) changes.tags.add(tag);
   }
+  return changes;
+}
+
+/**
+ * Every file of a workspace model counted as changed: a shared mirror that another checkout
+ * wrote since this process last did compares every row (it has the model, not the files).
+ */
+export function everythingIn(workspace: Workspace): WorkspaceChanges {
+  const changes: WorkspaceChanges = { paths: new Set(), removedPaths: [], tags: new Set(), keys: new Set() };
+  for (const block of workspace.blocks.values()) {
+    changes.paths.add(block.sourcePath);
+    changes.keys.add(block.key);
+    for (const tag of block.tags) changes.tags.add(tag);
+  }
+  for (const payload of workspace.payloads.values()) changes.paths.add(payload.sourcePath);
+  for (const workflow of workspace.workflows.values()) changes.paths.add(workflow.sourcePath);
   return changes;
 }
 

@@ -4,6 +4,7 @@
 import type { Problem } from './errors.js';
 import { parseCheckedYaml } from './yaml-document.js';
 import type { EndpointConfig, WorkspaceConfig } from './types.js';
+import { PASSWORD_IN_CONFIG, passwordInUrl } from './store-location.js';
 
 export const CONFIG_FILE = 'quire.yaml';
 
@@ -19,12 +20,17 @@ export function parseConfig(path: string, text: string, contentHash: string): Co
   if (text.trim() === '') return { ok: true, config: { ...DEFAULT_CONFIG, sourcePath: path, contentHash } };
   const parsed = parseCheckedYaml(path, text, 'config');
   if (!parsed.ok) return parsed;
-  const value = parsed.source.value as { llm?: Partial<WorkspaceConfig['llm']>; endpoints?: Record<string, EndpointConfig> };
+  const value = parsed.source.value as { llm?: Partial<WorkspaceConfig['llm']>; endpoints?: Record<string, EndpointConfig>; store?: string };
+  if (value.store !== undefined && passwordInUrl(value.store)) {
+    const at = parsed.source.locate(['store']);
+    return { ok: false, problems: [{ file: path, line: at.line, col: at.col, code: 'SCHEMA', message: PASSWORD_IN_CONFIG }] };
+  }
   return {
     ok: true,
     config: {
       llm: { ...DEFAULT_CONFIG.llm, ...value.llm },
       endpoints: value.endpoints ?? {},
+      ...(value.store !== undefined ? { store: value.store } : {}),
       sourcePath: path,
       contentHash,
     },

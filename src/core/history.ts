@@ -29,7 +29,10 @@ export interface RunMetadata {
   batch_line?: number;
   /** Steps whose checks passed and failed. */
   checks?: { passed: number; failed: number };
-  /** The process running it, while it runs (liveness of `running` rows): its pid and start. */
+  /** Who ran it, and on which machine (a shared store holds every member's runs). */
+  user?: string;
+  host?: string;
+  /** The process running it, while it runs (liveness of `running` rows): its pid and start (and `host`). */
   pid?: number;
   process_start?: string;
   steps_completed?: number;

@@ -108,8 +108,18 @@ export interface ViewQueries {
 
 /** The seven tables of the original system, kept as the files say. */
 export interface MirrorStore {
-  /** Applies a validated workspace, touching only what `changes` reaches, in one transaction. */
-  apply(workspace: Workspace, changes: WorkspaceChanges): Promise<SyncReport>;
+  /**
+   * Applies a validated workspace, touching only what `changes` reaches, in one transaction.
+   * `fingerprint` (mirrorFingerprint of every file, when the caller has it) lets a shared
+   * store skip an apply another checkout already made of the same files.
+   */
+  apply(workspace: Workspace, changes: WorkspaceChanges, fingerprint?: string): Promise<SyncReport>;
+  /**
+   * Present on a store other checkouts write too (Postgres): whether its file-backed rows
+   * were last made from exactly these files (a mirrorFingerprint). Another checkout's sync
+   * of another commit makes this false, and the next apply compares every row.
+   */
+  holdsFiles?(fingerprint: string): Promise<boolean>;
   /** Ids runs and responses link to: the workflow's row and every file-backed payload's. */
   runLinks(workflow: string): Promise<{ workflowId: number | null; payloadIds: ReadonlyMap<string, number> }>;
   /**
@@ -256,11 +266,24 @@ export interface RunOwner {
   pid: number;
   /** Opaque; compared for equality. Absent on runs recorded by older quire versions. */
   start?: string;
+  /**
+   * The machine (its host name). A pid means nothing on another machine: a run recorded
+   * there counts as alive here (its own machine settles it). Absent on older runs.
+   */
+  host?: string;
+}
+
+/** Who runs this process, recorded on every run: the shared store shows whose run it is. */
+export interface RunAuthor {
+  user: string;
+  host: string;
 }
 
 export interface ProcessLiveness {
   /** This process. */
-  readonly self: RunOwner;
+  readonly self: RunOwner & { host: string };
+  /** Who runs it, and where. */
+  readonly author: RunAuthor;
   /** Whether the process that recorded a run still runs (this process included). */
   isAlive(owner: RunOwner): boolean;
 }

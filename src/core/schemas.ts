@@ -221,6 +221,10 @@ export const CONFIG_SCHEMA = {
       propertyNames: { pattern: PORT_PATTERN, description: 'a port number from 1 to 65535' },
       additionalProperties: endpoint,
     },
+    store: {
+      type: 'string', minLength: 1,
+      description: 'Where runs and the mirror are kept: a SQLite file (relative to the workspace) or postgres://user@host:port/database, never with a password (use PGPASSWORD or ~/.pgpass). QUIRE_DB and --db override it',
+    },
   },
   additionalProperties: false,
 };

@@ -142,6 +142,8 @@ export interface WorkspaceConfig {
     api_key_env?: string;
   };
   endpoints: Record<string, EndpointConfig>;
+  /** Where the stores are (a SQLite path or a postgres:// URL without password); QUIRE_DB and --db override it. */
+  store?: string;
   sourcePath?: string;
   contentHash?: string;
 }

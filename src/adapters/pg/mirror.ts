@@ -17,10 +17,11 @@
  */
 import type pg from 'pg';
 import type { MirrorStore } from '../../core/ports.js';
-import type { WorkspaceChanges } from '../../core/changes.js';
+import { everythingIn, type WorkspaceChanges } from '../../core/changes.js';
 import type { ExportBlockRow, ExportInput, ExportPayloadRow, ExportWorkflowRow } from '../../core/export.js';
 import { directBlockKeys } from '../../core/graph.js';
-import { emptyCounts, type KindCounts, type SyncReport } from '../../core/sync-report.js';
+import { emptyCounts, unchangedReport, type KindCounts, type SyncReport } from '../../core/sync-report.js';
+import { randomUUID } from 'node:crypto';
 import { exportBlockKeys, exportNames } from '../../core/export-names.js';
 import type { Block, BlockRef, Payload, Workflow, Workspace } from '../../core/types.js';
 import type { PgDb } from './open.js';
@@ -42,9 +43,44 @@ const NOW = "(now() AT TIME ZONE 'UTC')";
 const MAX_PARAMS = 30_000;
 const MAX_ROWS = 1_000;
 
+/**
+ * quire_state keys of the shared mirror: a token written by every apply (an apply whose
+ * process wrote the token still there may trust its own `changes`), and the fingerprint of
+ * the files the rows were made from (absent after an apply that did not know it).
+ */
+const TOKEN_KEY = 'mirror_token';
+const FILES_KEY = 'mirror_files';
+
 export function createPgMirrorStore(db: PgDb): MirrorStore {
+  // The token this process's last apply wrote: while it is still there, nobody else applied since.
+  let lastToken: string | undefined;
   return {
-    apply: (workspace, changes) => db.transaction((client) => mirrorWorkspace(client, workspace, changes)),
+    async apply(workspace, changes, fingerprint) {
+      const { report, token } = await db.transaction(async (client) => {
+        await lockMirror(client);
+        const state = await mirrorState(client);
+        const counts = { blocks: workspace.blocks.size, payloads: workspace.payloads.size, workflows: workspace.workflows.size };
+        // Another checkout already applied exactly these files (a teammate synced the same commit).
+        if (fingerprint !== undefined && state.files === fingerprint && (await fileRowsMatch(client, counts))) {
+          return { report: unchangedReport(counts), token: state.token };
+        }
+        // `changes` are relative to this checkout's last sync: valid only while the rows are what this process left.
+        const trusted = lastToken !== undefined && state.token === lastToken;
+        const report = await mirrorLocked(client, workspace, trusted ? changes : everythingIn(workspace));
+        const token = randomUUID();
+        await client.query(SET_STATE, [TOKEN_KEY, token]);
+        if (fingerprint !== undefined) await client.query(SET_STATE, [FILES_KEY, fingerprint]);
+        else await client.query('DELETE FROM quire_state WHERE key = $1', [FILES_KEY]);
+        return { report, token };
+      });
+      // Only once committed: a rolled-back apply leaves the old token, which this process must not trust.
+      lastToken = token;
+      return report;
+    },
+    async holdsFiles(fingerprint) {
+      const [row] = await db.query<{ value: string }>('SELECT value FROM quire_state WHERE key = $1', [FILES_KEY]);
+      return row?.value === fingerprint;
+    },
     async runLinks(workflow) {
       const [row] = await db.query<{ id: number }>('SELECT id FROM workflows WHERE name = $1 AND archived = 0 ORDER BY id LIMIT 1', [workflow]);
       const payloads = await db.query<{ name: string; id: number }>('SELECT name, id FROM payloads WHERE archived = 0 AND source_path IS NOT NULL ORDER BY id');
@@ -52,20 +88,45 @@ export function createPgMirrorStore(db: PgDb): MirrorStore {
     },
     exportSource: () => planPgExportSource(db),
     async fileRowCounts() {
-      const [row] = await db.query<{ blocks: number; payloads: number; workflows: number }>(`SELECT
-        (SELECT count(*) FROM blocks WHERE source_path IS NOT NULL) AS blocks,
-        (SELECT count(*) FROM payloads WHERE source_path IS NOT NULL AND archived = 0) AS payloads,
-        (SELECT count(*) FROM workflows WHERE source_path IS NOT NULL AND archived = 0) AS workflows`);
+      const [row] = await db.query<{ blocks: number; payloads: number; workflows: number }>(FILE_ROW_COUNTS);
       return { blocks: row!.blocks, payloads: row!.payloads, workflows: row!.workflows };
     },
   };
 }
 
-/** Applies the workspace in the caller's transaction, after taking the mirror lock. */
-export async function mirrorWorkspace(client: Client, workspace: Workspace, changes: Changes): Promise<SyncReport> {
+const SET_STATE = 'INSERT INTO quire_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value';
+
+/** Takes the mirror lock for the caller's transaction: applies run one after another. */
+async function lockMirror(client: Client): Promise<void> {
   // Bounded: a sync waits for another process's apply, not forever for a stuck one.
   await client.query(`SET LOCAL lock_timeout = ${LOCK_WAIT_MS}`);
   await client.query('SELECT pg_advisory_xact_lock($1)', [MIRROR_LOCK]);
+}
+
+async function mirrorState(client: Client): Promise<{ token?: string; files?: string }> {
+  const rows = await client.query<{ key: string; value: string }>('SELECT key, value FROM quire_state WHERE key = ANY($1::text[])', [[TOKEN_KEY, FILES_KEY]]);
+  const value = (key: string) => rows.rows.find((row) => row.key === key)?.value;
+  return { token: value(TOKEN_KEY), files: value(FILES_KEY) };
+}
+
+/** Whether the file-backed rows are as many as the workspace has (none deleted behind quire's back). */
+async function fileRowsMatch(client: Client, counts: { blocks: number; payloads: number; workflows: number }): Promise<boolean> {
+  const { rows: [row] } = await client.query<{ blocks: number; payloads: number; workflows: number }>(FILE_ROW_COUNTS);
+  return row!.blocks === counts.blocks && row!.payloads === counts.payloads && row!.workflows === counts.workflows;
+}
+
+const FILE_ROW_COUNTS = `SELECT
+  (SELECT count(*) FROM blocks WHERE source_path IS NOT NULL) AS blocks,
+  (SELECT count(*) FROM payloads WHERE source_path IS NOT NULL AND archived = 0) AS payloads,
+  (SELECT count(*) FROM workflows WHERE source_path IS NOT NULL AND archived = 0) AS workflows`;
+
+/** Applies the workspace in the caller's transaction, after taking the mirror lock. */
+export async function mirrorWorkspace(client: Client, workspace: Workspace, changes: Changes): Promise<SyncReport> {
+  await lockMirror(client);
+  return mirrorLocked(client, workspace, changes);
+}
+
+async function mirrorLocked(client: Client, workspace: Workspace, changes: Changes): Promise<SyncReport> {
   const report: SyncReport = { blocks: emptyCounts(), payloads: emptyCounts(), workflows: emptyCounts() };
   // No block file added or removed: only the edited blocks' rows are read (a save in watch).
   let blockIds = changes.keys.size === 0 && changes.removedPaths.length === 0

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { AppError } from '../../core/errors.js';
 import { migratePostgres } from './migrate.js';
+import { isPostgresUrl } from '../../core/store-location.js';
 
 const PG_INT8 = 20;
 const PG_TIMESTAMP = 1114;
@@ -41,9 +42,7 @@ export interface PgTarget {
   urlPassword: string | undefined;
 }
 
-export function isPostgresUrl(text: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(text);
-}
+export { isPostgresUrl } from '../../core/store-location.js';
 
 /** BIGINT as a number: ids and counts stay far below 2^53; beyond it a value is refused rather than rounded. */
 function parseInt8(text: string): number {

@@ -9,6 +9,7 @@
  * the process's own time origin, which only it knows: then another live pid counts as alive.
  */
 import { readFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import type { ProcessLiveness, RunOwner } from '../../core/ports.js';
 
 function linuxStart(pid: number | 'self', bootId: string | undefined): string | undefined {
@@ -34,10 +35,14 @@ function readBootId(): string | undefined {
 
 export function createProcessLiveness(): ProcessLiveness {
   const bootId = readBootId();
-  const self: RunOwner = { pid: process.pid, start: linuxStart('self', bootId) ?? `origin:${Math.round(performance.timeOrigin)}` };
+  const host = hostname();
+  const self: RunOwner & { host: string } = { pid: process.pid, start: linuxStart('self', bootId) ?? `origin:${Math.round(performance.timeOrigin)}`, host };
   return {
     self,
+    author: { user: userName(), host },
     isAlive(owner) {
+      // Another machine's process cannot be looked up from here: its own machine settles it.
+      if (owner.host !== undefined && owner.host !== host) return true;
       if (owner.pid === self.pid) return owner.start === undefined ? true : owner.start === self.start;
       try {
         process.kill(owner.pid, 0);
@@ -51,4 +56,13 @@ export function createProcessLiveness(): ProcessLiveness {
       return true; // a live pid whose start cannot be compared: assume it is the same process
     },
   };
+}
+
+/** The login name (USER when the passwd entry cannot be read, as in some containers). */
+function userName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env['USER'] ?? process.env['USERNAME'] ?? 'unknown';
+  }
 }

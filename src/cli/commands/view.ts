@@ -1,6 +1,7 @@
 import type { CAC } from 'cac';
 import { UsageError } from '../../core/errors.js';
 import type { GlobalOptions } from '../context.js';
+import { displayLocation } from '../../core/store-location.js';
 
 /** The viewer's default port: stable, so its address can be bookmarked beside `quire watch`. */
 const DEFAULT_PORT = 7357;
@@ -42,7 +43,7 @@ async function executeView(flags: ViewFlags): Promise<void> {
   }
 
   if (context.json) process.stdout.write(`${JSON.stringify({ url: viewer.url, host: viewer.host, port: viewer.port, token: viewer.token })}\n`);
-  else process.stdout.write(`quire view: ${viewer.url}\nread-only view of ${context.dbPath}; pages update as runs are recorded; Ctrl-C to stop\n`);
+  else process.stdout.write(`quire view: ${viewer.url}\nread-only view of ${displayLocation(context.dbPath)}; pages update as runs are recorded; Ctrl-C to stop\n`);
   if (viewer.exposed) {
     process.stderr.write(`warning: bound to ${viewer.host}, reachable from other machines; every request needs the token${viewer.generatedToken ? ' (generated: it is in the URL above)' : ''}. Traffic is plain HTTP.\n`);
   }

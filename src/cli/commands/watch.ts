@@ -17,7 +17,7 @@ export function registerWatch(cli: CAC): void {
 /** Builds the context and the watcher, starts the session, and stops it cleanly on Ctrl-C or SIGTERM (exit 130). */
 async function executeWatch(workflows: string[], flags: RunFlags & GlobalOptions): Promise<void> {
   const { parseInputPairs } = await import('../../core/inputs.js');
-  const { resolveContext, createAppContext } = await import('../context.js');
+  const { resolveContext, createAppContext, localStoreFiles } = await import('../context.js');
   const { startWatch } = await import('../../app/watch.js');
   const { watchWorkspace } = await import('../../adapters/fs/watcher.js');
   const { createWatchPrinter } = await import('../output/watch.js');
@@ -27,7 +27,7 @@ async function executeWatch(workflows: string[], flags: RunFlags & GlobalOptions
   const live = !context.json && flags.stream !== false && Boolean(process.stdout.isTTY);
 
   const app = createAppContext({ root: context.root, dbPath: context.dbPath });
-  const dbFiles = ['', '-wal', '-shm', '-journal'].map((suffix) => context.dbPath + suffix);
+  const dbFiles = localStoreFiles(context.root, context.dbPath);
   let session: Awaited<ReturnType<typeof startWatch>> | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () => {

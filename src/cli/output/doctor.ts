@@ -2,6 +2,7 @@
  * `quire doctor` output: a checklist (✓/✗ per check, details dimmed, a fix under each
  * failure), or with --json the one document README's `--json` table describes.
  */
+import { isPostgresUrl } from '../../core/store-location.js';
 import { relative, isAbsolute } from 'node:path';
 import type { DatabaseReport, DoctorFailure, DoctorReport, EndpointReport, MemberReport } from '../../app/doctor.js';
 import { formatProblem } from '../../core/errors.js';
@@ -166,6 +167,7 @@ function plural(count: number, noun: string): string {
 
 /** A path under the workspace as a relative one. */
 function displayPath(path: string, root: string): string {
+  if (isPostgresUrl(path)) return path;
   const rel = relative(root, path);
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
