@@ -4,6 +4,7 @@ import { registerDiff } from './diff.js';
 import { registerDoctor } from './doctor.js';
 import { registerExport } from './export.js';
 import { registerInit } from './init.js';
+import { registerMigrateStore } from './migrate-store.js';
 import { registerMockLlm } from './mock-llm.js';
 import { registerRender } from './render.js';
 import { registerRun } from './run.js';
@@ -18,4 +19,4 @@ import { registerWatch } from './watch.js';
 /** Each command module registers itself on the cac instance; the action lazy-imports its app code. */
 export type RegisterCommand = (cli: CAC) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerInit, registerValidate, registerSync, registerRender, registerRun, registerRuns, registerShow, registerBatches, registerResults, registerDiff, registerMockLlm, registerExport, registerDoctor, registerWatch, registerTest, registerView];
+export const COMMANDS: RegisterCommand[] = [registerInit, registerValidate, registerSync, registerRender, registerRun, registerRuns, registerShow, registerBatches, registerResults, registerDiff, registerMockLlm, registerExport, registerDoctor, registerWatch, registerTest, registerView, registerMigrateStore];
