@@ -23,7 +23,7 @@ import { AppError, type Problem } from '../core/errors.js';
 import type { RunMetadata } from '../core/history.js';
 import type { AppContext } from './context.js';
 import { defaultConcurrency } from './endpoints.js';
-import { isRunAlive, ownerMetadata } from './interrupted.js';
+import { isBatchAlive, ownerMetadata } from './interrupted.js';
 import type { WorkspaceModel } from './sync.js';
 import { prepareWorkflow, runWorkflow, type PreparedWorkflow, type RunOptions, type RunOutcome } from './run.js';
 
@@ -79,7 +79,7 @@ export function recordKey(inputs: Record<string, unknown> | undefined, files: Re
  * recordKey with the files part (the same for every record of a batch) serialized once:
  * `[inputs, files]` as JSON, built from the two parts, hashed.
  */
-function recordKeyer(files: Record<string, string> | undefined): (inputs: Record<string, unknown> | undefined) => string {
+export function recordKeyer(files: Record<string, string> | undefined): (inputs: Record<string, unknown> | undefined) => string {
   const filesJson = JSON.stringify(Object.entries(files ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return (inputs) => createHash('sha256').update(`[${JSON.stringify(inputs ?? {})},${filesJson}]`).digest('hex');
 }
@@ -88,7 +88,7 @@ function recordKeyer(files: Record<string, string> | undefined): (inputs: Record
  * Checks every record of the input against the workflow before anything runs (`--strict`).
  * @returns the problems found (empty: every record fits)
  */
-async function checkAllRecords(source: RecordSource, prepared: PreparedWorkflow, limit = 100): Promise<Problem[]> {
+export async function checkAllRecords(source: RecordSource, prepared: PreparedWorkflow, limit = 100): Promise<Problem[]> {
   const problems: Problem[] = [];
   for await (const item of source.records) {
     if (item.kind === 'problem') problems.push(item.problem);
@@ -110,7 +110,7 @@ export async function runBatch(ctx: AppContext, options: BatchOptions): Promise<
   }
   const stores = await ctx.stores.forWriting();
   const { batches } = stores;
-  for (const id of await batches.markInterrupted((settings) => isRunAlive(ctx.processes, settings as RunMetadata), ctx.clock.now())) await settleDeadBatch(ctx, id);
+  for (const id of await batches.markInterrupted((settings) => isBatchAlive(ctx.processes, settings), ctx.clock.now())) await settleDeadBatch(ctx, id);
 
   if (options.strict) {
     const checking = await options.openSource();

@@ -8,7 +8,7 @@ import type { ResponseRecord, RunMetadata, RunRecord } from '../core/history.js'
 import type { Stores } from '../core/ports.js';
 import type { AppContext } from './context.js';
 import { settleDeadBatch } from './batch.js';
-import { isRunAlive, settleInterruptedRuns } from './interrupted.js';
+import { isBatchAlive, settleInterruptedRuns } from './interrupted.js';
 
 /** One record of a batch as `quire results` exports it. */
 export interface BatchResultRow {
@@ -27,9 +27,9 @@ async function settleBatches(ctx: AppContext): Promise<void> {
   await settleInterruptedRuns(ctx);
   const { batches } = await ctx.stores.forReading();
   const running = await batches.listBatches({ limit: 1000 });
-  const dead = running.filter((b) => b.status === 'running' && !isRunAlive(ctx.processes, b.settings as RunMetadata));
+  const dead = running.filter((b) => b.status === 'running' && !isBatchAlive(ctx.processes, b.settings));
   if (dead.length === 0) return;
-  const marked = await (await ctx.stores.forWriting()).batches.markInterrupted((settings) => isRunAlive(ctx.processes, settings as RunMetadata), ctx.clock.now());
+  const marked = await (await ctx.stores.forWriting()).batches.markInterrupted((settings) => isBatchAlive(ctx.processes, settings), ctx.clock.now());
   for (const id of marked) await settleDeadBatch(ctx, id);
 }
 

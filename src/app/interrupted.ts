@@ -3,6 +3,7 @@
  * lives. Every command that opens the database settles them, so no command shows a dead
  * process's run as running; reading commands write only when there is one to settle.
  */
+import type { BatchSettings } from '../core/batch.js';
 import type { RunMetadata } from '../core/history.js';
 import type { ProcessLiveness } from '../core/ports.js';
 import type { AppContext } from './context.js';
@@ -20,6 +21,14 @@ export function isRunAlive(processes: ProcessLiveness, metadata: RunMetadata): b
     ...(typeof metadata.process_start === 'string' ? { start: metadata.process_start } : {}),
     ...(typeof metadata.host === 'string' ? { host: metadata.host } : {}),
   });
+}
+
+/**
+ * Whether a `running` batch still has a process behind it. A batch run by workers has
+ * none of its own (it lives in the queue until its records are done): always alive.
+ */
+export function isBatchAlive(processes: ProcessLiveness, settings: BatchSettings): boolean {
+  return settings.workers === true || isRunAlive(processes, settings as RunMetadata);
 }
 
 /** Marks the runs of dead processes `failed` (interrupted); opens the stores for writing only when there is one. */

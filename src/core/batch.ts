@@ -161,3 +161,26 @@ export interface BatchRecordResult {
   key: string | null;
   error: string | null;
 }
+
+/** A record of a batch run by workers (`--workers`), as queued: its inputs already checked. */
+export interface QueuedRecord {
+  record: number;
+  line: number;
+  inputs: Record<string, unknown>;
+}
+
+/** A queued record leased to one worker until its lease ends. */
+export interface LeasedRecord extends QueuedRecord {
+  batchId: number;
+  /** How many times it has been leased, this time included (above 1: an earlier worker's lease ran out). */
+  attempts: number;
+}
+
+/** Where a batch run by workers stands in its queue. */
+export interface QueueProgress {
+  queued: number;
+  leased: number;
+  done: number;
+  /** Workers holding leases now. */
+  workers: number;
+}

@@ -8,7 +8,7 @@
  * as well as the local SQLite file does. The parse cache is this checkout's own local
  * state and stays synchronous.
  */
-import type { BatchCounts, BatchRecord, BatchRecordResult, BatchSettings, BatchStatus, RecordFormat } from './batch.js';
+import type { BatchCounts, BatchRecord, BatchRecordResult, BatchSettings, BatchStatus, LeasedRecord, QueuedRecord, QueueProgress, RecordFormat } from './batch.js';
 import type { WorkspaceChanges } from './changes.js';
 import type { ExportInput } from './export.js';
 import type { FinishedStatus, NewResponse, ResponseRecord, RunMetadata, RunRecord, RunSummary } from './history.js';
@@ -82,6 +82,42 @@ export interface BatchStore {
   unsavedRuns(batchId: number): Promise<RunRecord[]>;
   /** The batch's records in order, from `afterRecord` on, at most `limit` (for exports, page by page). */
   results(batchId: number, page: { afterRecord: number; limit: number }): Promise<BatchRecordResult[]>;
+}
+
+/**
+ * The queue of batches run by `quire worker`s on any number of machines (a shared store
+ * only). A record is leased to one worker at a time; a lease that is not renewed runs out
+ * and the record returns to the queue; a result counts only from the worker holding the
+ * lease, so no record completes twice.
+ */
+export interface WorkQueue {
+  /**
+   * Registers a batch of workers in one transaction: the `batches` row, every valid record
+   * queued and every invalid one saved as `invalid`, with the counts. Nothing is queued
+   * when `items` throws.
+   */
+  registerBatch(batch: Parameters<BatchStore['createBatch']>[0], items: AsyncIterable<{ queued: QueuedRecord } | { invalid: BatchRecordResult }>): Promise<{ batchId: number; queued: number; invalid: number }>;
+  /**
+   * Leases up to `limit` records to `worker` for `leaseMs`: queued ones, and leased ones
+   * whose lease ran out (their earlier runs still `running` are settled as interrupted),
+   * oldest batch first, skipping the batches in `skip` and records other workers are
+   * claiming at the same moment.
+   */
+  claim(worker: string, limit: number, leaseMs: number, skip?: readonly number[]): Promise<LeasedRecord[]>;
+  /** Extends every lease `worker` holds by `leaseMs` from now; returns how many it holds. */
+  renew(worker: string, leaseMs: number): Promise<number>;
+  /**
+   * Saves results of records leased to `worker`, with the batch's counts, in one
+   * transaction; a result whose lease the worker no longer holds is dropped. A batch with
+   * nothing left to do is finished. Returns the records saved.
+   */
+  complete(worker: string, batchId: number, results: readonly BatchRecordResult[], at: Date): Promise<number[]>;
+  /** Returns records leased to `worker` to the queue (all of them, or those listed), for others to run. */
+  release(worker: string, records?: readonly { batchId: number; record: number }[]): Promise<void>;
+  /** Where a batch stands. */
+  progress(batchId: number): Promise<QueueProgress>;
+  /** Whether any batch has records queued or leased. */
+  hasWork(): Promise<boolean>;
 }
 
 /**
@@ -175,6 +211,8 @@ export interface ParseCache {
 export interface Stores {
   history: HistoryStore;
   batches: BatchStore;
+  /** Batches run by workers: a shared store only. */
+  queue?: WorkQueue;
   mirror: MirrorStore;
   view: ViewQueries;
   cache: ParseCache;

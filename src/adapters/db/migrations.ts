@@ -219,4 +219,27 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    name: 'm008_batch_queue',
+    up(db) {
+      // The records of a batch run by `quire worker`s (`--workers`): each queued with its
+      // checked inputs, leased to one worker at a time until its lease ends, then done.
+      // Only a shared store (Postgres) serves workers; the table is here so both schemas
+      // stay the same, migration for migration.
+      db.exec(`
+        CREATE TABLE batch_queue (
+          batch_id INTEGER NOT NULL REFERENCES batches(id),
+          record INTEGER NOT NULL,
+          line INTEGER NOT NULL,
+          inputs TEXT NOT NULL,
+          status TEXT NOT NULL DEFAULT 'queued',
+          worker TEXT,
+          lease_until TEXT,
+          attempts INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (batch_id, record)
+        ) WITHOUT ROWID;
+        CREATE INDEX batch_queue_open ON batch_queue (status, batch_id, record);
+      `);
+    },
+  },
 ];

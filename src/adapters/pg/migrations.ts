@@ -197,4 +197,26 @@ export const PG_MIGRATIONS: PgMigration[] = [
       CREATE INDEX batch_records_by_status ON batch_records (batch_id, status, record);
     `,
   },
+  {
+    name: 'm008_batch_queue',
+    // The records of a batch run by \`quire worker\`s: claimed with FOR UPDATE SKIP LOCKED,
+    // leased until lease_until (renewed while the worker lives), then done. The partial
+    // index holds only what is still to do, so a claim reads a few index entries however
+    // many records are done.
+    sql: `
+      CREATE TABLE batch_queue (
+        batch_id BIGINT NOT NULL REFERENCES batches(id),
+        record INTEGER NOT NULL,
+        line INTEGER NOT NULL,
+        inputs TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'queued',
+        worker TEXT,
+        lease_until TIMESTAMP(3),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (batch_id, record)
+      );
+      CREATE INDEX batch_queue_open ON batch_queue (batch_id, record) WHERE status <> 'done';
+      CREATE INDEX batch_queue_leases ON batch_queue (worker) WHERE status = 'leased';
+    `,
+  },
 ];

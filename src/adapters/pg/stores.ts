@@ -1,6 +1,6 @@
 /**
  * The stores of one PostgreSQL database (StoreProvider), behind one lazily opened pool:
- * history, batches, the mirror and the viewer's queries. The parse cache is this
+ * history, batches, the mirror, the viewer's queries and the workers' queue. The parse cache is this
  * checkout's own and lives in a local file (app/shared-stores.ts puts the two together),
  * so readCache() has none here.
  *
@@ -16,6 +16,7 @@ import { PG_MIGRATIONS } from './migrations.js';
 import { createPgMirrorStore } from './mirror.js';
 import { connectPostgres, databaseError, postgresTarget, type PgDb } from './open.js';
 import { createPgViewQueries } from './view.js';
+import { createPgWorkQueue } from './queue.js';
 
 /** A store without a parse cache of its own: a caller that asks for one is wired wrong. */
 const NO_CACHE = new Proxy({}, {
@@ -42,6 +43,7 @@ export function createPgStoreProvider(url: string): StoreProvider {
     batches: createPgBatchStore(pg),
     mirror: createPgMirrorStore(pg),
     view: createPgViewQueries(pg),
+    queue: createPgWorkQueue(pg),
     cache: NO_CACHE,
   });
   const migrate = async (pg: PgDb) => {

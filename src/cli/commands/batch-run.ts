@@ -16,6 +16,7 @@ export interface BatchFlags extends GlobalOptions {
   format?: string;
   cache?: boolean;
   endpoint?: string | string[];
+  workers?: boolean;
 }
 
 const positive = (flag: string, value: string | number | undefined): number | undefined => {
@@ -42,6 +43,11 @@ export async function executeBatch(workflow: string, flags: BatchFlags, endpoint
   if (flags.batch === '-' && flags.strict) throw new UsageError('--strict reads the records twice: give a file, not stdin');
   if (flags.batch === '-' && resume !== undefined) throw new UsageError('--resume needs the same input file: stdin cannot be resumed');
 
+  if (flags.workers) {
+    const alone = ([['--resume', resume], ['--concurrency', concurrency], ['--max-failures', maxFailures]] as const).filter(([, value]) => value !== undefined).map(([flag]) => flag);
+    if (alone.length > 0) throw new UsageError(`${alone.join(', ')} cannot go with --workers: each worker sets its own concurrency (quire worker --concurrency)`);
+    return queueForWorkers(workflow, flags, endpoints, format);
+  }
   const { resolveContext, withAppContext } = await import('../context.js');
   const { openRecordSource, hashRecordFile } = await import('../../adapters/records/index.js');
   const { runBatch } = await import('../../app/batch.js');
@@ -99,4 +105,38 @@ export async function executeBatch(workflow: string, flags: BatchFlags, endpoint
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }
+}
+
+/** `--workers`: the records checked and queued in the shared store for `quire worker`s; nothing runs here. */
+async function queueForWorkers(workflow: string, flags: BatchFlags, endpoints: string[], format: string | undefined): Promise<void> {
+  const { resolveContext, withAppContext } = await import('../context.js');
+  const { openRecordSource, hashRecordFile } = await import('../../adapters/records/index.js');
+  const { registerWorkerBatch } = await import('../../app/worker.js');
+  const { printJson } = await import('../report.js');
+  const context = resolveContext(flags);
+  const inputHash = flags.batch === '-' ? null : (await hashRecordFile(resolve(flags.batch))).hash;
+  let shownProblems = 0;
+  const registered = await withAppContext(context, (app) =>
+    registerWorkerBatch(app, {
+      workflow,
+      openSource: () => openRecordSource(flags.batch, { ...(format ? { format: format as 'jsonl' | 'csv' | 'yaml' } : {}) }),
+      inputPath: recordedPath(context.root, flags.batch),
+      inputHash,
+      endpointOverrides: endpoints,
+      ...(flags.strict ? { strict: true } : {}),
+      ...(flags.cache ? { cache: true } : {}),
+      onProblem: (problem) => {
+        if (context.quiet || ++shownProblems > 20) return;
+        process.stderr.write(`${problem.file}:${problem.line}:${problem.col}: ${problem.message}\n`);
+      },
+    }),
+  );
+  if (context.json) {
+    printJson({ ok: true, batch_id: registered.batchId, workflow: registered.workflow, queued: registered.queued, invalid: registered.invalid });
+  } else if (!context.quiet) {
+    const n = (count: number) => count.toLocaleString('en-US');
+    process.stdout.write(`batch #${registered.batchId}: ${n(registered.queued)} record${registered.queued === 1 ? '' : 's'} of ${registered.workflow} queued for workers${registered.invalid ? `, ${n(registered.invalid)} invalid` : ''}\n`);
+    if (registered.queued > 0) process.stdout.write(`run \`quire worker\` on each machine (with the same store); \`quire show --batch ${registered.batchId}\` shows progress\n`);
+  }
+  if (registered.invalid > 0) process.exitCode = 1;
 }

@@ -15,8 +15,9 @@ import { registerSync } from './sync.js';
 import { registerValidate } from './validate.js';
 import { registerView } from './view.js';
 import { registerWatch } from './watch.js';
+import { registerWorker } from './worker.js';
 
 /** Each command module registers itself on the cac instance; the action lazy-imports its app code. */
 export type RegisterCommand = (cli: CAC) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerInit, registerValidate, registerSync, registerRender, registerRun, registerRuns, registerShow, registerBatches, registerResults, registerDiff, registerMockLlm, registerExport, registerDoctor, registerWatch, registerTest, registerView, registerMigrateStore];
+export const COMMANDS: RegisterCommand[] = [registerInit, registerValidate, registerSync, registerRender, registerRun, registerRuns, registerShow, registerBatches, registerResults, registerDiff, registerMockLlm, registerExport, registerDoctor, registerWatch, registerTest, registerView, registerMigrateStore, registerWorker];

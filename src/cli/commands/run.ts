@@ -26,8 +26,10 @@ export function registerRun(cli: CAC): void {
     .option('--resume [batch]', 'With --batch: skip records an earlier run of this batch completed (default: the latest batch over this file)')
     .option('--strict', 'With --batch: check every record first; any bad record stops the batch before any request')
     .option('--max-failures <n>', 'With --batch: stop after this many failed records')
+    .option('--workers', 'With --batch: queue the records for `quire worker`s on any machine (a shared Postgres store); nothing runs here')
     .example('quire run research --input text="$(cat article.txt)" --input words=50')
     .example('quire run research --batch articles.csv --concurrency 8')
+    .example('QUIRE_DB=postgres://quire@db.lan/quire quire run research --batch articles.csv --workers')
     .action(executeRun);
 }
 
@@ -37,7 +39,7 @@ async function executeRun(workflow: string, flags: RunFlags): Promise<void> {
     const { executeBatch } = await import('./batch-run.js');
     return executeBatch(workflow, { ...flags, batch: String(flags.batch) }, toList(flags.endpoint));
   }
-  const batchOnly = (['resume', 'concurrency', 'strict', 'maxFailures', 'format'] as const).filter((flag) => flags[flag] !== undefined);
+  const batchOnly = (['resume', 'concurrency', 'strict', 'maxFailures', 'format', 'workers'] as const).filter((flag) => flags[flag] !== undefined);
   if (batchOnly.length > 0) {
     const { UsageError } = await import('../../core/errors.js');
     throw new UsageError(`${batchOnly.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} only go${batchOnly.length === 1 ? 'es' : ''} with --batch <file>`);
