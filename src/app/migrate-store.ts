@@ -14,7 +14,8 @@
  * - Tables in foreign-key order, a page at a time (flat memory); each id sequence then
  *   continues past every id copied and every id the source had handed out.
  * - Not copied: the parse cache, which belongs to each checkout (the target's is emptied;
- *   its next sync reads every file once).
+ *   its next sync reads every file once). Any other table the source holds rows in that
+ *   this copy does not know (the original system's own) is named in the result.
  */
 import { MigrationError, AppError, UsageError } from '../core/errors.js';
 import { COPY_TABLES, hasIdSequence, type StoreEndpoint } from '../core/store-copy.js';
@@ -38,6 +39,8 @@ export interface MigrateStoreResult {
   /** Rows per table, in the order copied. */
   tables: { table: string; rows: number }[];
   total: number;
+  /** Tables of the source this copy does not know that hold rows (left behind; the original system's own, or a newer quire's). */
+  notCopied: { table: string; rows: number }[];
 }
 
 export async function migrateStore(options: MigrateStoreOptions): Promise<MigrateStoreResult> {
@@ -74,8 +77,9 @@ export async function migrateStore(options: MigrateStoreOptions): Promise<Migrat
         }
         const lastIds = new Map<string, number>();
         for (const table of COPY_TABLES.filter(hasIdSequence)) lastIds.set(table.name, await source.lastId(table));
+        const notCopied = await source.otherTables();
         await session.commit(lastIds);
-        return { from: from.location, to: to.location, tables, total: tables.reduce((sum, t) => sum + t.rows, 0) };
+        return { from: from.location, to: to.location, tables, total: tables.reduce((sum, t) => sum + t.rows, 0), notCopied };
       } catch (error) {
         await session.rollback().catch(() => {});
         throw error;

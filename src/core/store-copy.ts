@@ -112,12 +112,27 @@ export const COPY_TABLES: readonly CopyTable[] = [
     rowKey: ['batch_id', 'record'],
   },
   {
+    // A batch run by workers: its records' checked inputs and leases (a lease copied over
+    // ends at its time like any other, and the record goes back to the queue).
+    name: 'batch_queue',
+    columns: [ref('batch_id', true), int('record', true), int('line', true), text('inputs', true), text('status', true), text('worker'), ts('lease_until'), int('attempts', true)],
+    orderBy: ['batch_id', 'record'],
+    rowKey: ['batch_id', 'record'],
+  },
+  {
     name: 'quire_step_cache',
     columns: [text('key', true), ref('response_id', true)],
     orderBy: ['key'],
     rowKey: ['key'],
   },
 ];
+
+/**
+ * Tables a copy leaves behind on purpose: the parse cache (each checkout's own; a target's
+ * is emptied) and the record of applied migrations (the target's own migrations write it).
+ * Any other table beyond COPY_TABLES that holds rows is named in the copy's result.
+ */
+export const NOT_COPIED_TABLES: readonly string[] = ['quire_files', 'quire_state', 'quire_migrations'];
 
 /** Tables with their own id sequence (the next id a store hands out is carried over). */
 export const hasIdSequence = (table: CopyTable): boolean => table.columns[0]?.type === 'id';
@@ -136,6 +151,8 @@ export interface StoreDump {
   readonly location: string;
   /** Migrations this quire knows that the store lacks (the copy needs none: the source is never migrated). */
   pendingMigrations(): Promise<string[]>;
+  /** Tables holding rows that are neither in COPY_TABLES nor in NOT_COPIED_TABLES (the store's own internals aside), with their row counts. */
+  otherTables(): Promise<{ table: string; rows: number }[]>;
   /** The table's rows in pages (flat memory: a page at a time), ordered by `table.orderBy`. */
   rows(table: CopyTable): AsyncIterable<CopyRow[]>;
   /**
@@ -165,7 +182,7 @@ export interface StoreLoadSession {
   occupied(tables: readonly CopyTable[]): Promise<string[]>;
   /** Writes rows as they are (ids kept); throws, naming the table, row and column, for a value this store cannot hold exactly. */
   insert(table: CopyTable, rows: readonly CopyRow[]): Promise<void>;
-  /** Sets each id sequence so new rows get ids above `lastIds` (and above every id copied), empties the parse cache, commits. */
+  /** Sets each id sequence so new rows get ids above `lastIds` (and above every id copied), empties the parse cache when rows were copied, commits. */
   commit(lastIds: ReadonlyMap<string, number>): Promise<void>;
   /** Rolls back: the target holds nothing of the copy. */
   rollback(): Promise<void>;

@@ -10,13 +10,15 @@
  * is one write transaction (BEGIN IMMEDIATE: other writers wait), rows written as they come
  * (every value as the source holds it: ids, links, text, timestamps), with foreign-key
  * enforcement off for it so a SQLite source's rows come across exactly, links to rows
- * the original system deleted included. A file this copy created and never committed to
- * is removed again.
+ * the original system deleted included. AUTOINCREMENT's counters continue past every id
+ * the source handed out; the target's parse cache is emptied (it described other rows). A
+ * new file is written in rollback-journal mode and switched to WAL after the copy; a file
+ * this copy created and never committed to is removed again.
  */
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AppError, UsageError } from '../../core/errors.js';
-import { type CopyRow, type CopyTable, type CopyValue, type StoreDump, type StoreEndpoint, type StoreLoad, type StoreLoadSession } from '../../core/store-copy.js';
+import { COPY_TABLES, NOT_COPIED_TABLES, type CopyRow, type CopyTable, type CopyValue, type StoreDump, type StoreEndpoint, type StoreLoad, type StoreLoadSession } from '../../core/store-copy.js';
 import { pendingMigrations } from './migrate.js';
 import { connectDatabase, enableWal, openDatabase, prepareDatabase, type Db } from './open.js';
 
@@ -31,6 +33,9 @@ const MAX_INSERT_ROWS = 500;
 const PARSE_CACHE_TABLES = ['quire_files', 'quire_state'];
 
 export function sqliteEndpoint(path: string): StoreEndpoint {
+  // Another kind of URL (a typo of postgres://) is named by its scheme only: it may hold a password.
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(path)?.[1];
+  if (scheme !== undefined) throw new UsageError(`${scheme}:// is not a store migrate-store knows`, { hint: 'give a SQLite file path or a postgres:// URL' });
   if (path === '' || path === ':memory:' || path.startsWith('file:')) {
     throw new UsageError(`migrate-store copies between database files and postgres:// URLs; ${JSON.stringify(path)} is neither`);
   }
@@ -102,6 +107,18 @@ export async function openSqliteDump(path: string): Promise<StoreDump> {
     async pendingMigrations() {
       try {
         return pendingMigrations(db).map((m) => m.name);
+      } catch (error) {
+        return fail(error);
+      }
+    },
+    async otherTables() {
+      try {
+        const known = new Set([...COPY_TABLES.map((t) => t.name), ...NOT_COPIED_TABLES]);
+        const names = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").all() as { name: string }[])
+          .map((t) => t.name).filter((name) => !known.has(name));
+        return names
+          .map((name) => ({ table: name, rows: Number((db.prepare(`SELECT count(*) AS n FROM "${name.replace(/"/g, '""')}"`).get() as { n: number }).n) }))
+          .filter((t) => t.rows > 0);
       } catch (error) {
         return fail(error);
       }
@@ -200,6 +217,7 @@ export async function openSqliteLoad(path: string): Promise<StoreLoad> {
         connection = db = openDatabase(path, { deferWal: true });
       }
       const statements = new Map<string, ReturnType<Db['prepare']>>();
+      let inserted = 0;
       const insertStatement = (table: CopyTable, rows: number) => {
         const key = `${table.name}:${rows}`;
         let statement = statements.get(key);
@@ -228,12 +246,17 @@ export async function openSqliteLoad(path: string): Promise<StoreLoad> {
         async insert(table, rows) {
           const perStatement = Math.max(1, Math.min(MAX_INSERT_ROWS, Math.floor(MAX_PARAMS / table.columns.length)));
           try {
-            for (let start = 0; start < rows.length; start += perStatement) {
-              const chunk = rows.slice(start, start + perStatement);
+            for (let start = 0; start < rows.length;) {
+              // Full statements, then the rest in powers of two: a handful of prepared statements per table, whatever the page sizes.
+              const left = rows.length - start;
+              const size = left >= perStatement ? perStatement : 2 ** Math.floor(Math.log2(left));
+              const chunk = rows.slice(start, start + size);
+              start += size;
               const values: unknown[] = [];
               for (const row of chunk) for (const value of row) values.push(toSqlite(value));
               const { changes } = insertStatement(table, chunk.length).run(values);
               if (changes !== chunk.length) throw new Error(`${table.name}: ${changes} of ${chunk.length} rows written`);
+              inserted += changes;
             }
           } catch (error) {
             fail(error);
@@ -250,7 +273,8 @@ export async function openSqliteLoad(path: string): Promise<StoreLoad> {
               if (!current) connection.prepare('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)').run(name, want);
               else if (current.seq < want) connection.prepare('UPDATE sqlite_sequence SET seq = ? WHERE name = ?').run(want, name);
             }
-            for (const table of PARSE_CACHE_TABLES) connection.exec(`DELETE FROM ${table}`);
+            // The target's parse cache described other rows (nothing copied, nothing changed: left alone).
+            if (inserted > 0) for (const table of PARSE_CACHE_TABLES) connection.exec(`DELETE FROM ${table}`);
             connection.exec('COMMIT');
             committed = true;
             connection.pragma('foreign_keys = ON');

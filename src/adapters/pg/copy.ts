@@ -19,7 +19,7 @@
  */
 import pg from 'pg';
 import { AppError } from '../../core/errors.js';
-import { COPY_TABLES, rowLabel, type CopyColumn, type CopyRow, type CopyTable, type CopyValue, type StoreDump, type StoreEndpoint, type StoreLoad, type StoreLoadSession } from '../../core/store-copy.js';
+import { COPY_TABLES, NOT_COPIED_TABLES, rowLabel, type CopyColumn, type CopyRow, type CopyTable, type CopyValue, type StoreDump, type StoreEndpoint, type StoreLoad, type StoreLoadSession } from '../../core/store-copy.js';
 import { migratePostgres, pendingMigrations } from './migrate.js';
 import { connectPostgres, databaseError, postgresTarget } from './open.js';
 
@@ -124,6 +124,22 @@ export async function openPgDump(url: string): Promise<StoreDump> {
     async pendingMigrations() {
       try {
         return (await pendingMigrations(client)).map((m) => m.name);
+      } catch (error) {
+        throw wrap(error);
+      }
+    },
+    async otherTables() {
+      try {
+        const known = [...COPY_TABLES.map((t) => t.name), ...NOT_COPIED_TABLES];
+        const names = (await client.query<{ name: string }>(
+          "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND NOT (table_name = ANY($1::text[])) ORDER BY table_name",
+          [known])).rows.map((r) => r.name);
+        const out: { table: string; rows: number }[] = [];
+        for (const name of names) {
+          const rows = Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(name)}`)).rows[0]?.n ?? 0);
+          if (rows > 0) out.push({ table: name, rows });
+        }
+        return out;
       } catch (error) {
         throw wrap(error);
       }
@@ -289,6 +305,7 @@ export async function openPgLoad(url: string): Promise<StoreLoad> {
       }
       const session = client;
       const names = (tables: readonly string[]) => tables.map(quoteIdent).join(', ');
+      let inserted = 0;
       try {
         await session.query('BEGIN');
         await session.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`);
@@ -337,6 +354,7 @@ export async function openPgLoad(url: string): Promise<StoreLoad> {
               throw wrap(error);
             }
             if (written !== chunk.length) throw new AppError('DATABASE', `cannot copy ${table.name} to ${db.location}: ${written} of ${chunk.length} rows written`);
+            inserted += chunk.length;
           }
         },
         async commit(lastIds) {
@@ -346,11 +364,13 @@ export async function openPgLoad(url: string): Promise<StoreLoad> {
               if (!sequence) continue;
               const max = (await session.query<{ id: number | null }>(`SELECT max(id) AS id FROM ${quoteIdent(name)}`)).rows[0]?.id ?? 0;
               const current = (await session.query<{ last_value: number; is_called: boolean }>(`SELECT last_value, is_called FROM ${sequence}`)).rows[0];
-              const want = Math.max(max, lastId, current?.is_called ? current.last_value : 0);
-              // The next id is want + 1; a table that never had a row keeps its sequence as it is.
-              if (want > 0) await session.query('SELECT setval($1::regclass, $2, true)', [sequence, want]);
+              const now = current?.is_called ? current.last_value : 0;
+              const want = Math.max(max, lastId, now);
+              // The next id is want + 1; a sequence already there is left alone (never moved back).
+              if (want > now) await session.query('SELECT setval($1::regclass, $2, true)', [sequence, want]);
             }
-            for (const table of PARSE_CACHE_TABLES) await session.query(`DELETE FROM ${quoteIdent(table)}`);
+            // The target's parse cache described other rows (nothing copied, nothing changed: left alone).
+            if (inserted > 0) for (const table of PARSE_CACHE_TABLES) await session.query(`DELETE FROM ${quoteIdent(table)}`);
             await session.query('COMMIT');
           } catch (error) {
             throw wrap(error);

@@ -39,9 +39,11 @@ export function registerMigrateStore(cli: CAC): void {
         },
       });
       if (json) {
-        printJson({ ok: true, from: result.from, to: result.to, tables: Object.fromEntries(result.tables.map((t) => [t.table, t.rows])), total: result.total });
+        printJson({ ok: true, from: result.from, to: result.to, tables: Object.fromEntries(result.tables.map((t) => [t.table, t.rows])), total: result.total,
+          notCopied: Object.fromEntries(result.notCopied.map((t) => [t.table, t.rows])) });
         return;
       }
+      for (const t of result.notCopied) process.stderr.write(`warning: not copied: table ${oneLine(t.table)} (${t.rows} rows), which is not quire's history\n`);
       if (quiet) return;
       process.stdout.write(`copied ${result.total} rows from ${oneLine(result.from)} to ${oneLine(result.to)}, ids and links as they were\n`);
       const width = Math.max(...result.tables.map((t) => t.table.length));
