@@ -27,7 +27,7 @@ export async function main(argv: string[]): Promise<void> {
   const cli = cac('quire');
   cli
     .option('-w, --workspace <dir>', 'Workspace folder (default: nearest folder upward with quire.yaml, blocks/ or workflows/)')
-    .option('--db <file>', 'Database file (default: <workspace>/data/quire.db, or QUIRE_DB)')
+    .option('--db <file|url>', 'Database file or postgres://user@host/db (default: QUIRE_DB, else quire.yaml store:, else <workspace>/data/quire.db)')
     .option('--json', 'Machine-readable output')
     .option('--no-color', 'No colours (also NO_COLOR)')
     .option('--quiet', 'Print only what was asked for');
