@@ -307,6 +307,7 @@ async function findResumable(ctx: AppContext, options: BatchOptions) {
   if (!batch) {
     throw new AppError('NOT_FOUND', options.resume === 'latest' ? `no batch of workflow "${options.workflow}" over ${options.inputPath} to resume` : `no batch #${options.resume}`, { hint: 'list them with `quire batches`' });
   }
+  if (batch.settings.workers === true) throw new AppError('INPUT', `batch #${batch.id} is run by workers: its records wait in the queue for \`quire worker\`, not for a resume`);
   if (batch.workflow !== options.workflow) throw new AppError('INPUT', `batch #${batch.id} ran workflow "${batch.workflow}", not "${options.workflow}"`);
   if (batch.inputHash !== options.inputHash || batch.inputHash === null) {
     throw new AppError('INPUT', batch.inputHash === null ? `batch #${batch.id} read stdin: it cannot be resumed` : `the input changed since batch #${batch.id} (${batch.inputPath}); record numbers would not match`, { hint: 'start a new batch without --resume' });

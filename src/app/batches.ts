@@ -2,7 +2,7 @@
  * Reading batches (`quire batches`, `quire show --batch`, `quire results`): the stores
  * opened for reading, after settling batches and runs whose process is gone.
  */
-import type { BatchRecord, BatchRecordResult } from '../core/batch.js';
+import type { BatchRecord, BatchRecordResult, QueueProgress } from '../core/batch.js';
 import { AppError } from '../core/errors.js';
 import type { ResponseRecord, RunMetadata, RunRecord } from '../core/history.js';
 import type { Stores } from '../core/ports.js';
@@ -45,6 +45,17 @@ export async function getBatch(ctx: AppContext, id: number): Promise<BatchRecord
   const batch = await batches.getBatch(id);
   if (!batch) throw new AppError('NOT_FOUND', `no batch #${id}`, { hint: 'see `quire batches` for the batch ids' });
   return batch;
+}
+
+/**
+ * A batch with, when workers run it, where its queue stands (records queued, leased, and
+ * the workers holding leases): `quire show --batch`.
+ */
+export async function batchOverview(ctx: AppContext, id: number): Promise<{ batch: BatchRecord; queue?: QueueProgress }> {
+  const batch = await getBatch(ctx, id);
+  const { queue } = await ctx.stores.forReading();
+  if (batch.settings.workers !== true || !queue) return { batch };
+  return { batch, queue: await queue.progress(id) };
 }
 
 /** How many records a page of results holds (runs and responses are read a page at a time). */

@@ -12,10 +12,11 @@ export function registerShow(cli: CAC): void {
       const batchId = Number(flags.batch);
       if (!Number.isInteger(batchId) || batchId < 1) throw new UsageError(`batch id must be a positive whole number, got "${String(flags.batch)}"`);
       const { resolveContext, withAppContext } = await import('../context.js');
-      const { getBatch } = await import('../../app/batches.js');
+      const { batchOverview } = await import('../../app/batches.js');
       const { printBatch } = await import('../output/batches.js');
       const context = resolveContext(flags);
-      printBatch(context, await withAppContext(context, (app) => getBatch(app, batchId)));
+      const { batch, queue } = await withAppContext(context, (app) => batchOverview(app, batchId));
+      printBatch(context, batch, queue);
       return;
     }
     if (id === undefined) throw new UsageError('give a run id (see `quire runs`), or --batch <id>');

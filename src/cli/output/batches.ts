@@ -2,7 +2,7 @@
  * `quire batches`, `quire show --batch` and `quire results`: batches as a table or JSON;
  * a batch's records as JSONL or CSV by app/results-writers.ts.
  */
-import type { BatchRecord } from '../../core/batch.js';
+import type { BatchRecord, QueueProgress } from '../../core/batch.js';
 import type { CommandContext } from '../context.js';
 import { bold, dim, oneLine, printJson } from '../report.js';
 
@@ -28,9 +28,9 @@ export function printBatches(context: CommandContext, batches: BatchRecord[]): v
   process.stdout.write(`${bold(line(header))}\n${rows.map(line).join('\n')}\n`);
 }
 
-export function printBatch(context: CommandContext, batch: BatchRecord): void {
+export function printBatch(context: CommandContext, batch: BatchRecord, queue?: QueueProgress): void {
   if (context.json) {
-    printJson({ ok: true, batch: batchJson(batch) });
+    printJson({ ok: true, batch: batchJson(batch), ...(queue ? { queue } : {}) });
     return;
   }
   const c = batch.counts;
@@ -38,8 +38,11 @@ export function printBatch(context: CommandContext, batch: BatchRecord): void {
   process.stdout.write(dim(`input ${oneLine(batch.inputPath)} (${batch.inputFormat}${batch.inputHash ? `, ${batch.inputHash.slice(0, 12)}` : ''})\n`));
   process.stdout.write(dim(`started ${batch.startedAt} UTC${batch.completedAt ? ` · finished ${batch.completedAt} UTC` : ''}\n`));
   process.stdout.write(`${batch.recordCount} records read: ${c.completed} completed, ${c.failed} failed, ${c.cancelled} cancelled, ${c.invalid} invalid${c.skipped ? ` (${c.skipped} skipped by the last resume)` : ''}\n`);
+  if (queue) process.stdout.write(`workers: ${queue.queued} queued, ${queue.leased} in flight on ${queue.workers} worker${queue.workers === 1 ? '' : 's'}, ${queue.done} done\n`);
   if (Object.keys(batch.settings).length) process.stdout.write(dim(`settings ${JSON.stringify(batch.settings)}\n`));
-  process.stdout.write(dim(`records: quire results ${batch.id} [--format csv]${batch.status !== 'completed' ? ` · resume: quire run ${batch.workflow} --batch ${batch.inputPath} --resume ${batch.id}` : ''}\n`));
+  // A batch of workers is never resumed: its unfinished records wait in the queue for any `quire worker`.
+  const next = batch.settings.workers === true ? (batch.status === 'running' ? ' · run `quire worker` to process the queue' : '') : batch.status !== 'completed' ? ` · resume: quire run ${batch.workflow} --batch ${batch.inputPath} --resume ${batch.id}` : '';
+  process.stdout.write(dim(`records: quire results ${batch.id} [--format csv]${next}\n`));
 }
 
 // The JSONL and CSV writers are shared with the viewer's export links (same bytes as `quire results`).
