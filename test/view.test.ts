@@ -5,6 +5,7 @@
  * the database left byte-identical, exports equal to `quire results`, live versions over
  * server-sent events, a database from the original system, and the command itself.
  */
+import { hostname, userInfo } from 'node:os';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
@@ -78,6 +79,7 @@ describe('pages', () => {
     expect(run.body).toContain(mock.url);
     expect(run.body).toContain('sampler.'); // sampler settings
     expect(run.body).toContain('blocks/ask.md'); // provenance: files used
+    expect(run.body).toContain(`<th>ran by</th><td>${userInfo().username} on ${hostname()}</td>`); // who ran it, and where
     expect(run.body).toContain('checks passed');
 
     const compare = await get(`${base}/compare?a=${runs[0]}&b=${runs[1]}`);

@@ -57,6 +57,7 @@ function provenance(m: RunView['run']['metadata']): Html {
   return html`<h2>Provenance</h2>
 <table class="kv provenance"><tbody>
 <tr><th>quire</th><td>${typeof m.quire_version === 'string' ? m.quire_version : '–'}</td></tr>
+${typeof m.user === 'string' || typeof m.host === 'string' ? html`<tr><th>ran by</th><td>${typeof m.user === 'string' ? m.user : '?'} on ${typeof m.host === 'string' ? m.host : '?'}</td></tr>` : ''}
 <tr><th>git commit</th><td>${typeof m.git_commit === 'string' ? html`<code>${m.git_commit}</code>` : '–'}</td></tr>
 <tr><th>uncommitted changes</th><td>${m.git_dirty === true ? 'yes (dirty)' : m.git_dirty === false ? 'no (clean)' : '–'}</td></tr>
 ${Array.isArray(m.changed_files) ? html`<tr><th>saved files that started it</th><td>${m.changed_files.map((f) => html`<code>${String(f)}</code> `)}</td></tr>` : ''}
