@@ -11,7 +11,7 @@
  *            (the .cpuprofile files go to <os tmpdir>/quire-bench-profiles/, for Chrome DevTools)
  * --keep     keep the generated workspace and databases (path printed)
  * --strict   exit 1 when any target is missed
- * --only     comma-separated benchmark names (default: all): sync, steps, startup, first-request, watch, batch, test, view
+ * --only     comma-separated benchmark names (default: all): sync, steps, startup, first-request, watch, batch, test, view, workers
  *            (watch: `quire watch` save -> first request, warm applySave, RSS over saves, no-op sync budget;
  *            --watch-saves N sets the saves before the last RSS reading, default 100; current build only),
  *            batch (`quire run --batch`: effective parallelism at --concurrency 8 against a fetch pool, per-record
@@ -22,7 +22,15 @@
  *            process wall of cases with 6 text checks each over the same cases without checks; interleaved runs, at
  *            least 9; every run checked ok with all cases passed; --test-cases N sets the cases, default 200; current build only),
  *            view (`quire view` on a database of 100,000 runs: server time of the runs list and batch results pages, first
- *            paint in headless chromium; skipped without /usr/bin/chromium; current build only)
+ *            paint in headless chromium; skipped without /usr/bin/chromium; current build only),
+ *            workers (a throwaway PostgreSQL cluster, stopped at the end: records/s of one `quire run --batch
+ *            --concurrency 8` on SQLite vs four `quire worker --concurrency 8 --until-empty` on one batch queued with
+ *            --workers in Postgres, latency=50, with the CPU time of every process and of the machine; rows written/s
+ *            by a zero-latency batch in each store, by registering 100,000 records --workers, and by migrate-store
+ *            both ways; `quire results` of 100,000 records from each store; peak RSS of every process; these
+ *            run --runs times, at most 3;
+ *            --workers-records N sets the throughput batch, default 10000, run once (--workers-throughput-runs N
+ *            repeats it); --workers-big N the registered, copied and exported size, default 100000; current build only)
  * --dist DIR measure another build (a dist/ folder; default the repo's), e.g. to try a change
  * --baseline <git-ref>
  *            also measure that commit of this repo, side by side with the build measured
@@ -54,6 +62,7 @@ import { benchWatch, describeWatch } from './watch.mjs';
 import { benchBatch, describeBatch } from './batch.mjs';
 import { benchTest, describeTest } from './test.mjs';
 import { benchView, describeView } from './view.mjs';
+import { benchWorkers, describeWorkers } from './workers.mjs';
 
 const BENCHMARKS = [
   { name: 'sync', run: benchSync, describe: describeSync },
@@ -64,6 +73,7 @@ const BENCHMARKS = [
   { name: 'batch', run: benchBatch, describe: describeBatch },
   { name: 'test', run: benchTest, describe: describeTest },
   { name: 'view', run: benchView, describe: describeView },
+  { name: 'workers', run: benchWorkers, describe: describeWorkers },
 ];
 
 const args = process.argv.slice(2);
@@ -73,7 +83,7 @@ const usage = (message) => {
   process.stderr.write(`${message}\n`);
   process.exit(2);
 };
-for (const flag of ['--runs', '--only', '--dist', '--baseline', '--dist-baseline', '--batch-records', '--batch-big', '--test-cases']) {
+for (const flag of ['--runs', '--only', '--dist', '--baseline', '--dist-baseline', '--batch-records', '--batch-big', '--test-cases', '--workers-records', '--workers-big', '--workers-throughput-runs']) {
   if (has(flag) && (value(flag) === undefined || value(flag).startsWith('--'))) usage(`${flag} needs a value`);
 }
 const json = has('--json');
