@@ -372,6 +372,9 @@ export async function openPgLoad(url: string): Promise<StoreLoad> {
             // The target's parse cache described other rows (nothing copied, nothing changed: left alone).
             if (inserted > 0) for (const table of PARSE_CACHE_TABLES) await session.query(`DELETE FROM ${quoteIdent(table)}`);
             await session.query('COMMIT');
+            // Statistics for the planner now, not at autovacuum's leisure: right after a bulk copy an
+            // export of 100,000 results took 12.5 s instead of 3.7 s (the plan walked a primary key).
+            if (inserted > 0) await session.query('ANALYZE');
           } catch (error) {
             throw wrap(error);
           }
