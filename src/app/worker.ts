@@ -129,9 +129,13 @@ export interface WorkerOutcome {
   released: number;
 }
 
-/** Results are saved when this many have gathered, or after FLUSH_MS. */
-const FLUSH_COUNT = 64;
-const FLUSH_MS = 100;
+/**
+ * Results are saved when this many have gathered, or after FLUSH_MS: each save is a
+ * transaction on the batch's row, which every worker updates. A crash loses only time: the
+ * unsaved records' leases run out and other workers run them again.
+ */
+const FLUSH_COUNT = 128;
+const FLUSH_MS = 250;
 
 interface JoinedBatch {
   prepared: PreparedWorkflow;
@@ -267,14 +271,33 @@ export async function runWorker(ctx: AppContext, options: WorkerOptions = {}): P
     signal?.addEventListener('abort', done, { once: true });
   });
 
+  // Claimed records waiting for a slot: claims are made for several records at once (each
+  // claim is a round trip and a plan), topping the buffer up while it still holds half.
+  const ready: { leased: LeasedRecord; batch: JoinedBatch }[] = [];
+  const startReady = () => {
+    while (ready.length > 0 && running.size < maxInFlight) {
+      const { leased, batch } = ready.shift()!;
+      const task: Promise<void> = runRecord(leased, batch)
+        .catch((error: unknown) => {
+          failure ??= error;
+        })
+        .finally(() => {
+          running.delete(task);
+          wake?.();
+        });
+      running.add(task);
+    }
+  };
+
   try {
     while (!signal?.aborted && !failure) {
-      const free = maxInFlight - running.size;
+      startReady();
+      const wanted = 2 * maxInFlight - running.size - ready.length;
       let claimed = 0;
-      if (free > 0) {
+      if (wanted > 0 && ready.length <= maxInFlight / 2) {
         let leases: LeasedRecord[];
         try {
-          leases = await queue.claim(worker, free, leaseMs, [...skip]);
+          leases = await queue.claim(worker, wanted, leaseMs, [...skip]);
         } catch (error) {
           emit({ type: 'error', message: `could not claim records: ${(error as Error).message}` });
           await nap(pollMs);
@@ -284,28 +307,20 @@ export async function runWorker(ctx: AppContext, options: WorkerOptions = {}): P
         const refused: LeasedRecord[] = [];
         for (const leased of leases) {
           const batch = await join(leased.batchId);
-          if (!batch) {
-            refused.push(leased);
-            continue;
-          }
-          const task: Promise<void> = runRecord(leased, batch)
-            .catch((error: unknown) => {
-              failure ??= error;
-            })
-            .finally(() => {
-              running.delete(task);
-              wake?.();
-            });
-          running.add(task);
+          if (batch) ready.push({ leased, batch });
+          else refused.push(leased);
         }
         if (refused.length > 0) {
           await queue.release(worker, refused.map((r) => ({ batchId: r.batchId, record: r.record })));
           released += refused.length;
         }
+        startReady();
       }
-      if (claimed === 0 && running.size === 0 && options.untilEmpty && !(await queue.hasWork())) break;
-      // Full: wait for a slot. Not full but nothing to claim: look again after a while (or when a slot frees).
-      if (running.size >= maxInFlight || claimed < free) await nap(running.size >= maxInFlight ? 60_000 : pollMs);
+      const idle = running.size === 0 && ready.length === 0;
+      if (idle && claimed === 0 && options.untilEmpty && !(await queue.hasWork())) break;
+      // Slots full, or the buffer still half full: wait for a slot. Nothing more to claim: look again after a while (or when a slot frees).
+      if (running.size >= maxInFlight || ready.length > maxInFlight / 2) await nap(60_000);
+      else if (claimed < wanted) await nap(pollMs);
     }
     await Promise.all(running);
   } finally {
@@ -314,7 +329,7 @@ export async function runWorker(ctx: AppContext, options: WorkerOptions = {}): P
     await flush();
     // Whatever this worker still holds goes back to the queue now, not when its lease runs out.
     await queue.release(worker).catch(() => {});
-    released += toRelease.length;
+    released += toRelease.length + ready.length;
   }
   if (failure) throw failure;
   emit({ type: 'worker-end', worker, completed, failed, released });

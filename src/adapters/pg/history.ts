@@ -12,6 +12,8 @@ import type { ResponseRecord, RunMetadata, RunRecord } from '../../core/history.
 import { parseMetadata, sqlTimestamp, toResponse, toRun, type ResponseRow, type RunRow } from '../../core/store-rows.js';
 import type { PgDb } from './open.js';
 
+// The statements every run repeats are named (prepared once per connection): see PgDb.query.
+
 /** A run's columns, from `runs r LEFT JOIN workflows w`. */
 export const RUN_COLUMNS = 'r.id, r.workflow_id, w.name AS workflow, r.status, r.started_at, r.completed_at, r.metadata';
 const RUNS = 'runs r LEFT JOIN workflows w ON w.id = r.workflow_id';
@@ -21,19 +23,19 @@ const RESPONSES = 'responses s LEFT JOIN payloads p ON p.id = s.payload_id';
 const INTERRUPTED = 'interrupted: the quire process running it stopped before it finished';
 
 export function createPgHistoryStore(db: PgDb): HistoryStore {
-  const one = async <T extends object>(sql: string, params: readonly unknown[]) => (await db.query<T>(sql, params))[0];
-  const idOf = async (sql: string, params: readonly unknown[]) => (await one<{ id: number }>(sql, params))!.id;
+  const one = async <T extends object>(sql: string, params: readonly unknown[], name?: string) => (await db.query<T>(sql, params, name))[0];
+  const idOf = async (sql: string, params: readonly unknown[], name?: string) => (await one<{ id: number }>(sql, params, name))!.id;
 
   return {
     async startRun({ workflowId, metadata, startedAt }) {
-      return idOf("INSERT INTO runs (workflow_id, status, started_at, metadata) VALUES ($1, 'running', $2, $3) RETURNING id", [workflowId, sqlTimestamp(startedAt), JSON.stringify(metadata)]);
+      return idOf("INSERT INTO runs (workflow_id, status, started_at, metadata) VALUES ($1, 'running', $2, $3) RETURNING id", [workflowId, sqlTimestamp(startedAt), JSON.stringify(metadata)], 'quire_start_run');
     },
     async addResponse({ runId, payloadId, content, prompt, metadata }, createdAt) {
       return idOf('INSERT INTO responses (run_id, payload_id, content, metadata, prompt, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
-        [runId, payloadId, content, JSON.stringify(metadata), prompt, sqlTimestamp(createdAt)]);
+        [runId, payloadId, content, JSON.stringify(metadata), prompt, sqlTimestamp(createdAt)], 'quire_add_response');
     },
     async finishRun(runId, status, metadata, completedAt) {
-      await db.query('UPDATE runs SET status = $1, completed_at = $2, metadata = $3 WHERE id = $4', [status, sqlTimestamp(completedAt), JSON.stringify(metadata), runId]);
+      await db.query('UPDATE runs SET status = $1, completed_at = $2, metadata = $3 WHERE id = $4', [status, sqlTimestamp(completedAt), JSON.stringify(metadata), runId], 'quire_finish_run');
     },
     async markInterrupted(isAlive, at) {
       const running = await db.query<{ id: number; metadata: string | null }>("SELECT id, metadata FROM runs WHERE status = 'running' ORDER BY id");
@@ -68,11 +70,11 @@ export function createPgHistoryStore(db: PgDb): HistoryStore {
       return rows.map((row) => ({ ...toRun(row), steps: row.steps }));
     },
     async cachedResponse(key) {
-      const row = await one<ResponseRow>(`SELECT ${RESPONSE_COLUMNS} FROM quire_step_cache c JOIN ${RESPONSES} ON s.id = c.response_id WHERE c.key = $1`, [key]);
+      const row = await one<ResponseRow>(`SELECT ${RESPONSE_COLUMNS} FROM quire_step_cache c JOIN ${RESPONSES} ON s.id = c.response_id WHERE c.key = $1`, [key], 'quire_cached_response');
       return row ? toResponse(row) : undefined;
     },
     async rememberResponse(key, responseId) {
-      await db.query('INSERT INTO quire_step_cache (key, response_id) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET response_id = EXCLUDED.response_id', [key, responseId]);
+      await db.query('INSERT INTO quire_step_cache (key, response_id) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET response_id = EXCLUDED.response_id', [key, responseId], 'quire_remember_response');
     },
     async runsWithResponses(runIds) {
       const found = new Map<number, { run: RunRecord; responses: ResponseRecord[] }>();

@@ -27,7 +27,11 @@ export interface PgDb {
   /** The URL without its password, for messages. */
   readonly location: string;
   readonly pool: pg.Pool;
-  query<T extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /**
+   * One statement on any pooled connection. A `name` makes it a prepared statement, parsed and
+   * planned once per connection: for the statements every run or record repeats.
+   */
+  query<T extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[], name?: string): Promise<T[]>;
   /** Runs `fn` in one transaction on one connection (committed, or rolled back when it throws). */
   transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
   /** Hides the password in a message (errors of the driver or the server). */
@@ -171,9 +175,9 @@ export async function connectPostgres(url: string): Promise<PgDb> {
     location: target.location,
     pool,
     redact,
-    async query<T extends object>(sql: string, params: readonly unknown[] = []) {
+    async query<T extends object>(sql: string, params: readonly unknown[] = [], name?: string) {
       try {
-        return (await pool.query(sql, params as unknown[])).rows as T[];
+        return (await (name ? pool.query({ name, text: sql, values: params as unknown[] }) : pool.query(sql, params as unknown[]))).rows as T[];
       } catch (error) {
         throw wrap(error);
       }

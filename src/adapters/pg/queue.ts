@@ -26,6 +26,25 @@ const GROUP = 2_000;
 
 const INTERRUPTED = 'interrupted: the worker running it stopped renewing its lease; the record went back to the queue';
 
+const CLAIM = `WITH picked AS (
+    SELECT q.batch_id, q.record FROM batch_queue q
+    WHERE q.status <> 'done' AND (q.status = 'queued' OR q.lease_until < ${NOW})
+      AND NOT (q.batch_id = ANY($3::bigint[]))
+      AND EXISTS (SELECT 1 FROM batches b WHERE b.id = q.batch_id AND b.status = 'running')
+    ORDER BY q.batch_id, q.record
+    LIMIT $2
+    FOR UPDATE OF q SKIP LOCKED
+  )
+  UPDATE batch_queue q SET status = 'leased', worker = $1, lease_until = ${LEASE_END.replace('$LEASE', '$4')}, attempts = q.attempts + 1
+  FROM picked WHERE q.batch_id = picked.batch_id AND q.record = picked.record
+  RETURNING q.batch_id, q.record, q.line, q.inputs, q.attempts`;
+
+/** The runs of records taken back (still `running`: their worker is gone) become failed, interrupted. */
+const SETTLE_RETAKEN = `UPDATE runs SET status = 'failed', completed_at = ${NOW},
+    metadata = ((coalesce(quire_json(metadata), '{}'::jsonb) - 'pid' - 'process_start') || jsonb_build_object('error', $3::text))::text
+  WHERE status = 'running' AND quire_json(metadata) -> 'batch_id' = to_jsonb($1::bigint)
+    AND quire_json(metadata) -> 'batch_record' IN (SELECT to_jsonb(x) FROM unnest($2::integer[]) AS x)`;
+
 const UPSERT_RESULTS = `INSERT INTO batch_records (batch_id, record, line, run_id, status, key, error)
   SELECT $1, * FROM unnest($2::integer[], $3::integer[], $4::bigint[], $5::text[], $6::text[], $7::text[])
   ON CONFLICT (batch_id, record) DO UPDATE SET line = EXCLUDED.line, run_id = EXCLUDED.run_id, status = EXCLUDED.status, key = EXCLUDED.key, error = EXCLUDED.error`;
@@ -73,37 +92,18 @@ export function createPgWorkQueue(db: PgDb): WorkQueue {
 
     async claim(worker, limit, leaseMs, skip = []) {
       if (limit < 1) return [];
-      return db.transaction(async (client) => {
-        const { rows } = await client.query<{ batch_id: number; record: number; line: number; inputs: string; attempts: number }>(
-          `WITH picked AS (
-             SELECT q.batch_id, q.record FROM batch_queue q
-             WHERE q.status <> 'done' AND (q.status = 'queued' OR q.lease_until < ${NOW})
-               AND NOT (q.batch_id = ANY($3::bigint[]))
-               AND EXISTS (SELECT 1 FROM batches b WHERE b.id = q.batch_id AND b.status = 'running')
-             ORDER BY q.batch_id, q.record
-             LIMIT $2
-             FOR UPDATE OF q SKIP LOCKED
-           )
-           UPDATE batch_queue q SET status = 'leased', worker = $1, lease_until = ${LEASE_END.replace('$LEASE', '$4')}, attempts = q.attempts + 1
-           FROM picked WHERE q.batch_id = picked.batch_id AND q.record = picked.record
-           RETURNING q.batch_id, q.record, q.line, q.inputs, q.attempts`,
-          [worker, limit, skip, leaseMs]);
-        const leased: LeasedRecord[] = rows
-          .map((row) => ({ batchId: row.batch_id, record: row.record, line: row.line, inputs: JSON.parse(row.inputs) as Record<string, unknown>, attempts: row.attempts }))
-          .sort((a, b) => a.batchId - b.batchId || a.record - b.record);
-        // Records taken back from a worker that stopped: its runs of them are over.
-        const retaken = leased.filter((r) => r.attempts > 1);
-        for (const batchId of new Set(retaken.map((r) => r.batchId))) {
-          const records = retaken.filter((r) => r.batchId === batchId).map((r) => r.record);
-          await client.query(
-            `UPDATE runs SET status = 'failed', completed_at = ${NOW},
-               metadata = ((coalesce(quire_json(metadata), '{}'::jsonb) - 'pid' - 'process_start') || jsonb_build_object('error', $3::text))::text
-             WHERE status = 'running' AND quire_json(metadata) -> 'batch_id' = to_jsonb($1::bigint)
-               AND quire_json(metadata) -> 'batch_record' IN (SELECT to_jsonb(x) FROM unnest($2::integer[]) AS x)`,
-            [batchId, records, INTERRUPTED]);
-        }
-        return leased;
-      });
+      // One statement (atomic on its own): no transaction round trips, planned once per connection.
+      const rows = await db.query<{ batch_id: number; record: number; line: number; inputs: string; attempts: number }>(CLAIM, [worker, limit, skip, leaseMs], 'quire_claim');
+      const leased: LeasedRecord[] = rows
+        .map((row) => ({ batchId: row.batch_id, record: row.record, line: row.line, inputs: JSON.parse(row.inputs) as Record<string, unknown>, attempts: row.attempts }))
+        .sort((a, b) => a.batchId - b.batchId || a.record - b.record);
+      // Records taken back from a worker that stopped: its runs of them are over.
+      const retaken = leased.filter((r) => r.attempts > 1);
+      for (const batchId of new Set(retaken.map((r) => r.batchId))) {
+        const records = retaken.filter((r) => r.batchId === batchId).map((r) => r.record);
+        await db.query(SETTLE_RETAKEN, [batchId, records, INTERRUPTED]);
+      }
+      return leased;
     },
 
     async renew(worker, leaseMs) {
@@ -114,17 +114,18 @@ export function createPgWorkQueue(db: PgDb): WorkQueue {
     async complete(worker, batchId, results, at) {
       if (results.length === 0) return [];
       return db.transaction(async (client) => {
-        const { rows } = await client.query<{ record: number }>(
-          "UPDATE batch_queue SET status = 'done', worker = NULL, lease_until = NULL WHERE batch_id = $1 AND record = ANY($2::integer[]) AND worker = $3 AND status = 'leased' RETURNING record",
-          [batchId, results.map((r) => r.record), worker]);
+        const { rows } = await client.query<{ record: number }>({
+          name: 'quire_complete',
+          text: "UPDATE batch_queue SET status = 'done', worker = NULL, lease_until = NULL WHERE batch_id = $1 AND record = ANY($2::integer[]) AND worker = $3 AND status = 'leased' RETURNING record",
+          values: [batchId, results.map((r) => r.record), worker],
+        });
         const held = new Set(rows.map((row) => row.record));
         const saved = results.filter((r) => held.has(r.record));
         if (saved.length > 0) {
-          await client.query(UPSERT_RESULTS, resultParams(batchId, saved));
+          await client.query({ name: 'quire_upsert_results', text: UPSERT_RESULTS, values: resultParams(batchId, saved) });
           const count = (status: BatchRecordResult['status']) => saved.filter((r) => r.status === status).length;
-          await client.query('UPDATE batches SET completed = completed + $2, failed = failed + $3, cancelled = cancelled + $4 WHERE id = $1',
-            [batchId, count('completed'), count('failed'), count('cancelled')]);
-          const { rows: [open] } = await client.query<{ open: boolean }>("SELECT EXISTS (SELECT 1 FROM batch_queue WHERE batch_id = $1 AND status <> 'done') AS open", [batchId]);
+          await client.query({ name: 'quire_add_counts', text: 'UPDATE batches SET completed = completed + $2, failed = failed + $3, cancelled = cancelled + $4 WHERE id = $1', values: [batchId, count('completed'), count('failed'), count('cancelled')] });
+          const { rows: [open] } = await client.query<{ open: boolean }>({ name: 'quire_batch_open', text: "SELECT EXISTS (SELECT 1 FROM batch_queue WHERE batch_id = $1 AND status <> 'done') AS open", values: [batchId] });
           if (!open!.open) await client.query("UPDATE batches SET status = 'completed', completed_at = $2 WHERE id = $1 AND status = 'running'", [batchId, sqlTimestamp(at)]);
         }
         return saved.map((r) => r.record);
