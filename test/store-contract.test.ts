@@ -217,6 +217,18 @@ describe.each(BACKENDS)('store contract: $name', (backend) => {
       expect(await stores.history.responses(runId + 100)).toEqual([]);
     });
 
+    it('remembers a response as a step cache key\'s answer in the same write; a later answer of the key replaces it', async () => {
+      const { stores } = await setup();
+      const runId = await stores.history.startRun({ workflowId: null, metadata: { trigger: 'cli' }, startedAt: at(0) });
+      expect(await stores.history.cachedResponse('k')).toBeUndefined();
+      const first = await stores.history.addResponse({ runId, payloadId: null, content: 'one', prompt: 'P', metadata: { step: 's' }, cacheKey: 'k' }, at(1));
+      expect(await stores.history.cachedResponse('k')).toMatchObject({ id: first, content: 'one' });
+      const plain = await stores.history.addResponse({ runId, payloadId: null, content: 'judge', prompt: 'J', metadata: {} }, at(2));
+      const second = await stores.history.addResponse({ runId, payloadId: null, content: 'two', prompt: 'P', metadata: { step: 's' }, cacheKey: 'k' }, at(3));
+      expect(await stores.history.cachedResponse('k')).toMatchObject({ id: second, content: 'two' });
+      expect((await stores.history.responses(runId)).map((r) => r.id)).toEqual([first, plain, second]);
+    });
+
     it('lists runs newest first, with step counts, by workflow and up to a limit', async () => {
       const { stores, load } = await setup();
       const { workspace, changes } = load();

@@ -206,13 +206,12 @@ export async function runWorkflow(ctx: AppContext, options: RunOptions): Promise
         metadata.checks = checked;
         checkResults.push(checked);
       }
-      const responseId = await history.addResponse(
-        { runId, payloadId: links.payloadIds.get(planned.payload.name) ?? null, content: result.text, prompt: sentPrompt, metadata },
+      // Answers are remembered whether or not this run reads the cache, so a later `--cache` run can reuse them.
+      await history.addResponse(
+        { runId, payloadId: links.payloadIds.get(planned.payload.name) ?? null, content: result.text, prompt: sentPrompt, metadata, ...(cacheKey && !hit ? { cacheKey } : {}) },
         ctx.clock.now(),
       );
       for (const response of judged) await history.addResponse({ runId, ...response, payloadId: links.payloadIds.get(String(response.metadata.payload)) ?? null }, ctx.clock.now());
-      // Answers are remembered whether or not this run reads the cache, so a later `--cache` run can reuse them.
-      if (cacheKey && !hit) await history.rememberResponse(cacheKey, responseId);
       outputs.push({ name: planned.step.name, output: result.text });
       stepOutputs[planned.step.name] = { output: result.text };
       emit({ type: 'step-end', index: planned.index, name: planned.step.name, content: result.text, result });

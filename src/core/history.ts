@@ -109,4 +109,6 @@ export interface NewResponse {
   content: string;
   prompt: string;
   metadata: ResponseMetadata;
+  /** The step cache key this response answers: remembered in the same write (one round trip to a network store). */
+  cacheKey?: string;
 }

@@ -31,8 +31,15 @@ export function createHistoryStore(db: Db, beforeWrite: () => void = () => {}): 
     async startRun({ workflowId, metadata, startedAt }) {
       return Number(writes().insertRun.run(workflowId, sqlTimestamp(startedAt), JSON.stringify(metadata)).lastInsertRowid);
     },
-    async addResponse({ runId, payloadId, content, prompt, metadata }, createdAt) {
-      return Number(writes().insertResponse.run(runId, payloadId, content, JSON.stringify(metadata), prompt, sqlTimestamp(createdAt)).lastInsertRowid);
+    async addResponse({ runId, payloadId, content, prompt, metadata, cacheKey }, createdAt) {
+      const statements = writes();
+      const insert = () => Number(statements.insertResponse.run(runId, payloadId, content, JSON.stringify(metadata), prompt, sqlTimestamp(createdAt)).lastInsertRowid);
+      if (cacheKey === undefined) return insert();
+      return db.transaction(() => {
+        const id = insert();
+        statements.remember.run(cacheKey, id);
+        return id;
+      })();
     },
     async finishRun(runId, status, metadata, completedAt) {
       writes().finish.run(status, sqlTimestamp(completedAt), JSON.stringify(metadata), runId);

@@ -20,6 +20,8 @@ const RUNS = 'runs r LEFT JOIN workflows w ON w.id = r.workflow_id';
 const RESPONSE_COLUMNS = 's.id, s.run_id, s.payload_id, p.name AS payload, s.content, s.prompt, s.metadata, s.created_at';
 const RESPONSES = 'responses s LEFT JOIN payloads p ON p.id = s.payload_id';
 
+const INSERT_RESPONSE = 'INSERT INTO responses (run_id, payload_id, content, metadata, prompt, created_at) VALUES ($1, $2, $3, $4, $5, $6)';
+
 const INTERRUPTED = 'interrupted: the quire process running it stopped before it finished';
 
 export function createPgHistoryStore(db: PgDb): HistoryStore {
@@ -30,9 +32,13 @@ export function createPgHistoryStore(db: PgDb): HistoryStore {
     async startRun({ workflowId, metadata, startedAt }) {
       return idOf("INSERT INTO runs (workflow_id, status, started_at, metadata) VALUES ($1, 'running', $2, $3) RETURNING id", [workflowId, sqlTimestamp(startedAt), JSON.stringify(metadata)], 'quire_start_run');
     },
-    async addResponse({ runId, payloadId, content, prompt, metadata }, createdAt) {
-      return idOf('INSERT INTO responses (run_id, payload_id, content, metadata, prompt, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
-        [runId, payloadId, content, JSON.stringify(metadata), prompt, sqlTimestamp(createdAt)], 'quire_add_response');
+    async addResponse({ runId, payloadId, content, prompt, metadata, cacheKey }, createdAt) {
+      const values = [runId, payloadId, content, JSON.stringify(metadata), prompt, sqlTimestamp(createdAt)];
+      if (cacheKey === undefined) return idOf(`${INSERT_RESPONSE} RETURNING id`, values, 'quire_add_response');
+      // One statement (atomic): the response and the step cache's pointer to it.
+      return idOf(`WITH r AS (${INSERT_RESPONSE} RETURNING id),
+          c AS (INSERT INTO quire_step_cache (key, response_id) SELECT $7, id FROM r ON CONFLICT (key) DO UPDATE SET response_id = EXCLUDED.response_id)
+        SELECT id FROM r`, [...values, cacheKey], 'quire_add_cached_response');
     },
     async finishRun(runId, status, metadata, completedAt) {
       await db.query('UPDATE runs SET status = $1, completed_at = $2, metadata = $3 WHERE id = $4', [status, sqlTimestamp(completedAt), JSON.stringify(metadata), runId], 'quire_finish_run');
