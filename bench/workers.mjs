@@ -1,7 +1,7 @@
 /**
  * The workers benchmark (`--only workers`): the shared PostgreSQL store and batches run by
  * `quire worker`s, against the single-process batch on SQLite. A throwaway PostgreSQL
- * cluster (bench/postgres.mjs: initdb + pg_ctl on 127.0.0.1, as the user `quiretest` when
+ * cluster (scripts/postgres-cluster.mjs: initdb + pg_ctl on 127.0.0.1, as the user `quiretest` when
  * root; PostgreSQL's default durability: fsync on, synchronous_commit on) is started for the
  * benchmark and always stopped at its end. The workspace is bench/batch.mjs's: workflow
  * bench-batch, one inline step, `response_length: 1`, temperature 0, so the mock LLM
@@ -71,7 +71,7 @@ import { createInterface } from 'node:readline';
 import { breathe, fmt, monoMs, round, rssMethod, runNode, stats } from './lib.mjs';
 import { createBenchContext } from './context.mjs';
 import { batchRecordInputs, intOption, row, spawnMeasured, startMockProcess, writeBatchRecords, writeBatchWorkspace } from './batch-lib.mjs';
-import { startPostgres } from './postgres.mjs';
+import { startPostgres } from '../scripts/postgres-cluster.mjs';
 
 export const WORKERS_TARGETS = {
   /** Records/s of four workers (concurrency 8 each, Postgres) over one process (concurrency 8, SQLite): at least. */

@@ -1,15 +1,14 @@
 /**
- * A throwaway PostgreSQL cluster for the benchmarks, started the way test/helpers/postgres.ts
- * starts the tests' one: `initdb` into a temp dir, the server started with `pg_ctl` on a
- * free port of 127.0.0.1 (its unix socket in the temp dir), trust authentication. As root
- * the cluster runs as the unprivileged system user `quiretest` (created when missing):
+ * A throwaway PostgreSQL cluster, for the tests (test/helpers/postgres.ts) and the
+ * benchmarks (bench/workers.mjs): `initdb` into a temp dir, the server started with `pg_ctl`
+ * on a free port of 127.0.0.1 (its unix socket in the temp dir), trust authentication. As
+ * root the cluster runs as the unprivileged system user `quiretest` (created when missing):
  * PostgreSQL refuses to run as root. Debian's binaries are found in
  * /usr/lib/postgresql/<newest>/bin when they are not on PATH.
  *
- * Unlike the tests' cluster, durability is left as a real server has it (fsync on,
- * full_page_writes on), except `synchronous_commit`, which the caller chooses (default
- * `on`, PostgreSQL's default). The benchmark compares stores, so the server is not made
- * faster than a real one would be.
+ * Durability is a real server's (fsync on, full_page_writes on) unless `fast` is set, as the
+ * tests do: fsync, full_page_writes and synchronous_commit off, initdb without syncing. The
+ * benchmark compares stores, so its server is not made faster than a real one would be.
  *
  * stop() always works (pg_ctl stop -m immediate, else SIGQUIT to the postmaster) and removes
  * the directory; a process that exits without calling it still stops the server (an `exit`
@@ -91,15 +90,13 @@ function postmasterPid(data) {
 
 /**
  * Starts a cluster. Resolves to { url, host, port, bin, version, dir, settings, pid() (the
- * postmaster's), createDatabase(name) (its URL), dropDatabase(name), query(url, sql, params?),
- * stop() }.
- * `synchronousCommit`: 'on' (default) or 'off'; `settings`: more server settings ({ name: value },
- * passed as -c name=value; e.g. to look inside with pg_stat_statements).
+ * postmaster's), createDatabase(name?) (its URL; a new name when none is given),
+ * dropDatabase(name), query(url, sql, params?), stop() }. See postgres-cluster.d.mts.
  */
-export async function startPostgres({ database = 'quire_bench', synchronousCommit = 'on', settings: extra = {}, log = () => {} } = {}) {
+export async function startPostgres({ database = 'quire_bench', fast = false, synchronousCommit = 'on', settings: extra = {}, log = () => {} } = {}) {
   const bin = findPostgresBin();
   if (!bin) throw new Error('PostgreSQL (initdb, pg_ctl, postgres) not found on PATH or in /usr/lib/postgresql/*/bin: install Debian\'s postgresql');
-  const dir = mkdtempSync(join(tmpdir(), 'quire-bench-pg-'));
+  const dir = mkdtempSync(join(tmpdir(), 'quire-pg-'));
   const data = join(dir, 'data');
   const logFile = join(dir, 'server.log');
   let owner;
@@ -139,9 +136,10 @@ export async function startPostgres({ database = 'quire_bench', synchronousCommi
     rmSync(dir, { recursive: true, force: true });
   };
 
-  const settings = { fsync: 'on', full_page_writes: 'on', synchronous_commit: synchronousCommit, max_connections: '100', ...extra };
+  const durable = fast ? { fsync: 'off', full_page_writes: 'off', synchronous_commit: 'off' } : { fsync: 'on', full_page_writes: 'on', synchronous_commit: synchronousCommit };
+  const settings = { ...durable, max_connections: '100', ...extra };
   try {
-    await asUser('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-instructions']);
+    await asUser('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-instructions', ...(fast ? ['--no-sync'] : [])]);
     let port = 0;
     // The free port may be taken between the probe and the server's bind: try a few.
     for (let attempt = 1; ; attempt++) {
@@ -168,7 +166,8 @@ export async function startPostgres({ database = 'quire_bench', synchronousCommi
       }
     };
     const admin = `postgres://postgres@${host}:${port}/postgres`;
-    const createDatabase = async (name) => {
+    let created = 0;
+    const createDatabase = async (name = `quire_db_${++created}`) => {
       if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
       await query(admin, `CREATE DATABASE ${name}`);
       return `postgres://postgres@${host}:${port}/${name}`;
