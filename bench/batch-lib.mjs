@@ -80,7 +80,7 @@ export function ratioRow(id, label, value, runs, target, digits = 2) {
  * temperature 0, llm_port 5001, prompt "Reply to: {{input.text}}"), the same as bench/batch.mjs
  * generates for its own runs.
  */
-export function writeBatchWorkspace(root, workflow) {
+export function writeBatchWorkspace(root, workflow, step = 'answer') {
   rmSync(root, { recursive: true, force: true });
   mkdirSync(join(root, 'workflows'), { recursive: true });
   writeFileSync(join(root, 'quire.yaml'), 'llm:\n  api: openai\n');
@@ -88,7 +88,7 @@ export function writeBatchWorkspace(root, workflow) {
     'inputs:',
     '  text: { type: string }',
     'payloads:',
-    '  - name: answer',
+    `  - name: ${step}`,
     '    model_format: chatml',
     '    response_length: 1',
     '    temperature: 0',

@@ -45,12 +45,12 @@
  * have no "before" (a build from before batches has none to measure).
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_DIR, breathe, fmt, monoMs, round, RSS_HOOK, rssMethod, runNode, stats } from './lib.mjs';
 import { createBenchContext } from './context.mjs';
-import { intOption, ratioRow, row, startMockProcess } from './batch-lib.mjs';
+import { intOption, ratioRow, row, startMockProcess, writeBatchRecords, writeBatchWorkspace } from './batch-lib.mjs';
 import { summarizeProfile } from './profile.mjs';
 
 const FETCH_POOL = join(BENCH_DIR, 'workers', 'fetch-pool.mjs');
@@ -82,47 +82,6 @@ const WARMUP_RECORDS = 50;
 const MEM_SAMPLE_MS = 100;
 /** The big run's duration above which the output suggests a smaller --batch-big. */
 const BIG_SLOW_MS = 180000;
-
-
-/** The workspace: quire.yaml (api openai, so --concurrency is the only limit) and the one-step workflow. */
-function generateBatchWorkspace(root) {
-  rmSync(root, { recursive: true, force: true });
-  mkdirSync(join(root, 'workflows'), { recursive: true });
-  writeFileSync(join(root, 'quire.yaml'), 'llm:\n  api: openai\n');
-  writeFileSync(join(root, 'workflows', `${BATCH_WORKFLOW}.workflow.yaml`), [
-    'inputs:',
-    '  text: { type: string }',
-    'payloads:',
-    '  - name: answer',
-    '    model_format: chatml',
-    '    response_length: 1',
-    '    temperature: 0',
-    '    llm_port: 5001',
-    '    blocks:',
-    '      - text: "Reply to: {{input.text}}"',
-    '',
-  ].join('\n'));
-}
-
-const WORDS = ['sea', 'harbour', 'lighthouse', 'gull', 'tide', 'anchor', 'sail', 'reef', 'storm', 'keel', 'buoy', 'pier'];
-
-/** `n` JSONL records {"text": ...}, each a little different; written in chunks. */
-function writeRecords(file, n) {
-  const fd = openSync(file, 'w');
-  try {
-    let chunk = '';
-    for (let i = 0; i < n; i++) {
-      chunk += `${JSON.stringify({ text: `Record ${i + 1}: the ${WORDS[i % WORDS.length]} and the ${WORDS[(i * 7 + 3) % WORDS.length]} at ${i % 24}h.` })}\n`;
-      if (chunk.length > 1 << 20) {
-        writeSync(fd, chunk);
-        chunk = '';
-      }
-    }
-    if (chunk) writeSync(fd, chunk);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 
 /** The child spawnWithEvents is waiting for, killed if this process exits first (a signal handled in run.mjs). */
@@ -211,12 +170,12 @@ export async function benchBatch({ runs = 5, keep = false, profile = false, log 
       : 'only the current build is measured: the baseline build has no `quire run --batch` (its rows show no "before")';
   const { cli, dist } = ctx.build();
   const root = join(dir, 'ws');
-  generateBatchWorkspace(root);
+  writeBatchWorkspace(root, BATCH_WORKFLOW);
   const files = { warm: join(dir, `records-${WARMUP_RECORDS}.jsonl`), main: join(dir, `records-${records}.jsonl`), small: join(dir, `records-${SMALL_RECORDS}.jsonl`), big: join(dir, `records-${big}.jsonl`) };
-  writeRecords(files.warm, WARMUP_RECORDS);
-  writeRecords(files.main, records);
-  writeRecords(files.small, SMALL_RECORDS);
-  writeRecords(files.big, big);
+  writeBatchRecords(files.warm, WARMUP_RECORDS);
+  writeBatchRecords(files.main, records);
+  writeBatchRecords(files.small, SMALL_RECORDS);
+  writeBatchRecords(files.big, big);
   const template = join(dir, 'template.db');
   runNode([cli, '-w', root, '--db', template, 'sync', '--json'], { measureRss: false });
   let dbCounter = 0;

@@ -53,12 +53,12 @@
  * Only the current build is measured: with a baseline (--baseline, --dist-baseline) its rows
  * have no "before".
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_DIR, breathe, fmt, round, rssMethod, runNode, stats } from './lib.mjs';
 import { createBenchContext } from './context.mjs';
-import { intOption, ratioRow, row, startMockProcess } from './batch-lib.mjs';
+import { intOption, ratioRow, row, startMockProcess, writeBatchWorkspace } from './batch-lib.mjs';
 import { summarizeProfile } from './profile.mjs';
 
 const FETCH_POOL = join(BENCH_DIR, 'workers', 'fetch-pool.mjs');
@@ -96,22 +96,7 @@ const caseText = (i) => `Case ${i}: the ${WORDS[i % WORDS.length]} and the ${WOR
  * to case (as hand-written cases do); every one passes on "echo:".
  */
 function generateTestWorkspace(root, cases, checks) {
-  rmSync(root, { recursive: true, force: true });
-  mkdirSync(join(root, 'workflows'), { recursive: true });
-  writeFileSync(join(root, 'quire.yaml'), 'llm:\n  api: openai\n');
-  writeFileSync(join(root, 'workflows', `${TEST_WORKFLOW}.workflow.yaml`), [
-    'inputs:',
-    '  text: { type: string }',
-    'payloads:',
-    `  - name: ${STEP}`,
-    '    model_format: chatml',
-    '    response_length: 1',
-    '    temperature: 0',
-    '    llm_port: 5001',
-    '    blocks:',
-    '      - text: "Reply to: {{input.text}}"',
-    '',
-  ].join('\n'));
+  writeBatchWorkspace(root, TEST_WORKFLOW, STEP);
   const lines = [`workflow: ${TEST_WORKFLOW}`, 'cases:'];
   for (let i = 1; i <= cases; i++) {
     const a = WORDS[i % WORDS.length];
