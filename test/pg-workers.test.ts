@@ -258,6 +258,9 @@ describe('batches run by workers', () => {
     expect(open).toEqual([{ status: 'queued', n: '4' }]);
     expect((await query<{ status: string }>(url, 'SELECT status FROM runs')).map((r) => r.status)).toEqual(['cancelled', 'cancelled']);
     expect((await query<{ completed: number; status: string }>(url, 'SELECT completed, status FROM batches WHERE id = $1', [batchId]))[0]).toEqual({ completed: 0, status: 'running' });
+    // Progress across workers: none holds a record now, all 4 wait in the queue.
+    expect(runCli(['batches'], { cwd: ws.root, env }).stdout).toMatch(new RegExp(`#${batchId}\\s+research\\s+running.*0 \\(0 in flight, 4 queued\\)`));
+    expect(JSON.parse(runCli(['batches', '--json'], { cwd: ws.root, env }).stdout).batches[0].queue).toEqual({ queued: 4, leased: 0, done: 0, workers: 0 });
   }, 60_000);
 });
 

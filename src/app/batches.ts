@@ -33,10 +33,13 @@ async function settleBatches(ctx: AppContext): Promise<void> {
   for (const id of marked) await settleDeadBatch(ctx, id);
 }
 
-export async function listBatches(ctx: AppContext, query: { workflow?: string; limit: number }): Promise<BatchRecord[]> {
+/** Batches, newest first; a running batch of workers with where its queue stands (progress across every worker). */
+export async function listBatches(ctx: AppContext, query: { workflow?: string; limit: number }): Promise<(BatchRecord & { queue?: QueueProgress })[]> {
   await settleBatches(ctx);
-  const { batches } = await ctx.stores.forReading();
-  return batches.listBatches(query);
+  const { batches, queue } = await ctx.stores.forReading();
+  const list = await batches.listBatches(query);
+  if (!queue) return list;
+  return Promise.all(list.map(async (batch) => (batch.settings.workers === true && batch.status === 'running' ? { ...batch, queue: await queue.progress(batch.id) } : batch)));
 }
 
 export async function getBatch(ctx: AppContext, id: number): Promise<BatchRecord> {

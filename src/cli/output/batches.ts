@@ -12,17 +12,20 @@ const batchJson = (b: BatchRecord) => ({
 });
 const countsJson = (b: BatchRecord) => ({ completed: b.counts.completed, failed: b.counts.failed, cancelled: b.counts.cancelled, invalid: b.counts.invalid, skipped: b.counts.skipped });
 
-export function printBatches(context: CommandContext, batches: BatchRecord[]): void {
+export function printBatches(context: CommandContext, batches: (BatchRecord & { queue?: QueueProgress })[]): void {
   if (context.json) {
-    printJson({ ok: true, batches: batches.map(batchJson) });
+    printJson({ ok: true, batches: batches.map((b) => ({ ...batchJson(b), ...(b.queue ? { queue: b.queue } : {}) })) });
     return;
   }
   if (batches.length === 0) {
     process.stdout.write('no batches yet\n');
     return;
   }
-  const header = ['batch', 'workflow', 'status', 'input', 'records', 'done', 'failed', 'invalid', 'started (UTC)'];
-  const rows = batches.map((b) => [`#${b.id}`, b.workflow, b.status, oneLine(b.inputPath), String(b.recordCount), String(b.counts.completed), String(b.counts.failed + b.counts.cancelled), String(b.counts.invalid), b.startedAt]);
+  // A running batch of workers: how many hold its records now.
+  const workers = batches.some((b) => b.queue);
+  const header = ['batch', 'workflow', 'status', 'input', 'records', 'done', 'failed', 'invalid', ...(workers ? ['workers'] : []), 'started (UTC)'];
+  const rows = batches.map((b) => [`#${b.id}`, b.workflow, b.status, oneLine(b.inputPath), String(b.recordCount), String(b.counts.completed), String(b.counts.failed + b.counts.cancelled), String(b.counts.invalid),
+    ...(workers ? [b.queue ? `${b.queue.workers} (${b.queue.leased} in flight, ${b.queue.queued} queued)` : ''] : []), b.startedAt]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   process.stdout.write(`${bold(line(header))}\n${rows.map(line).join('\n')}\n`);
