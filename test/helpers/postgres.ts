@@ -22,5 +22,6 @@ export interface PgCluster {
 
 export async function startPostgres(options: { database?: string } = {}): Promise<PgCluster> {
   const cluster = await startCluster({ database: options.database ?? 'quire_test', fast: true });
-  return { url: cluster.url, host: cluster.host, port: cluster.port, createDatabase: cluster.createDatabase, stop: cluster.stop };
+  let created = 0;
+  return { url: cluster.url, host: cluster.host, port: cluster.port, createDatabase: (name = `quire_test_${++created}`) => cluster.createDatabase(name), stop: cluster.stop };
 }
