@@ -11,6 +11,12 @@
  * so applies run one after another, each reading what the previous one committed (READ
  * COMMITTED), and all converge on the same rows.
  *
+ * Several checkouts share it, so a checkout's `changes` (relative to its own last sync)
+ * are trusted only while the rows are still what this process's last apply left: every
+ * apply writes a new token to quire_state, and an apply that finds another token compares
+ * every row instead. An apply of files the rows were last made from (the fingerprint in
+ * quire_state) writes nothing: a teammate's sync of the same commit.
+ *
  * Round trips are few: rows are read per table (not per row), inserts are multi-row
  * INSERTs (a big workspace has tens of thousands of payload_blocks rows), deletes and
  * history checks take id arrays.
