@@ -240,6 +240,31 @@ describe('batches run by workers', () => {
     }
   }, 30_000);
 
+  it('results that cannot be saved for a moment (the table away) are kept and saved once it is back: nothing is lost or run twice', async () => {
+    const { ws, url, env } = await setup('latency=10');
+    const total = 30;
+    ws.write('records.jsonl', records(total));
+    const queued = runCli(['run', 'research', '--batch', 'records.jsonl', '--workers', '--json'], { cwd: ws.root, env });
+    const batchId = JSON.parse(queued.stdout).batch_id as number;
+    const worker = startWorker(ws, env, ['--concurrency', '2', '--until-empty']);
+    for (let i = 0; i < 200; i++) {
+      const [batch] = await query<{ completed: number }>(url, 'SELECT completed FROM batches WHERE id = $1', [batchId]);
+      if (batch!.completed >= 2) break;
+      await sleep(25);
+    }
+    await query(url, 'ALTER TABLE batch_records RENAME TO batch_records_away');
+    await sleep(2_500);
+    await query(url, 'ALTER TABLE batch_records_away RENAME TO batch_records');
+    const end = await worker.done;
+    expect(end.code, end.stderr).toBe(0);
+    expect(end.stderr).toContain('(trying again)');
+    const [batch] = await query<{ status: string; completed: number }>(url, 'SELECT status, completed FROM batches WHERE id = $1', [batchId]);
+    expect(batch).toEqual({ status: 'completed', completed: total });
+    const saved = await query<{ record: number }>(url, 'SELECT record FROM batch_records WHERE batch_id = $1 ORDER BY record', [batchId]);
+    expect(saved.map((r) => r.record)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect((await query<{ n: string }>(url, "SELECT count(*) AS n FROM runs WHERE status = 'completed'"))[0]!.n).toBe(String(total));
+  }, 60_000);
+
   it('a stopped worker (Ctrl-C) cancels its runs in flight and hands their records back at once', async () => {
     const { ws, url, env } = await setup('latency=200');
     ws.write('records.jsonl', records(4));

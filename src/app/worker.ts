@@ -136,6 +136,8 @@ export interface WorkerOutcome {
  */
 const FLUSH_COUNT = 128;
 const FLUSH_MS = 250;
+/** After a failed save (the database away for a moment), the next try. */
+const RETRY_MS = 2_000;
 
 interface JoinedBatch {
   prepared: PreparedWorkflow;
@@ -197,7 +199,8 @@ export async function runWorker(ctx: AppContext, options: WorkerOptions = {}): P
   let pendingCount = 0;
   let flushTimer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
-  const flush = () => {
+  /** Saves the gathered results. One that cannot be saved now is kept and tried again (this worker still renews its lease), except by the last flush. */
+  const flush = (last = false) => {
     if (flushTimer) clearTimeout(flushTimer);
     flushTimer = undefined;
     const groups = [...pending];
@@ -210,18 +213,25 @@ export async function runWorker(ctx: AppContext, options: WorkerOptions = {}): P
           const lost = results.filter((r) => !saved.has(r.record)).map((r) => r.record);
           if (lost.length > 0) emit({ type: 'lease-lost', batchId, records: lost });
         } catch (error) {
-          // The leases run out and other workers run the records again: nothing is lost but time.
-          emit({ type: 'error', message: `could not save ${results.length} result(s) of batch #${batchId}: ${(error as Error).message}` });
+          emit({ type: 'error', message: `could not save ${results.length} result(s) of batch #${batchId}${last ? '' : ' (trying again)'}: ${(error as Error).message}` });
+          // At the end, the leases of what could not be saved run out once renewal stops, and other workers run the records again.
+          if (last) continue;
+          for (const result of results) keep(batchId, result);
+          flushTimer ??= setTimeout(() => void flush(), RETRY_MS);
         }
       }
     });
     return writing;
   };
-  const settle = (batchId: number, result: BatchRecordResult) => {
+  const keep = (batchId: number, result: BatchRecordResult) => {
     const list = pending.get(batchId) ?? [];
     list.push(result);
     pending.set(batchId, list);
-    if (++pendingCount >= FLUSH_COUNT) void flush();
+    pendingCount++;
+  };
+  const settle = (batchId: number, result: BatchRecordResult) => {
+    keep(batchId, result);
+    if (pendingCount >= FLUSH_COUNT) void flush();
     else flushTimer ??= setTimeout(() => void flush(), FLUSH_MS);
   };
 
@@ -326,7 +336,7 @@ export async function runWorker(ctx: AppContext, options: WorkerOptions = {}): P
   } finally {
     clearInterval(renewal);
     await Promise.allSettled(running);
-    await flush();
+    await flush(true);
     // Whatever this worker still holds goes back to the queue now, not when its lease runs out.
     await queue.release(worker).catch(() => {});
     released += toRelease.length + ready.length;
