@@ -265,6 +265,32 @@ describe('batches run by workers', () => {
     expect((await query<{ n: string }>(url, "SELECT count(*) AS n FROM runs WHERE status = 'completed'"))[0]!.n).toBe(String(total));
   }, 60_000);
 
+  it('a run the store fails under (responses away for a moment) is not the record\'s failure: the record runs again and completes once', async () => {
+    const { ws, url, env } = await setup('latency=10');
+    const total = 20;
+    ws.write('records.jsonl', records(total));
+    const batchId = JSON.parse(runCli(['run', 'research', '--batch', 'records.jsonl', '--workers', '--json'], { cwd: ws.root, env }).stdout).batch_id as number;
+    const worker = startWorker(ws, env, ['--concurrency', '2', '--until-empty']);
+    for (let i = 0; i < 200; i++) {
+      if ((await query<{ n: string }>(url, "SELECT count(*) AS n FROM runs WHERE status = 'completed'"))[0]!.n !== '0') break;
+      await sleep(25);
+    }
+    await query(url, 'ALTER TABLE responses RENAME TO responses_away');
+    await sleep(1_000);
+    await query(url, 'ALTER TABLE responses_away RENAME TO responses');
+    const end = await worker.done;
+    expect(end.code, end.stderr).toBe(0);
+    expect(end.stderr).toContain('the store failed');
+    const [batch] = await query<{ status: string; completed: number; failed: number }>(url, 'SELECT status, completed, failed FROM batches WHERE id = $1', [batchId]);
+    expect(batch).toEqual({ status: 'completed', completed: total, failed: 0 });
+    const linked = await query<{ status: string }>(url, 'SELECT r.status FROM batch_records b JOIN runs r ON r.id = b.run_id WHERE b.batch_id = $1', [batchId]);
+    expect(linked).toHaveLength(total);
+    expect(linked.every((r) => r.status === 'completed')).toBe(true);
+    // The attempts the store failed under are kept as failed runs, linked to nothing.
+    const attempts = await query<{ n: string }>(url, "SELECT count(*) AS n FROM runs WHERE status = 'failed'");
+    expect(Number(attempts[0]!.n)).toBeGreaterThan(0);
+  }, 60_000);
+
   it('a stopped worker (Ctrl-C) cancels its runs in flight and hands their records back at once', async () => {
     const { ws, url, env } = await setup('latency=200');
     ws.write('records.jsonl', records(4));

@@ -249,9 +249,11 @@ export async function runWorker(ctx: AppContext, options: WorkerOptions = {}): P
         toRelease.push({ batchId: leased.batchId, record: leased.record });
         return;
       }
+      if (isStoreError(outcome.error)) return runAgainLater(leased, batch, outcome.error!);
       result = { record: leased.record, line: leased.line, runId: outcome.runId, status: outcome.status, key: batch.keyOf(leased.inputs), error: outcome.error?.message ?? null };
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
+      if (isStoreError(error)) return runAgainLater(leased, batch, error);
       // The inputs no longer fit this checkout's workflow (another commit): a failure of the record, before any run.
       result = { record: leased.record, line: leased.line, runId: null, status: 'failed', key: null, error: error.message };
     }
@@ -259,6 +261,19 @@ export async function runWorker(ctx: AppContext, options: WorkerOptions = {}): P
     else failed++;
     settle(leased.batchId, result);
     emit({ type: 'record-end', batchId: leased.batchId, record: leased.record, runId: result.runId, status: result.status, ...(result.error ? { error: result.error } : {}) });
+  };
+
+  // The store failed under a run (the database away for a moment): not the record's fault.
+  // The record stays this worker's (its lease is renewed) and runs again a little later.
+  const retries = new Set<NodeJS.Timeout>();
+  const runAgainLater = (leased: LeasedRecord, batch: JoinedBatch, error: Error) => {
+    emit({ type: 'error', message: `batch #${leased.batchId} record ${leased.record}: the store failed (${error.message}); running it again in ${RETRY_MS / 1000} s` });
+    const timer = setTimeout(() => {
+      retries.delete(timer);
+      ready.push({ leased, batch });
+      wake?.();
+    }, RETRY_MS);
+    retries.add(timer);
   };
 
   // Leases live while this process does: renewed every third of their length.
@@ -326,7 +341,7 @@ export async function runWorker(ctx: AppContext, options: WorkerOptions = {}): P
         }
         startReady();
       }
-      const idle = running.size === 0 && ready.length === 0;
+      const idle = running.size === 0 && ready.length === 0 && retries.size === 0;
       if (idle && claimed === 0 && options.untilEmpty && !(await queue.hasWork())) break;
       // Slots full, or the buffer still half full: wait for a slot. Nothing more to claim: look again after a while (or when a slot frees).
       if (running.size >= maxInFlight || ready.length > maxInFlight / 2) await nap(60_000);
@@ -335,13 +350,20 @@ export async function runWorker(ctx: AppContext, options: WorkerOptions = {}): P
     await Promise.all(running);
   } finally {
     clearInterval(renewal);
+    // Records waiting to run again go back to the queue with the rest (release below).
+    for (const timer of retries) clearTimeout(timer);
     await Promise.allSettled(running);
     await flush(true);
     // Whatever this worker still holds goes back to the queue now, not when its lease runs out.
     await queue.release(worker).catch(() => {});
-    released += toRelease.length + ready.length;
+    released += toRelease.length + ready.length + retries.size;
   }
   if (failure) throw failure;
   emit({ type: 'worker-end', worker, completed, failed, released });
   return { worker, completed, failed, released };
+}
+
+/** A failure of the store itself (a network store away), not of the record or its LLM request. */
+function isStoreError(error: Error | undefined): boolean {
+  return error instanceof AppError && error.code === 'DATABASE';
 }
