@@ -229,6 +229,18 @@ describe.each(BACKENDS)('store contract: $name', (backend) => {
       expect((await stores.history.responses(runId)).map((r) => r.id)).toEqual([first, plain, second]);
     });
 
+    it('writes the last step\'s response with the run\'s end, its cache key too', async () => {
+      const { stores } = await setup();
+      const runId = await stores.history.startRun({ workflowId: null, metadata: { trigger: 'cli' }, startedAt: at(0) });
+      const first = await stores.history.addResponse({ runId, payloadId: null, content: 'one', prompt: 'P1', metadata: { step: 'a' } }, at(1));
+      await stores.history.finishRun(runId, 'completed', { steps_completed: 2 }, at(3), { response: { runId, payloadId: null, content: 'two', prompt: 'P2', metadata: { step: 'b' }, cacheKey: 'k2' }, createdAt: at(2) });
+      expect(await stores.history.getRun(runId)).toMatchObject({ status: 'completed', completedAt: '2026-01-02 03:04:03.005', metadata: { steps_completed: 2 } });
+      const responses = await stores.history.responses(runId);
+      expect(responses.map((r) => [r.content, r.createdAt])).toEqual([['one', '2026-01-02 03:04:01.005'], ['two', '2026-01-02 03:04:02.005']]);
+      expect(responses[0]!.id).toBe(first);
+      expect(await stores.history.cachedResponse('k2')).toMatchObject({ id: responses[1]!.id, content: 'two' });
+    });
+
     it('lists runs newest first, with step counts, by workflow and up to a limit', async () => {
       const { stores, load } = await setup();
       const { workspace, changes } = load();

@@ -133,11 +133,22 @@ export async function runWorkflow(ctx: AppContext, options: RunOptions): Promise
   let cacheHits = 0;
   const checkResults: StepCheckResult[] = [];
   const stepOutputs: Record<string, { output: string }> = {};
+  // The last step's response, written with the run's end (one round trip fewer per run on a network store).
+  let lastResponse: { response: NewResponse; createdAt: Date; step: { index: number; name: string } } | undefined;
   const finish = async (status: FinishedStatus, error?: AppError | Error, step?: { index: number; name: string }): Promise<RunOutcome> => {
     const { pid: _pid, process_start: _start, ...kept } = runMetadata;
     const checksSummary = checkResults.length > 0 ? { checks: { passed: checkResults.filter((c) => c.pass).length, failed: checkResults.filter((c) => !c.pass).length } } : {};
     const metadata: RunMetadata = { ...kept, steps_completed: outputs.length, ...checksSummary, ...(error ? { error: error.message, ...(step ? { failed_step: step } : {}) } : {}) };
-    await history.finishRun(runId, status, metadata, ctx.clock.now());
+    const last = lastResponse;
+    lastResponse = undefined;
+    try {
+      await history.finishRun(runId, status, metadata, ctx.clock.now(), last && { response: last.response, createdAt: last.createdAt });
+    } catch (writeError) {
+      if (!last || !(writeError instanceof AppError)) throw writeError;
+      // The last response could not be written (with the end): the run ends failed without it, as after any response's failed write.
+      outputs.pop();
+      return finish('failed', writeError, last.step);
+    }
     const hint = error ? hintFor(error, step ? steps[step.index] : undefined) : undefined;
     emit({ type: 'run-end', runId, status, ...(error ? { error: error.message } : {}), ...(hint ? { hint } : {}) });
     return { runId, status, ...(error ? { error } : {}), outputs: outputs.map((o) => ({ name: o.name, content: o.output })), cacheHits, checks: checkResults };
@@ -207,10 +218,10 @@ export async function runWorkflow(ctx: AppContext, options: RunOptions): Promise
         checkResults.push(checked);
       }
       // Answers are remembered whether or not this run reads the cache, so a later `--cache` run can reuse them.
-      await history.addResponse(
-        { runId, payloadId: links.payloadIds.get(planned.payload.name) ?? null, content: result.text, prompt: sentPrompt, metadata, ...(cacheKey && !hit ? { cacheKey } : {}) },
-        ctx.clock.now(),
-      );
+      const response: NewResponse = { runId, payloadId: links.payloadIds.get(planned.payload.name) ?? null, content: result.text, prompt: sentPrompt, metadata, ...(cacheKey && !hit ? { cacheKey } : {}) };
+      // The last step's response goes with the run's end, written next with nothing awaited between (a judge's responses keep their order after it).
+      if (planned === steps[steps.length - 1] && judged.length === 0) lastResponse = { response, createdAt: ctx.clock.now(), step: current };
+      else await history.addResponse(response, ctx.clock.now());
       for (const response of judged) await history.addResponse({ runId, ...response, payloadId: links.payloadIds.get(String(response.metadata.payload)) ?? null }, ctx.clock.now());
       outputs.push({ name: planned.step.name, output: result.text });
       stepOutputs[planned.step.name] = { output: result.text };

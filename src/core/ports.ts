@@ -24,7 +24,11 @@ export interface HistoryStore {
   startRun(run: { workflowId: number | null; metadata: RunMetadata; startedAt: Date }): Promise<number>;
   /** Records one completed step; returns the response id. */
   addResponse(response: NewResponse, createdAt: Date): Promise<number>;
-  finishRun(runId: number, status: FinishedStatus, metadata: RunMetadata, completedAt: Date): Promise<void>;
+  /**
+   * Records the run's end; `last`, the response of its last step, is written with it in one
+   * transaction (one round trip to a network store instead of two).
+   */
+  finishRun(runId: number, status: FinishedStatus, metadata: RunMetadata, completedAt: Date, last?: { response: NewResponse; createdAt: Date }): Promise<void>;
   /**
    * Runs left `running` whose process is gone (by `isAlive` on their metadata) become
    * `failed` (interrupted). Returns the ids marked.

@@ -5,7 +5,7 @@
  * with milliseconds.
  */
 import type { HistoryStore } from '../../core/ports.js';
-import type { ResponseRecord, RunMetadata, RunRecord } from '../../core/history.js';
+import type { NewResponse, ResponseRecord, RunMetadata, RunRecord } from '../../core/history.js';
 import { parseMetadata, sqlTimestamp, toResponse, toRun, type ResponseRow, type RunRow } from '../../core/store-rows.js';
 import type { Db } from './open.js';
 
@@ -27,22 +27,32 @@ export function createHistoryStore(db: Db, beforeWrite: () => void = () => {}): 
     return (statements ??= prepare());
   };
 
+  /** A response, and the step cache's pointer to it when it has a key, in one transaction. */
+  const insertResponse = ({ runId, payloadId, content, prompt, metadata, cacheKey }: NewResponse, createdAt: Date): number => {
+    const statements = writes();
+    const insert = () => Number(statements.insertResponse.run(runId, payloadId, content, JSON.stringify(metadata), prompt, sqlTimestamp(createdAt)).lastInsertRowid);
+    if (cacheKey === undefined) return insert();
+    return db.transaction(() => {
+      const id = insert();
+      statements.remember.run(cacheKey, id);
+      return id;
+    })();
+  };
+
   return {
     async startRun({ workflowId, metadata, startedAt }) {
       return Number(writes().insertRun.run(workflowId, sqlTimestamp(startedAt), JSON.stringify(metadata)).lastInsertRowid);
     },
-    async addResponse({ runId, payloadId, content, prompt, metadata, cacheKey }, createdAt) {
-      const statements = writes();
-      const insert = () => Number(statements.insertResponse.run(runId, payloadId, content, JSON.stringify(metadata), prompt, sqlTimestamp(createdAt)).lastInsertRowid);
-      if (cacheKey === undefined) return insert();
-      return db.transaction(() => {
-        const id = insert();
-        statements.remember.run(cacheKey, id);
-        return id;
-      })();
+    async addResponse(response, createdAt) {
+      return insertResponse(response, createdAt);
     },
-    async finishRun(runId, status, metadata, completedAt) {
-      writes().finish.run(status, sqlTimestamp(completedAt), JSON.stringify(metadata), runId);
+    async finishRun(runId, status, metadata, completedAt, last) {
+      const finish = () => writes().finish.run(status, sqlTimestamp(completedAt), JSON.stringify(metadata), runId);
+      if (!last) return void finish();
+      db.transaction(() => {
+        insertResponse(last.response, last.createdAt);
+        finish();
+      })();
     },
     async markInterrupted(isAlive, at) {
       const running = db.prepare("SELECT id, metadata FROM runs WHERE status = 'running'").all() as { id: number; metadata: string | null }[];

@@ -22,6 +22,10 @@ const RESPONSES = 'responses s LEFT JOIN payloads p ON p.id = s.payload_id';
 
 const INSERT_RESPONSE = 'INSERT INTO responses (run_id, payload_id, content, metadata, prompt, created_at) VALUES ($1, $2, $3, $4, $5, $6)';
 
+const FINISH_RUN = 'UPDATE runs SET status = $1, completed_at = $2, metadata = $3 WHERE id = $4';
+/** A CTE remembering the response of `r` as the answer to a step cache key (the parameter; none when NULL). */
+const REMEMBER = (key: string) => `c AS (INSERT INTO quire_step_cache (key, response_id) SELECT ${key}, id FROM r WHERE ${key} IS NOT NULL ON CONFLICT (key) DO UPDATE SET response_id = EXCLUDED.response_id)`;
+
 const INTERRUPTED = 'interrupted: the quire process running it stopped before it finished';
 
 export function createPgHistoryStore(db: PgDb): HistoryStore {
@@ -36,12 +40,15 @@ export function createPgHistoryStore(db: PgDb): HistoryStore {
       const values = [runId, payloadId, content, JSON.stringify(metadata), prompt, sqlTimestamp(createdAt)];
       if (cacheKey === undefined) return idOf(`${INSERT_RESPONSE} RETURNING id`, values, 'quire_add_response');
       // One statement (atomic): the response and the step cache's pointer to it.
-      return idOf(`WITH r AS (${INSERT_RESPONSE} RETURNING id),
-          c AS (INSERT INTO quire_step_cache (key, response_id) SELECT $7, id FROM r ON CONFLICT (key) DO UPDATE SET response_id = EXCLUDED.response_id)
-        SELECT id FROM r`, [...values, cacheKey], 'quire_add_cached_response');
+      return idOf(`WITH r AS (${INSERT_RESPONSE} RETURNING id), ${REMEMBER('$7::text')} SELECT id FROM r`, [...values, cacheKey], 'quire_add_cached_response');
     },
-    async finishRun(runId, status, metadata, completedAt) {
-      await db.query('UPDATE runs SET status = $1, completed_at = $2, metadata = $3 WHERE id = $4', [status, sqlTimestamp(completedAt), JSON.stringify(metadata), runId], 'quire_finish_run');
+    async finishRun(runId, status, metadata, completedAt, last) {
+      const end = [status, sqlTimestamp(completedAt), JSON.stringify(metadata), runId];
+      if (!last) return void (await db.query(FINISH_RUN, end, 'quire_finish_run'));
+      // One statement (atomic): the last step's response (and its cache key) and the run's end.
+      const { response, createdAt } = last;
+      await db.query(`WITH r AS (${INSERT_RESPONSE.replace(/\$(\d)/g, (_, n: string) => `$${Number(n) + 4}`)} RETURNING id), ${REMEMBER('$11::text')} ${FINISH_RUN}`,
+        [...end, response.runId, response.payloadId, response.content, JSON.stringify(response.metadata), response.prompt, sqlTimestamp(createdAt), response.cacheKey ?? null], 'quire_finish_run_with_response');
     },
     async markInterrupted(isAlive, at) {
       const running = await db.query<{ id: number; metadata: string | null }>("SELECT id, metadata FROM runs WHERE status = 'running' ORDER BY id");
