@@ -308,6 +308,8 @@ export async function runWorker(ctx: AppContext, options: WorkerOptions = {}): P
         })
         .finally(() => {
           running.delete(task);
+          // The freed slot takes the next claimed record now, not when the loop next comes round (it may be awaiting a claim).
+          if (!signal?.aborted && !failure) startReady();
           wake?.();
         });
       running.add(task);
