@@ -11,6 +11,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres } from '../src/adapters/pg/open.js';
 import { createPgWorkQueue } from '../src/adapters/pg/queue.js';
+import { viewBatch, viewBatches } from '../src/app/view.js';
+import { createAppContext } from '../src/cli/context.js';
 import { startMockLlm, type MockLlm } from '../src/mock-llm/index.js';
 import { BIN, runCli, runCliAsync } from './helpers/cli.js';
 import { startPostgres, type PgCluster } from './helpers/postgres.js';
@@ -312,6 +314,16 @@ describe('batches run by workers', () => {
     // Progress across workers: none holds a record now, all 4 wait in the queue.
     expect(runCli(['batches'], { cwd: ws.root, env }).stdout).toMatch(new RegExp(`#${batchId}\\s+research\\s+running.*0 \\(0 in flight, 4 queued\\)`));
     expect(JSON.parse(runCli(['batches', '--json'], { cwd: ws.root, env }).stdout).batches[0].queue).toEqual({ queued: 4, leased: 0, done: 0, workers: 0 });
+    // The viewer shows it waiting for workers, not as a batch whose process is gone.
+    const app = createAppContext({ root: ws.root, dbPath: url });
+    try {
+      const detail = await viewBatch(app, batchId, { sort: { by: 'record' }, descending: false, page: { limit: 10, offset: 0 } });
+      expect(detail.batch.processGone).toBe(false);
+      expect(detail.queue).toEqual({ queued: 4, leased: 0, done: 0, workers: 0 });
+      expect((await viewBatches(app, 10)).find((b) => b.id === batchId)?.processGone).toBe(false);
+    } finally {
+      await app.close();
+    }
   }, 60_000);
 });
 

@@ -6,7 +6,7 @@
  * next command that writes settles it. `openView` refuses a database that would need a
  * migration (a write) and opens the stores read-only for the viewer's lifetime.
  */
-import type { BatchRecord, BatchRecordResult } from '../core/batch.js';
+import type { BatchRecord, BatchRecordResult, QueueProgress } from '../core/batch.js';
 import type { StepCheckResult } from '../core/checks/types.js';
 import { AppError } from '../core/errors.js';
 import type { ResponseRecord, RunMetadata, RunRecord } from '../core/history.js';
@@ -16,7 +16,7 @@ import type { BatchResultsQuery, PageRequest, RunFilter, RunListItem, WorkflowDe
 import { resultRows, stepName, toResultRow, type BatchResultRow } from './batches.js';
 import type { AppContext } from './context.js';
 import { diffStoredRuns } from './diff.js';
-import { isRunAlive } from './interrupted.js';
+import { isBatchAlive, isRunAlive } from './interrupted.js';
 
 /**
  * Checks that the database can be read without writing a byte, then opens its stores
@@ -92,6 +92,8 @@ export interface ResultView extends BatchResultRow {
 
 export interface BatchDetailView {
   batch: BatchView;
+  /** A running batch of workers: where its queue stands. */
+  queue?: QueueProgress;
   total: number;
   rows: ResultView[];
   /** Input names and step names in the page's rows, in order of first appearance. */
@@ -100,15 +102,16 @@ export interface BatchDetailView {
 }
 
 export async function viewBatch(ctx: AppContext, id: number, query: BatchResultsQuery): Promise<BatchDetailView> {
-  const { batches, history, view } = await stores(ctx);
+  const { batches, history, view, queue } = await stores(ctx);
   const batch = await batches.getBatch(id);
   if (!batch) throw new AppError('NOT_FOUND', `no batch #${id}`);
+  const progress = queue && batch.settings.workers === true && batch.status === 'running' ? await queue.progress(id) : undefined;
   const page = await view.batchResultsPage(id, query);
   const runs = await history.runsWithResponses(page.results.flatMap((r) => (r.runId !== null ? [r.runId] : [])));
   const rows = page.results.map((result) => toResultView(result, result.runId !== null ? runs.get(result.runId) : undefined));
   const inputNames = [...new Set(rows.flatMap((row) => Object.keys(row.inputs)))];
   const stepNames = [...new Set(rows.flatMap((row) => Object.keys(row.steps)))];
-  return { batch: withLiveness(ctx, batch), total: page.total, rows, inputNames, stepNames };
+  return { batch: withLiveness(ctx, batch), ...(progress ? { queue: progress } : {}), total: page.total, rows, inputNames, stepNames };
 }
 
 /**
@@ -158,8 +161,9 @@ export function recordedTime(text: string | null): number | null {
   return Number.isNaN(time) ? null : time;
 }
 
+/** A batch of workers has no process of its own: it lives in the queue (isBatchAlive). */
 function withLiveness(ctx: AppContext, batch: BatchRecord): BatchView {
-  return { ...batch, processGone: batch.status === 'running' && !isRunAlive(ctx.processes, batch.settings as RunMetadata) };
+  return { ...batch, processGone: batch.status === 'running' && !isBatchAlive(ctx.processes, batch.settings) };
 }
 
 function toResultView(result: BatchRecordResult, found: { run: RunRecord; responses: ResponseRecord[] } | undefined): ResultView {

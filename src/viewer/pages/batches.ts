@@ -83,6 +83,7 @@ function summary(view: BatchDetailView): Html {
   return html`<div class="summary">
 <span>${statusBadge(batch.status, batch.processGone)}</span>
 <span>${progress(batch)}</span>
+${view.queue ? html`<span>workers: <b>${count(view.queue.workers)}</b> holding <b>${count(view.queue.leased)}</b> records, <b>${count(view.queue.queued)}</b> queued</span>` : ''}
 <span><b>${count(batch.recordCount)}</b> records read</span>
 <span class="status-completed"><b>${count(c.completed)}</b> completed</span>
 <span class="status-failed"><b>${count(c.failed)}</b> failed</span>
