@@ -6,6 +6,7 @@
  * to another worker and the first worker's late result is not counted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,7 +83,11 @@ describe('Postgres as the store (QUIRE_DB, --db, quire.yaml store:)', () => {
     expect(shown.run.metadata.user).toEqual(expect.any(String));
     expect(shown.run.metadata.host).toEqual(expect.any(String));
     expect(shown.run.metadata.pid).toBeUndefined();
-    expect(runCli(['runs'], { cwd: ws.root, env }).stdout).toContain(`#${runId}`);
+    // A shared store lists who ran each run.
+    const listed = runCli(['runs'], { cwd: ws.root, env }).stdout;
+    expect(listed).toMatch(/^run\s+workflow\s+status\s+started \(UTC\)\s+by\s+steps/);
+    expect(listed).toMatch(new RegExp(`#${runId}\\s+research\\s+completed\\s+\\S+ \\S+\\s+${userInfo().username}@${hostname()}\\s+1`));
+    expect(JSON.parse(runCli(['runs', '--json'], { cwd: ws.root, env }).stdout).runs[0]).toMatchObject({ id: runId, user: userInfo().username, host: hostname() });
     // The rows are in Postgres, and the local file holds only this checkout's cache (no history).
     expect((await query<{ n: string }>(url, 'SELECT count(*) AS n FROM runs'))[0]!.n).toBe('1');
     const withPassword = withSecret(url);

@@ -272,7 +272,7 @@ describe('history', () => {
 
     const runs = JSON.parse((await runCliAsync(['-w', ws.root, 'runs', '--json'])).stdout) as { ok: boolean; runs: Record<string, unknown>[] };
     expect(runs.ok).toBe(true);
-    expect(runs.runs.map((r) => Object.keys(r).sort())).toEqual(Array(2).fill(['completed_at', 'error', 'id', 'started_at', 'status', 'steps', 'workflow']));
+    expect(runs.runs.map((r) => Object.keys(r).sort())).toEqual(Array(2).fill(['completed_at', 'error', 'host', 'id', 'started_at', 'status', 'steps', 'user', 'workflow']));
     expect(runs.runs.map((r) => [r['id'], r['status'], r['steps']])).toEqual([[2, 'failed', 1], [1, 'completed', 3]]);
     expect(runs.runs[0]!['error']).toMatch(/400/);
     const limited = JSON.parse((await runCliAsync(['-w', ws.root, 'runs', '--json', '--limit', '1', '--workflow', 'flow'])).stdout) as { runs: unknown[] };
