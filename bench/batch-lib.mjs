@@ -5,9 +5,8 @@
  */
 import { fork, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BENCH_DIR, monoMs, round, RSS_HOOK, rssMethod, stats } from './lib.mjs';
+import { BENCH_DIR, monoMs, planChild, round, stats } from './lib.mjs';
 
 const BATCH_MOCK = join(BENCH_DIR, 'workers', 'batch-mock.mjs');
 
@@ -134,19 +133,7 @@ export function writeBatchRecords(file, n) {
  * with that pid.
  */
 export function spawnMeasured(args, { nodeArgs = [], env = {}, cwd, onSpawn } = {}) {
-  const method = rssMethod();
-  let command = process.execPath;
-  let argv = [...nodeArgs, ...args];
-  let rssFile;
-  const childEnv = { ...process.env, NO_COLOR: '1', ...env };
-  if (method === 'gnu-time') {
-    command = '/usr/bin/time';
-    argv = ['-v', process.execPath, ...argv];
-  } else {
-    rssFile = join(tmpdir(), `quire-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
-    argv = ['--import', RSS_HOOK, ...argv];
-    childEnv.QUIRE_BENCH_RSS_FILE = rssFile;
-  }
+  const { method, command, argv, env: childEnv, rssFile } = planChild(args, { nodeArgs, env });
   return new Promise((resolve, reject) => {
     const startedAtMs = monoMs();
     const child = spawn(command, argv, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...(cwd ? { cwd } : {}) });

@@ -48,7 +48,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BENCH_DIR, breathe, fmt, monoMs, round, RSS_HOOK, rssMethod, runNode, stats } from './lib.mjs';
+import { BENCH_DIR, breathe, fmt, monoMs, planChild, round, rssMethod, runNode, stats } from './lib.mjs';
 import { createBenchContext } from './context.mjs';
 import { intOption, ratioRow, row, startMockProcess, writeBatchRecords, writeBatchWorkspace } from './batch-lib.mjs';
 import { summarizeProfile } from './profile.mjs';
@@ -94,19 +94,7 @@ let liveChild;
  * rssMb, status, events: [{ t, ev }], stderr }; rejects when the child fails.
  */
 function spawnWithEvents(args, { nodeArgs = [], env = {}, keep = new Set() } = {}) {
-  const method = rssMethod();
-  let command = process.execPath;
-  let argv = [...nodeArgs, ...args];
-  let rssFile;
-  const childEnv = { ...process.env, NO_COLOR: '1', ...env };
-  if (method === 'gnu-time') {
-    command = '/usr/bin/time';
-    argv = ['-v', process.execPath, ...argv];
-  } else {
-    rssFile = join(tmpdir(), `quire-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
-    argv = ['--import', RSS_HOOK, ...argv];
-    childEnv.QUIRE_BENCH_RSS_FILE = rssFile;
-  }
+  const { method, command, argv, env: childEnv, rssFile } = planChild(args, { nodeArgs, env });
   return new Promise((resolve, reject) => {
     const startedAtMs = monoMs();
     const child = spawn(command, argv, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -240,7 +240,11 @@ export function runNodeAsync(args, { nodeArgs = [], env = {}, cwd = REPO_DIR, al
   });
 }
 
-function planChild(args, { nodeArgs, env, measureRss }) {
+/**
+ * How to spawn `node <nodeArgs> <args>` so its peak RSS can be read afterwards: under GNU time
+ * (`/usr/bin/time -v`) where it works, else with the exit hook writing to `rssFile`.
+ */
+export function planChild(args, { nodeArgs = [], env = {}, measureRss = true } = {}) {
   const method = measureRss ? rssMethod() : 'none';
   let command = process.execPath;
   let argv = [...nodeArgs, ...args];
