@@ -298,6 +298,26 @@ describe('batches run by workers', () => {
     expect(Number(attempts[0]!.n)).toBeGreaterThan(0);
   }, 60_000);
 
+  it('a checkout without the batch\'s workflow leaves it to other workers, holding none of its records', async () => {
+    const { ws, url, env } = await setup();
+    ws.write('records.jsonl', records(3));
+    const batchId = JSON.parse(runCli(['run', 'research', '--batch', 'records.jsonl', '--workers', '--json'], { cwd: ws.root, env }).stdout).batch_id as number;
+    const other = makeWorkspace({ 'blocks/a.md': 'A\n', 'workflows/other.workflow.yaml': 'name: other\npayloads:\n  - name: p\n    blocks: [a]\n' });
+    workspaces.push(other);
+    const elsewhere = startWorker(other, env, ['--concurrency', '2']);
+    let said = '';
+    elsewhere.child.stderr!.on('data', (d: Buffer) => (said += d.toString()));
+    for (let i = 0; i < 200 && !said.includes('skipped here'); i++) await sleep(50);
+    expect(said).toMatch(new RegExp(`batch #${batchId} \\(research\\) skipped here, left to other workers`));
+    expect(await query(url, "SELECT record FROM batch_queue WHERE status <> 'queued'")).toEqual([]);
+    elsewhere.child.kill('SIGINT');
+    expect((await elsewhere.done).code).toBe(130);
+    // A checkout that has it runs the batch.
+    const here = startWorker(ws, env, ['--until-empty']);
+    expect((await here.done).code).toBe(0);
+    expect((await query<{ status: string; completed: number }>(url, 'SELECT status, completed FROM batches WHERE id = $1', [batchId]))[0]).toEqual({ status: 'completed', completed: 3 });
+  }, 60_000);
+
   it('a stopped worker (Ctrl-C) cancels its runs in flight and hands their records back at once', async () => {
     const { ws, url, env } = await setup('latency=200');
     ws.write('records.jsonl', records(4));

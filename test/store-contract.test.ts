@@ -179,6 +179,20 @@ describe.each(BACKENDS)('store contract: $name', (backend) => {
       expect((await stores.history.responses(runId))[0]!.payload).toBe('q');
     });
 
+    it('archives a workflow a batch names (queued for workers, no run yet) when its file is gone', async () => {
+      const { ws, stores, load } = await setup();
+      const first = load();
+      await stores.mirror.apply(first.workspace, first.changes);
+      const { workflowId } = await stores.mirror.runLinks('w');
+      await stores.batches.createBatch({ workflowId, workflow: 'w', inputPath: 'r.jsonl', inputHash: 'h', inputFormat: 'jsonl', settings: { workers: true }, startedAt: at(0) });
+      const { rmSync } = await import('node:fs');
+      rmSync(`${ws.root}/workflows/w.workflow.yaml`);
+      const next = load();
+      const report = await stores.mirror.apply(next.workspace, next.changes);
+      expect(report.workflows).toMatchObject({ archived: 1, removed: 0 });
+      expect((await stores.batches.listBatches({ limit: 5 }))[0]).toMatchObject({ workflowId, workflow: 'w' });
+    });
+
     it('has nothing to export when every row came from a file, and knows the names files use', async () => {
       const { stores, load } = await setup();
       const { workspace, changes } = load();

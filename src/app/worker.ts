@@ -136,6 +136,8 @@ export interface WorkerOutcome {
  */
 const FLUSH_COUNT = 128;
 const FLUSH_MS = 250;
+/** How long a batch this checkout could not run is left to other workers before trying again. */
+const SKIP_RETRY_MS = 60_000;
 /** After a failed save (the database away for a moment), the next try. */
 const RETRY_MS = 2_000;
 
@@ -162,12 +164,15 @@ export async function runWorker(ctx: AppContext, options: WorkerOptions = {}): P
   const model = await syncModel(ctx);
   const git = await ctx.gitState();
   const joined = new Map<number, JoinedBatch>();
-  const skip = new Set<number>();
+  // Batches this checkout cannot run now (its workflow is missing, an endpoint is down): left to
+  // other workers, and tried again after a while (the server may come back, a pull may add the file).
+  const skipped = new Map<number, { until: number; reason: string }>();
+  const skipping = () => [...skipped].filter(([, s]) => s.until > performance.now()).map(([id]) => id);
   let maxInFlight = options.concurrency ?? 1;
 
   const join = async (batchId: number): Promise<JoinedBatch | undefined> => {
     const known = joined.get(batchId);
-    if (known || skip.has(batchId)) return known;
+    if (known || (skipped.get(batchId)?.until ?? 0) > performance.now()) return known;
     const batch = await stores.batches.getBatch(batchId);
     if (!batch) return undefined;
     try {
@@ -186,8 +191,9 @@ export async function runWorker(ctx: AppContext, options: WorkerOptions = {}): P
       return entry;
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      skip.add(batchId);
-      emit({ type: 'batch-skipped', batchId, workflow: batch.workflow, reason: error.message });
+      // Said once per reason, not at every retry.
+      if (skipped.get(batchId)?.reason !== error.message) emit({ type: 'batch-skipped', batchId, workflow: batch.workflow, reason: error.message });
+      skipped.set(batchId, { until: performance.now() + SKIP_RETRY_MS, reason: error.message });
       return undefined;
     }
   };
@@ -324,7 +330,7 @@ export async function runWorker(ctx: AppContext, options: WorkerOptions = {}): P
       if (wanted > 0 && ready.length <= maxInFlight / 2) {
         let leases: LeasedRecord[];
         try {
-          leases = await queue.claim(worker, wanted, leaseMs, [...skip]);
+          leases = await queue.claim(worker, wanted, leaseMs, skipping());
         } catch (error) {
           emit({ type: 'error', message: `could not claim records: ${(error as Error).message}` });
           await nap(pollMs);

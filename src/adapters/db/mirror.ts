@@ -192,7 +192,8 @@ function mirrorWorkflows(db: Db, workspace: Workspace, payloadIds: Map<string, n
     targets: (w) => w.steps.map((step) => payloadIds.get(step.payload)!),
     // Unchanged file and the same payload rows behind every step: nothing to compare.
     affected: (w) => changes.paths.has(w.sourcePath) || w.steps.some((step) => newPayloads.has(step.payload)),
-    history: 'SELECT 1 FROM runs WHERE workflow_id = @id LIMIT 1',
+    // A batch names its workflow's row too (registered for workers before any run): history as well.
+    history: 'SELECT 1 FROM runs WHERE workflow_id = @id UNION ALL SELECT 1 FROM batches WHERE workflow_id = @id LIMIT 1',
   });
 }
 

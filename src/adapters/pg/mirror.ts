@@ -166,7 +166,8 @@ async function mirrorLocked(client: Client, workspace: Workspace, changes: Chang
     links: { table: 'workflow_payloads', owner: 'workflow_id', target: 'payload_id' },
     targets: (w) => w.steps.map((step) => payloads.ids.get(step.payload)!),
     affected: (w) => changes.paths.has(w.sourcePath) || w.steps.some((step) => payloads.newIds.has(step.payload)),
-    history: 'SELECT x.id FROM unnest($1::bigint[]) AS x(id) WHERE EXISTS (SELECT 1 FROM runs WHERE workflow_id = x.id)',
+    // A batch names its workflow's row too (registered for workers before any run): history as well.
+    history: 'SELECT x.id FROM unnest($1::bigint[]) AS x(id) WHERE EXISTS (SELECT 1 FROM runs WHERE workflow_id = x.id) OR EXISTS (SELECT 1 FROM batches WHERE workflow_id = x.id)',
   });
   return report;
 }

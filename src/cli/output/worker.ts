@@ -41,7 +41,7 @@ export function createWorkerPrinter(options: { json: boolean; quiet: boolean; er
           if (event.commitDiffers) say(`  note: this checkout is at another git commit than the one that queued batch #${event.batchId}; each run records its own commit and file hashes`);
           break;
         case 'batch-skipped':
-          options.err.write(`batch #${event.batchId} (${event.workflow}) skipped here: ${event.reason}\n`);
+          options.err.write(`batch #${event.batchId} (${event.workflow}) skipped here, left to other workers (tried again in a minute): ${event.reason}\n`);
           break;
         case 'record-end':
           done++;
