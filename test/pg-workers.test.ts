@@ -206,6 +206,18 @@ describe('batches run by workers', () => {
     expect(exported.stdout.trim().split('\n')).toHaveLength(total);
   }, 120_000);
 
+  it('registering needs no endpoint here: an API key only the workers have is not asked for; --endpoint belongs to quire worker', async () => {
+    const { ws, env } = await setup();
+    ws.write('quire.yaml', `endpoints:\n  "5001":\n    urls: ["${mock.url}"]\n    api_key_env: QUIRE_TEST_KEY_ONLY_ON_WORKERS\n`);
+    ws.write('records.jsonl', records(2));
+    const queued = runCli(['run', 'research', '--batch', 'records.jsonl', '--workers', '--json'], { cwd: ws.root, env: { ...env, QUIRE_TEST_KEY_ONLY_ON_WORKERS: undefined } });
+    expect(queued.code, queued.stderr).toBe(0);
+    expect(JSON.parse(queued.stdout)).toMatchObject({ ok: true, queued: 2, invalid: 0 });
+    const refused = runCli(['run', 'research', '--batch', 'records.jsonl', '--workers', '--endpoint', `5001=${mock.url}`], { cwd: ws.root, env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--endpoint cannot go with --workers');
+  }, 30_000);
+
   it('a lease that runs out moves the record to another worker; the first worker\'s late result is not counted (no record completes twice)', async () => {
     const { url } = await setup();
     const db = await openPostgres(url);

@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import { emptyCounts, recordInputs, type BatchCounts, type BatchRecord, type InputRecord, type BatchEvent, type BatchProgress, type BatchRecordResult, type BatchSettings, type BatchStatus, type EndpointProgress, type RecordSource } from '../core/batch.js';
 import { AppError, type Problem } from '../core/errors.js';
 import type { RunMetadata } from '../core/history.js';
+import type { Workflow } from '../core/types.js';
 import type { AppContext } from './context.js';
 import { defaultConcurrency } from './endpoints.js';
 import { isBatchAlive, ownerMetadata } from './interrupted.js';
@@ -88,12 +89,12 @@ export function recordKeyer(files: Record<string, string> | undefined): (inputs:
  * Checks every record of the input against the workflow before anything runs (`--strict`).
  * @returns the problems found (empty: every record fits)
  */
-export async function checkAllRecords(source: RecordSource, prepared: PreparedWorkflow, limit = 100): Promise<Problem[]> {
+export async function checkAllRecords(source: RecordSource, workflow: Workflow, limit = 100): Promise<Problem[]> {
   const problems: Problem[] = [];
   for await (const item of source.records) {
     if (item.kind === 'problem') problems.push(item.problem);
     else {
-      const checked = recordInputs(prepared.workflow, item.record, source.path);
+      const checked = recordInputs(workflow, item.record, source.path);
       if (!checked.ok) problems.push(checked.problem);
     }
     if (problems.length >= limit) break;
@@ -114,7 +115,7 @@ export async function runBatch(ctx: AppContext, options: BatchOptions): Promise<
 
   if (options.strict) {
     const checking = await options.openSource();
-    const problems = await checkAllRecords(checking, prepared).finally(() => checking.close());
+    const problems = await checkAllRecords(checking, prepared.workflow).finally(() => checking.close());
     if (problems.length > 0) throw new AppError('RECORD', `${problems.length === 100 ? '100 or more' : problems.length} bad record${problems.length === 1 ? '' : 's'}; nothing was run (--strict)`, { hint: problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`).slice(0, 20).join('\n') });
   }
 

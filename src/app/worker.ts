@@ -20,6 +20,8 @@ import type { AppContext } from './context.js';
 import { defaultConcurrency } from './endpoints.js';
 import { ownerMetadata } from './interrupted.js';
 import { prepareWorkflow, runWorkflow, type PreparedWorkflow } from './run.js';
+import { findWorkflow } from './plan.js';
+import { loadRunModel } from './run-model.js';
 import { syncModel, type WorkspaceModel } from './sync.js';
 
 export interface RegisterOptions {
@@ -28,7 +30,6 @@ export interface RegisterOptions {
   openSource: () => Promise<RecordSource>;
   inputPath: string;
   inputHash: string | null;
-  endpointOverrides?: readonly string[];
   strict?: boolean;
   cache?: boolean;
   model?: WorkspaceModel;
@@ -56,24 +57,25 @@ function queueOf(stores: Stores): WorkQueue {
 export async function registerWorkerBatch(ctx: AppContext, options: RegisterOptions): Promise<Registered> {
   const stores = await ctx.stores.forWriting();
   const queue = queueOf(stores);
-  const prepared = await prepareWorkflow(ctx, { workflow: options.workflow, ...(options.model ? { model: options.model } : {}), ...(options.endpointOverrides ? { endpointOverrides: options.endpointOverrides } : {}) });
+  // The workflow and its row only: endpoints (and their API keys) are the workers' business, not this machine's.
+  const { workspace } = options.model ?? (await loadRunModel(ctx, options.workflow));
+  const workflow = findWorkflow(workspace, options.workflow);
+  const { workflowId } = await stores.mirror.runLinks(workflow.name);
   if (options.strict) {
     const checking = await options.openSource();
-    const problems = await checkAllRecords(checking, prepared).finally(() => checking.close());
+    const problems = await checkAllRecords(checking, workflow).finally(() => checking.close());
     if (problems.length > 0) throw new AppError('RECORD', `${problems.length === 100 ? '100 or more' : problems.length} bad record${problems.length === 1 ? '' : 's'}; nothing was queued (--strict)`, { hint: problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`).slice(0, 20).join('\n') });
   }
   const git = await ctx.gitState();
   const { pid: _pid, process_start: _start, ...author } = ownerMetadata(ctx.processes);
   const settings: BatchSettings = {
     workers: true,
-    ...(options.endpointOverrides?.length ? { endpointOverrides: [...options.endpointOverrides] } : {}),
     ...(options.strict ? { strict: true } : {}),
     ...(options.cache ? { cache: true } : {}),
     git_commit: git.commit,
     ...author,
   };
   const source = await options.openSource();
-  const workflow = prepared.workflow;
   async function* items() {
     for await (const item of source.records) {
       const checked = item.kind === 'problem' ? { ok: false as const, problem: item.problem } : recordInputs(workflow, item.record, source.path);
@@ -89,7 +91,7 @@ export async function registerWorkerBatch(ctx: AppContext, options: RegisterOpti
   }
   try {
     const registered = await queue.registerBatch(
-      { workflowId: prepared.links.workflowId, workflow: workflow.name, inputPath: options.inputPath, inputHash: options.inputHash, inputFormat: source.format, settings, startedAt: ctx.clock.now() },
+      { workflowId, workflow: workflow.name, inputPath: options.inputPath, inputHash: options.inputHash, inputFormat: source.format, settings, startedAt: ctx.clock.now() },
       items(),
     );
     return { ...registered, workflow: workflow.name };
@@ -176,7 +178,8 @@ export async function runWorker(ctx: AppContext, options: WorkerOptions = {}): P
     const batch = await stores.batches.getBatch(batchId);
     if (!batch) return undefined;
     try {
-      const prepared = await prepareWorkflow(ctx, { workflow: batch.workflow, model, endpointOverrides: options.endpointOverrides ?? (batch.settings.endpointOverrides as string[] | undefined) ?? [] });
+      // This machine's endpoints only: the registering machine's --endpoint URLs mean nothing here.
+      const prepared = await prepareWorkflow(ctx, { workflow: batch.workflow, model, endpointOverrides: options.endpointOverrides ?? [] });
       if (options.concurrency !== undefined) for (const [port, endpoint] of prepared.endpoints) prepared.endpoints.set(port, { ...endpoint, concurrency: options.concurrency });
       let limit = 0;
       for (const endpoint of prepared.endpoints.values()) {

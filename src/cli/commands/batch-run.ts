@@ -44,9 +44,9 @@ export async function executeBatch(workflow: string, flags: BatchFlags, endpoint
   if (flags.batch === '-' && resume !== undefined) throw new UsageError('--resume needs the same input file: stdin cannot be resumed');
 
   if (flags.workers) {
-    const alone = ([['--resume', resume], ['--concurrency', concurrency], ['--max-failures', maxFailures]] as const).filter(([, value]) => value !== undefined).map(([flag]) => flag);
-    if (alone.length > 0) throw new UsageError(`${alone.join(', ')} cannot go with --workers: each worker sets its own concurrency (quire worker --concurrency)`);
-    return queueForWorkers(workflow, flags, endpoints, format);
+    const alone = ([['--resume', resume], ['--concurrency', concurrency], ['--max-failures', maxFailures], ['--endpoint', endpoints.length > 0 ? endpoints : undefined]] as const).filter(([, value]) => value !== undefined).map(([flag]) => flag);
+    if (alone.length > 0) throw new UsageError(`${alone.join(', ')} cannot go with --workers: each worker runs on its own endpoints and concurrency (quire worker --endpoint, --concurrency)`);
+    return queueForWorkers(workflow, flags, format);
   }
   const { resolveContext, withAppContext } = await import('../context.js');
   const { openRecordSource, hashRecordFile } = await import('../../adapters/records/index.js');
@@ -108,7 +108,7 @@ export async function executeBatch(workflow: string, flags: BatchFlags, endpoint
 }
 
 /** `--workers`: the records checked and queued in the shared store for `quire worker`s; nothing runs here. */
-async function queueForWorkers(workflow: string, flags: BatchFlags, endpoints: string[], format: string | undefined): Promise<void> {
+async function queueForWorkers(workflow: string, flags: BatchFlags, format: string | undefined): Promise<void> {
   const { resolveContext, withAppContext } = await import('../context.js');
   const { openRecordSource, hashRecordFile } = await import('../../adapters/records/index.js');
   const { registerWorkerBatch } = await import('../../app/worker.js');
@@ -122,7 +122,6 @@ async function queueForWorkers(workflow: string, flags: BatchFlags, endpoints: s
       openSource: () => openRecordSource(flags.batch, { ...(format ? { format: format as 'jsonl' | 'csv' | 'yaml' } : {}) }),
       inputPath: recordedPath(context.root, flags.batch),
       inputHash,
-      endpointOverrides: endpoints,
       ...(flags.strict ? { strict: true } : {}),
       ...(flags.cache ? { cache: true } : {}),
       onProblem: (problem) => {
